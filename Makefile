@@ -1,0 +1,64 @@
+# The two commands a newcomer needs: `make run` and `make test`. Everything else is set up on demand.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+# Python 3.13 (the Lambda runtime): from PATH, else the newest pyenv 3.13.
+PYTHON313 ?= $(shell ls -d $$(pyenv root 2>/dev/null)/versions/3.13.*/bin/python 2>/dev/null | tail -1 || true)
+ifeq ($(strip $(PYTHON313)),)
+PYTHON313 := $(shell command -v python3.13)
+endif
+
+VENV := .venv
+SAM_VENV := .venv-sam
+PY := $(VENV)/bin/python
+SAM := SAM_CLI_TELEMETRY=0 PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(SAM_VENV)/bin/sam
+STATE := .local
+
+.PHONY: help
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
+
+$(VENV)/.installed: requirements/dev.txt requirements/runtime.txt
+	@test -n "$(PYTHON313)" || { echo "Python 3.13 is needed (pyenv install 3.13)"; exit 1; }
+	$(PYTHON313) -m venv $(VENV)
+	$(VENV)/bin/pip install -q --upgrade pip
+	$(VENV)/bin/pip install -q -r requirements/dev.txt
+	@touch $@
+
+$(SAM_VENV)/.installed: requirements/sam.txt
+	@test -n "$(PYTHON313)" || { echo "Python 3.13 is needed (pyenv install 3.13)"; exit 1; }
+	$(PYTHON313) -m venv $(SAM_VENV)
+	$(SAM_VENV)/bin/pip install -q --upgrade pip
+	$(SAM_VENV)/bin/pip install -q -r requirements/sam.txt
+	@touch $@
+
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
+.PHONY: setup
+setup: $(VENV)/.installed $(SAM_VENV)/.installed node_modules/.installed ## create the virtualenvs and install DynamoDB Local
+
+.PHONY: validate
+validate: $(SAM_VENV)/.installed ## sam validate --lint
+	$(SAM) validate --lint
+
+.PHONY: build
+build: $(SAM_VENV)/.installed $(VENV)/.installed ## sam build (no container)
+	$(SAM) build
+
+.PHONY: test
+test: setup validate ## set everything up and run the whole test suite
+	$(PY) -m pytest
+
+.PHONY: run
+run: setup ## start the whole API locally (DynamoDB Local, token issuer, gateway on :3000)
+	$(PY) -m devtools.run $(if $(CATALOG),--catalog "$(CATALOG)")
+
+.PHONY: token
+token: $(VENV)/.installed ## print an access token for USER=<uuid> (needs `make run` running)
+	@$(PY) -m devtools.token $(if $(filter command line,$(origin USER)),--user "$(USER)")
+
+.PHONY: clean
+clean: ## remove local data, build output and environments
+	rm -rf $(STATE) .aws-sam .bench .pytest_cache

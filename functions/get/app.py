@@ -1,0 +1,14 @@
+"""GET /v1/songs/{songId}: one song, archived or not."""
+
+from catalog import operations
+from catalog.http import create_resolver, lambda_entrypoint
+
+app = create_resolver()
+
+
+@app.get("/v1/songs/<songId>")
+def get_song(songId: str) -> dict:  # noqa: N803 - the template's path parameter name
+    return operations.get_song(songId, operations.default_store())
+
+
+lambda_handler = lambda_entrypoint(app)

@@ -1,0 +1,73 @@
+"""HTTP edge shared by every function: the resolver, error mapping (once, here) and request inputs.
+
+Every 4xx/5xx body is ``{"code": <status>, "description": <reason phrase>, "cause": <what went wrong>}``.
+"""
+
+from http import HTTPStatus
+
+from collections.abc import Callable
+
+from aws_lambda_powertools import Logger
+from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
+from aws_lambda_powertools.event_handler.exceptions import NotFoundError
+from aws_lambda_powertools.logging import correlation_paths
+
+from catalog.errors import ApiError
+
+logger = Logger()
+
+
+def error_response(status: HTTPStatus, cause: str, headers: dict | None = None) -> Response:
+    return Response(
+        status_code=status.value,
+        content_type=content_types.APPLICATION_JSON,
+        body={"code": status.value, "description": status.phrase, "cause": cause},
+        headers=headers,
+    )
+
+
+def create_resolver() -> APIGatewayRestResolver:
+    """A REST (v1) resolver answering every error in the project's error shape."""
+    app = APIGatewayRestResolver()
+
+    @app.exception_handler(ApiError)
+    def api_error(error: ApiError) -> Response:
+        logger.info("request refused", extra={"status": error.status.value, "cause": error.cause})
+        return error_response(error.status, error.cause)
+
+    @app.not_found
+    def no_route(_: NotFoundError) -> Response:
+        event = app.current_event
+        return error_response(HTTPStatus.NOT_FOUND, f"No route for {event.http_method} {event.path}")
+
+    @app.exception_handler(Exception)
+    def unexpected(_: Exception) -> Response:
+        logger.exception("request failed")
+        return error_response(HTTPStatus.INTERNAL_SERVER_ERROR, "The server could not answer this request")
+
+    return app
+
+
+def parameters(app: APIGatewayRestResolver) -> dict[str, list[str]]:
+    """The query string as name -> every value given (API Gateway keeps repeats only in the multi-value map)."""
+    event = app.current_event
+    multi = event.multi_value_query_string_parameters
+    if multi:
+        return {name: list(values) for name, values in multi.items()}
+    return {name: [value] for name, value in (event.query_string_parameters or {}).items()}
+
+
+def caller(app: APIGatewayRestResolver) -> str | None:
+    """The caller's user id: the ``sub`` claim the Cognito authorizer verified."""
+    claims = app.current_event.request_context.authorizer.claims or {}
+    return claims.get("sub")
+
+
+def lambda_entrypoint(app: APIGatewayRestResolver) -> Callable[[dict, object], dict]:
+    """The Lambda handler of a function: structured logs keyed by the API Gateway request id."""
+
+    @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)
+    def lambda_handler(event: dict, context: object) -> dict:
+        return app.resolve(event, context)
+
+    return lambda_handler

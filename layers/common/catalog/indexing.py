@@ -1,0 +1,30 @@
+"""Derive a record's postings: one small item per access path, carrying what filters look at.
+
+Pure functions: the writer diffs what they return against what the table holds.
+"""
+
+from catalog import keys
+from catalog.collections import Collection
+
+
+def search_terms(collection: Collection, record: dict, owner_names: list[str]) -> list[str]:
+    """The lower-cased texts a ``phrase`` is matched against, each once."""
+    texts = [record.get(name) for name in collection.search_attributes] + owner_names
+    return list(dict.fromkeys(text.lower() for text in texts if text))
+
+
+def postings(collection: Collection, record: dict, owner_names: list[str]) -> dict[str, dict]:
+    """The record's postings by sort key (``posting#<path>``), without their ``slot``."""
+    item_id = record["id"]
+    scoped = record.get(collection.scope) if collection.scope else None
+    entry = {facet.attribute: record[facet.attribute] for facet in collection.facets if facet.attribute in record}
+    entry["search"] = search_terms(collection, record, owner_names)
+    entry["fsk"] = keys.sort_key(record[collection.sort_attribute], item_id)
+    paths = [keys.path()] + [keys.path(facet.name, value) for facet in collection.facets for value in facet.values(record)]
+    return {
+        keys.posting_sk(access_path): {
+            "fpk": keys.partition(collection.name, collection.scope, scoped, access_path),
+            **entry,
+        }
+        for access_path in paths
+    }

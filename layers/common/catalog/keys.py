@@ -1,0 +1,66 @@
+"""The table's key layout: one place that spells every key.
+
+- record:  PK ``<collection>#<id>``, SK ``record`` (the record as the API returns it)
+- posting: PK ``<collection>#<id>``, SK ``posting#<path>``: one per access path of the record,
+  indexed by ``Listing`` (``fpk`` = partition, ``fsk`` = sort key) and ``Sampling``
+  (``fpk``, ``slot`` = dense position 0..n-1 in the partition, for uniform random picks)
+- counter: PK = partition, SK ``count``, attribute ``n``: how many postings the partition holds
+- owner:   PK ``owners#<id>``, SK ``record``
+
+A partition name is ``<collection>|<scope>=<true|false>|<path>`` where path is ``all`` or
+``<facet>=<value>``. The sort key is ``<sort value>#<id>``, so ties are broken by id.
+"""
+
+LISTING_INDEX = "Listing"
+SAMPLING_INDEX = "Sampling"
+RECORD = "record"
+COUNT = "count"
+POSTING = "posting#"
+ALL = "all"
+
+
+def record_key(prefix: str, item_id: str) -> dict:
+    return {"PK": f"{prefix}#{item_id}", "SK": RECORD}
+
+
+def id_of(item: dict) -> str:
+    """The id of the record an item (record, posting or index entry) belongs to."""
+    return item["PK"].split("#", 1)[1]
+
+
+def path(facet: str | None = None, value: str | None = None) -> str:
+    return ALL if facet is None else f"{facet}={value}"
+
+
+def partition(collection: str, scope: str | None, scoped: bool | None, access_path: str) -> str:
+    parts = [collection]
+    if scope is not None:
+        parts.append(f"{scope}={'true' if scoped else 'false'}")
+    parts.append(access_path)
+    return "|".join(parts)
+
+
+def posting_sk(access_path: str) -> str:
+    return POSTING + access_path
+
+
+def counter_key(partition_name: str) -> dict:
+    return {"PK": partition_name, "SK": COUNT}
+
+
+def sort_key(sort_value: str, item_id: str) -> str:
+    return f"{sort_value}#{item_id}"
+
+
+def sort_value_of(entry: dict) -> str:
+    return entry["fsk"].rsplit("#", 1)[0]
+
+
+# Every sort key of sort value v lies strictly between v + "#" and v + "$" (ids use 0-9, a-f and "-",
+# all above "$"), so these bounds are exclusive whatever the id.
+def after(sort_value: str) -> str:
+    return sort_value + "$"
+
+
+def before(sort_value: str) -> str:
+    return sort_value + "#"

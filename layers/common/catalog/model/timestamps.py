@@ -1,0 +1,36 @@
+"""How the catalog writes and reads points in time.
+
+``createdAt`` is stored and returned as a zone-less ISO-8601 date-time in UTC with exactly six
+fractional digits (``2022-04-22T20:47:55.738918``): fixed width, so that text order is time order
+and the value can serve as a sort key.
+"""
+
+import re
+from datetime import UTC, datetime, timedelta
+
+_SUB_MICROSECOND_DIGITS = re.compile(r"[.,]\d{6}(\d+)")
+
+
+def parse_instant(text: str, *, round_up: bool = False) -> datetime:
+    """Parse ISO-8601 into a naive UTC datetime with microsecond precision.
+
+    Accepts what ``datetime.fromisoformat`` reads (a date alone is midnight; seconds and fractions
+    are optional) and a zone as ``Z``, ``±HH``, ``±HHMM`` or ``±HH:MM``. A value without a zone is
+    read as UTC. Digits beyond microseconds are dropped, or rounded up when ``round_up`` is set,
+    so that an exclusive upper bound keeps its meaning. Raises ``ValueError`` otherwise.
+    """
+    text = text.strip().upper()
+    instant = datetime.fromisoformat(text)
+    extra = _SUB_MICROSECOND_DIGITS.search(text)
+    if round_up and extra and extra.group(1).strip("0"):
+        instant += timedelta(microseconds=1)
+    if instant.tzinfo is not None:
+        instant = instant.astimezone(UTC).replace(tzinfo=None)
+    return instant
+
+
+def format_instant(instant: datetime) -> str:
+    """The stored and returned form: naive UTC, six fractional digits."""
+    if instant.tzinfo is not None:
+        instant = instant.astimezone(UTC).replace(tzinfo=None)
+    return instant.strftime("%Y-%m-%dT%H:%M:%S.%f")

@@ -1,0 +1,81 @@
+"""Choose how to read a query: which access path drives it, and within which key range.
+
+Every condition is still checked on each index entry (``Query.matches``); the plan only decides
+what is read, so that reads stay close to what is returned:
+
+- ``ids`` given: read those postings directly (cost: one small item per id);
+- else the include facet with the fewest values: merge its partitions (cost: the page, the
+  skipped offset and the entries other conditions drop);
+- else the collection's ``all`` partition;
+always within the sort-key range that ``newerThan``/``olderThan`` give.
+"""
+
+from dataclasses import dataclass
+
+from catalog import keys
+from catalog.query import Query
+
+
+@dataclass(frozen=True)
+class Plan:
+    query: Query
+    scope_partition: str
+    """The collection's ``all`` partition within the query's scope: a directly read posting must be in it."""
+    partitions: tuple[str, ...] = ()
+    """Listing partitions to merge, in sort order. Empty when ids drive the query."""
+    posting_keys: tuple[dict, ...] = ()
+    """Postings to read directly (the ``all`` path of each id) when ids drive the query."""
+    driver: str | None = None
+    """The facet whose include values chose the partitions, if any."""
+    low: str | None = None
+    high: str | None = None
+
+    @property
+    def exact(self) -> bool:
+        """True when the partitions alone answer the query: one partition and no other condition."""
+        query = self.query
+        driven = query.facets.get(self.driver) if self.driver else None
+        others = {name: s for name, s in query.facets.items() if name != self.driver}
+        return (
+            len(self.partitions) == 1
+            and not self.posting_keys
+            and not others
+            and (driven is None or not driven.exclude)
+            and not query.ids.include
+            and not query.ids.exclude
+            and query.newer_than is None
+            and query.older_than is None
+            and not query.phrase
+        )
+
+    def multiplicity(self, entry: dict) -> int:
+        """In how many of the plan's partitions an entry appears (a song in two included genres: 2)."""
+        if not self.driver:
+            return 1
+        facet = self.query.collection.facet(self.driver)
+        return max(1, len(self.query.facets[self.driver].include.intersection(facet.values(entry))))
+
+
+def plan(query: Query) -> Plan:
+    collection = query.collection
+
+    def partition(access_path: str) -> str:
+        return keys.partition(collection.name, collection.scope, query.scoped, access_path)
+
+    everything = partition(keys.path())
+    low = keys.after(query.newer_than) if query.newer_than is not None else None
+    high = keys.before(query.older_than) if query.older_than is not None else None
+    if query.ids.include:
+        posting = keys.posting_sk(keys.path())
+        postings = tuple(
+            {"PK": keys.record_key(collection.name, item_id)["PK"], "SK": posting}
+            for item_id in sorted(query.ids.include)
+        )
+        return Plan(query, everything, posting_keys=postings, low=low, high=high)
+    included = [(name, selection) for name, selection in query.facets.items() if selection.include]
+    if included:
+        order = [facet.name for facet in collection.facets]
+        name, selection = min(included, key=lambda pair: (len(pair[1].include), order.index(pair[0])))
+        partitions = tuple(partition(keys.path(name, value)) for value in sorted(selection.include))
+        return Plan(query, everything, partitions=partitions, driver=name, low=low, high=high)
+    return Plan(query, everything, partitions=(everything,), low=low, high=high)

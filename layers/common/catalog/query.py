@@ -1,0 +1,58 @@
+"""What a client asked for, independent of how it was spelled and of how it will be read."""
+
+from dataclasses import dataclass, field
+
+from catalog import keys
+from catalog.collections import Collection
+
+
+@dataclass(frozen=True)
+class Selection:
+    """Include/exclude values of one list parameter: includes are OR'd, any exclude drops."""
+
+    include: frozenset[str] = frozenset()
+    exclude: frozenset[str] = frozenset()
+
+    def admits(self, values: list[str]) -> bool:
+        if self.exclude.intersection(values):
+            return False
+        return not self.include or not self.include.isdisjoint(values)
+
+
+@dataclass(frozen=True)
+class Query:
+    collection: Collection
+    scoped: bool | None = None
+    """The value of the collection's scope attribute to keep (songs: archived or not)."""
+    ids: Selection = Selection()
+    facets: dict[str, Selection] = field(default_factory=dict)
+    """Selections by facet name; a facet without selection is absent."""
+    newer_than: str | None = None
+    """Exclusive lower bound on the sort value."""
+    older_than: str | None = None
+    """Exclusive upper bound on the sort value."""
+    phrase: str | None = None
+    """Lower-cased literal substring to find in the searchable text."""
+    descending: bool = False
+
+    def matches(self, entry: dict) -> bool:
+        """Whether an index entry (or posting) satisfies every condition of the query but scope."""
+        if not self.ids.admits([keys.id_of(entry)]):
+            return False
+        for name, selection in self.facets.items():
+            if not selection.admits(self.collection.facet(name).values(entry)):
+                return False
+        sort_value = keys.sort_value_of(entry)
+        if self.newer_than is not None and not sort_value > self.newer_than:
+            return False
+        if self.older_than is not None and not sort_value < self.older_than:
+            return False
+        if self.phrase and not any(self.phrase in text for text in entry.get("search", ())):
+            return False
+        return True
+
+
+@dataclass(frozen=True)
+class Window:
+    offset: int = 0
+    limit: int = 25

@@ -1,0 +1,148 @@
+"""DynamoDB access, and the meter that counts what every request reads.
+
+This is the only module that calls DynamoDB for the API. It reads with eventual consistency
+(half the read capacity of strong reads) and counts, per request, the items DynamoDB read and the
+read capacity it reports, so that tests and the benchmark can hold each query to its read budget.
+"""
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from functools import cache
+from typing import Any
+
+from boto3.dynamodb.types import TypeDeserializer
+
+from catalog import keys
+
+_deserializer = TypeDeserializer()
+_BATCH_GET_MAX = 100
+
+
+@dataclass
+class ReadMeter:
+    items: int = 0
+    """Every item DynamoDB read: index entries, postings, records and counters."""
+    records: int = 0
+    """Full records among them."""
+    capacity: float = 0.0
+    """Read capacity units consumed, as DynamoDB reports them."""
+
+    def add(self, items: int, records: int, consumed: dict | list | None) -> None:
+        self.items += items
+        self.records += records
+        for part in consumed if isinstance(consumed, list) else [consumed] if consumed else []:
+            self.capacity += part.get("CapacityUnits", 0.0)
+
+
+def _item(raw: dict) -> dict:
+    return {name: _deserializer.deserialize(value) for name, value in raw.items()}
+
+
+def _records(items: list[dict]) -> int:
+    return sum(1 for item in items if item.get("SK") == keys.RECORD)
+
+
+@cache
+def dynamodb_client() -> Any:
+    """One low-level client per process, created on first use (botocore directly: faster cold start)."""
+    import botocore.session
+    from botocore.config import Config
+
+    return botocore.session.get_session().create_client(
+        "dynamodb", config=Config(retries={"mode": "standard", "max_attempts": 3})
+    )
+
+
+class Store:
+    """Reads of one table, metered. Create one per request."""
+
+    def __init__(self, client: Any, table: str) -> None:
+        self._client = client
+        self._table = table
+        self.meter = ReadMeter()
+
+    def get(self, key: dict) -> dict | None:
+        response = self._client.get_item(
+            TableName=self._table,
+            Key={name: {"S": value} for name, value in key.items()},
+            ReturnConsumedCapacity="INDEXES",
+        )
+        item = _item(response["Item"]) if "Item" in response else None
+        self.meter.add(1 if item else 0, _records([item] if item else []), response.get("ConsumedCapacity"))
+        return item
+
+    def batch_get(self, key_list: list[dict]) -> list[dict]:
+        """The items of these keys that exist, in the keys' order."""
+        found: dict[tuple[str, str], dict] = {}
+        for start in range(0, len(key_list), _BATCH_GET_MAX):
+            pending = [
+                {name: {"S": value} for name, value in key.items()} for key in key_list[start : start + _BATCH_GET_MAX]
+            ]
+            while pending:
+                response = self._client.batch_get_item(
+                    RequestItems={self._table: {"Keys": pending}}, ReturnConsumedCapacity="INDEXES"
+                )
+                items = [_item(raw) for raw in response["Responses"].get(self._table, [])]
+                self.meter.add(len(items), _records(items), response.get("ConsumedCapacity"))
+                found.update({(item["PK"], item["SK"]): item for item in items})
+                pending = response.get("UnprocessedKeys", {}).get(self._table, {}).get("Keys", [])
+        return [found[key["PK"], key["SK"]] for key in key_list if (key["PK"], key["SK"]) in found]
+
+    def query(
+        self,
+        index: str,
+        partition: str,
+        *,
+        low: str | None = None,
+        high: str | None = None,
+        descending: bool = False,
+        page_size: int | None = None,
+    ) -> Iterator[list[dict]]:
+        """Pages of one Listing partition, in sort-key order, within [low, high] (both optional)."""
+        condition = "fpk = :p"
+        values: dict[str, dict] = {":p": {"S": partition}}
+        if low is not None and high is not None:
+            condition += " AND fsk BETWEEN :lo AND :hi"
+            values.update({":lo": {"S": low}, ":hi": {"S": high}})
+        elif low is not None:
+            condition += " AND fsk > :lo"
+            values[":lo"] = {"S": low}
+        elif high is not None:
+            condition += " AND fsk < :hi"
+            values[":hi"] = {"S": high}
+        request: dict[str, Any] = {
+            "TableName": self._table,
+            "IndexName": index,
+            "KeyConditionExpression": condition,
+            "ExpressionAttributeValues": values,
+            "ScanIndexForward": not descending,
+            "ReturnConsumedCapacity": "INDEXES",
+        }
+        if page_size:
+            request["Limit"] = page_size
+        while True:
+            response = self._client.query(**request)
+            items = [_item(raw) for raw in response.get("Items", [])]
+            self.meter.add(response.get("ScannedCount", len(items)), _records(items), response.get("ConsumedCapacity"))
+            yield items
+            if "LastEvaluatedKey" not in response:
+                return
+            request["ExclusiveStartKey"] = response["LastEvaluatedKey"]
+
+    def slot(self, partition: str, slot: int) -> dict | None:
+        """The entry at one position of a partition of the Sampling index."""
+        response = self._client.query(
+            TableName=self._table,
+            IndexName=keys.SAMPLING_INDEX,
+            KeyConditionExpression="fpk = :p AND slot = :s",
+            ExpressionAttributeValues={":p": {"S": partition}, ":s": {"N": str(slot)}},
+            ReturnConsumedCapacity="INDEXES",
+        )
+        items = [_item(raw) for raw in response.get("Items", [])]
+        self.meter.add(response.get("ScannedCount", len(items)), 0, response.get("ConsumedCapacity"))
+        return items[0] if items else None
+
+    def count(self, partition: str) -> int:
+        """The maintained number of postings in a partition (0 when it has none)."""
+        counter = self.get(keys.counter_key(partition))
+        return int(counter["n"]) if counter else 0

@@ -1,0 +1,220 @@
+"""Write records and keep their postings, slots and counters exact.
+
+Used by the catalog importer. Every partition keeps its postings at dense positions 0..n-1
+(``slot``, indexed by ``Sampling``) and its size in a counter item, so random picks and plain
+counts read one item. Adding a posting takes position n; removing one moves the partition's last
+posting into the freed position (swap-remove). The writer assumes it is the table's only writer
+while it runs (one import at a time).
+"""
+
+from typing import Any
+
+from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
+
+from catalog import indexing, keys
+from catalog.collections import Collection
+
+_serializer = TypeSerializer()
+_deserializer = TypeDeserializer()
+_BATCH_WRITE_MAX = 25
+_FLUSH_AT = 100
+
+Key = tuple[str, str]
+
+
+def _wire(item: dict) -> dict:
+    return {name: _serializer.serialize(value) for name, value in item.items()}
+
+
+def _plain(raw: dict) -> dict:
+    return {name: _deserializer.deserialize(value) for name, value in raw.items()}
+
+
+def _key(pk: str, sk: str) -> dict:
+    return {"PK": {"S": pk}, "SK": {"S": sk}}
+
+
+class CatalogWriter:
+    def __init__(self, client: Any, table: str) -> None:
+        self._client = client
+        self._table = table
+        self._puts: dict[Key, dict] = {}
+        self._deletes: set[Key] = set()
+        self._sizes: dict[str, int] = {}
+        self._occupants: dict[str, dict[int, Key]] = {}
+        self._resized: set[str] = set()
+
+    # -- records -----------------------------------------------------------------------------
+
+    def put_owner(self, owner: dict) -> bool:
+        """Store an owner; True when it is new or changed (its songs then need re-indexing)."""
+        stored = self._get(keys.record_key("owners", owner["id"]))
+        item = {**keys.record_key("owners", owner["id"]), **owner}
+        if stored == item:
+            return False
+        self._put(item)
+        return True
+
+    def owner(self, owner_id: str) -> dict | None:
+        item = self._get(keys.record_key("owners", owner_id))
+        return {name: value for name, value in item.items() if name not in ("PK", "SK")} if item else None
+
+    def put_record(self, collection: Collection, record: dict, owner_names: list[str]) -> bool:
+        """Store a record and bring its postings up to date; True when anything changed."""
+        record_key = keys.record_key(collection.name, record["id"])
+        stored = {item["SK"]: item for item in self._item_collection(record_key["PK"])}
+        wanted = indexing.postings(collection, record, owner_names)
+        changed = False
+        for sk, old in stored.items():
+            new = wanted.get(sk)
+            if sk.startswith(keys.POSTING) and (new is None or new["fpk"] != old["fpk"]):
+                self._release(old["fpk"], int(old["slot"]))
+                if new is None:
+                    self._delete((old["PK"], sk))
+                changed = True
+        for sk, posting in wanted.items():
+            old = stored.get(sk)
+            if old is not None and old["fpk"] == posting["fpk"]:
+                slot = int(old["slot"])
+                if {name: value for name, value in old.items() if name not in ("PK", "SK", "slot")} == posting:
+                    continue
+            else:
+                slot = self._claim(posting["fpk"], (record_key["PK"], sk))
+            self._put({"PK": record_key["PK"], "SK": sk, **posting, "slot": slot})
+            changed = True
+        item = {**record_key, **record}
+        if stored.get(keys.RECORD) != item:
+            self._put(item)
+            changed = True
+        return changed
+
+    def record(self, collection: Collection, item_id: str) -> dict | None:
+        item = self._get(keys.record_key(collection.name, item_id))
+        return {name: value for name, value in item.items() if name not in ("PK", "SK")} if item else None
+
+    def ids_by_facet(self, collection: Collection, facet: str, value: str) -> list[str]:
+        """Ids of the records having a facet value, in every scope (from the Listing index)."""
+        scopes = [None] if collection.scope is None else [False, True]
+        found = []
+        for scoped in scopes:
+            partition = keys.partition(collection.name, collection.scope, scoped, keys.path(facet, value))
+            request = {
+                "TableName": self._table,
+                "IndexName": keys.LISTING_INDEX,
+                "KeyConditionExpression": "fpk = :p",
+                "ExpressionAttributeValues": {":p": {"S": partition}},
+            }
+            while True:
+                response = self._client.query(**request)
+                found += [keys.id_of(_plain(raw)) for raw in response.get("Items", [])]
+                if "LastEvaluatedKey" not in response:
+                    break
+                request["ExclusiveStartKey"] = response["LastEvaluatedKey"]
+        return found
+
+    # -- slots and counters --------------------------------------------------------------------
+
+    def _size(self, partition: str) -> int:
+        if partition not in self._sizes:
+            counter = self._get(keys.counter_key(partition))
+            self._sizes[partition] = int(counter["n"]) if counter else 0
+        return self._sizes[partition]
+
+    def _claim(self, partition: str, posting: Key) -> int:
+        slot = self._size(partition)
+        self._occupants.setdefault(partition, {})[slot] = posting
+        self._sizes[partition] = slot + 1
+        self._resized.add(partition)
+        return slot
+
+    def _release(self, partition: str, slot: int) -> None:
+        last = self._size(partition) - 1
+        occupants = self._occupants.setdefault(partition, {})
+        if slot != last:
+            mover = occupants.get(last) or self._occupant(partition, last)
+            occupants[slot] = mover
+            self._move(mover, slot)
+        occupants.pop(last, None)
+        self._sizes[partition] = last
+        self._resized.add(partition)
+
+    def _occupant(self, partition: str, slot: int) -> Key:
+        """Who holds a position this run has not touched: the Sampling index knows."""
+        response = self._client.query(
+            TableName=self._table,
+            IndexName=keys.SAMPLING_INDEX,
+            KeyConditionExpression="fpk = :p AND slot = :s",
+            ExpressionAttributeValues={":p": {"S": partition}, ":s": {"N": str(slot)}},
+        )
+        items = response.get("Items", [])
+        if not items:
+            raise RuntimeError(f"partition {partition} has no posting at position {slot}: counters out of step")
+        return items[0]["PK"]["S"], items[0]["SK"]["S"]
+
+    def _move(self, posting: Key, slot: int) -> None:
+        if posting in self._puts:
+            self._puts[posting]["slot"] = slot
+            return
+        self._client.update_item(
+            TableName=self._table,
+            Key=_key(*posting),
+            UpdateExpression="SET slot = :s",
+            ConditionExpression="attribute_exists(PK)",
+            ExpressionAttributeValues={":s": {"N": str(slot)}},
+        )
+
+    # -- buffered writes -----------------------------------------------------------------------
+
+    def _get(self, key: dict) -> dict | None:
+        pending = self._puts.get((key["PK"], key["SK"]))
+        if pending is not None:
+            return pending
+        response = self._client.get_item(TableName=self._table, Key=_key(key["PK"], key["SK"]), ConsistentRead=True)
+        return _plain(response["Item"]) if "Item" in response else None
+
+    def _item_collection(self, pk: str) -> list[dict]:
+        request = {
+            "TableName": self._table,
+            "KeyConditionExpression": "PK = :pk",
+            "ExpressionAttributeValues": {":pk": {"S": pk}},
+            "ConsistentRead": True,
+        }
+        stored = {}
+        while True:
+            response = self._client.query(**request)
+            stored.update({(item["PK"], item["SK"]): item for item in map(_plain, response.get("Items", []))})
+            if "LastEvaluatedKey" not in response:
+                break
+            request["ExclusiveStartKey"] = response["LastEvaluatedKey"]
+        stored.update({key: item for key, item in self._puts.items() if key[0] == pk})
+        return [item for key, item in stored.items() if key not in self._deletes]
+
+    def _put(self, item: dict) -> None:
+        key = (item["PK"], item["SK"])
+        self._deletes.discard(key)
+        self._puts[key] = item
+        if len(self._puts) + len(self._deletes) >= _FLUSH_AT:
+            self.flush()
+
+    def _delete(self, key: Key) -> None:
+        self._puts.pop(key, None)
+        self._deletes.add(key)
+
+    def flush(self) -> None:
+        """Write what is buffered, then the counters of the partitions whose size changed."""
+        requests = [{"PutRequest": {"Item": _wire(item)}} for item in self._puts.values()]
+        requests += [{"DeleteRequest": {"Key": _key(*key)}} for key in self._deletes]
+        self._puts, self._deletes = {}, set()
+        self._batch_write(requests)
+        counters = [
+            {"PutRequest": {"Item": _wire({**keys.counter_key(p), "n": self._sizes[p]})}} for p in self._resized
+        ]
+        self._resized = set()
+        self._batch_write(counters)
+
+    def _batch_write(self, requests: list[dict]) -> None:
+        for start in range(0, len(requests), _BATCH_WRITE_MAX):
+            pending = requests[start : start + _BATCH_WRITE_MAX]
+            while pending:
+                response = self._client.batch_write_item(RequestItems={self._table: pending})
+                pending = response.get("UnprocessedItems", {}).get(self._table, [])

@@ -1,0 +1,336 @@
+"""Checks of template.yaml: routes and auth, gateway responses, permissions, runtime, table."""
+
+from __future__ import annotations
+
+import json
+from http import HTTPStatus
+from pathlib import Path
+from typing import Any
+
+import pytest
+from catalog.collections import SONGS
+
+from devtools import table
+from devtools.table import Route, api_routes, function_properties, load_template, table_definition
+
+REPO = Path(table.__file__).resolve().parent.parent
+ACCESS_TOKEN_SCOPE = "aws.cognito.signin.user.admin"
+READ_ACTIONS = {"dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:Query"}
+TABLE_ARN = {"Fn::GetAtt": ["CatalogTable", "Arn"]}
+INDEXES_ARN = {"Fn::Sub": "${CatalogTable.Arn}/index/*"}
+
+# Every response type API Gateway (REST) has. All are customised: a status code on DEFAULT_4XX or
+# DEFAULT_5XX would otherwise also become the status of every uncustomised type of that class.
+GATEWAY_RESPONSE_TYPES = {
+    "ACCESS_DENIED", "API_CONFIGURATION_ERROR", "AUTHORIZER_CONFIGURATION_ERROR", "AUTHORIZER_FAILURE",
+    "BAD_REQUEST_BODY", "BAD_REQUEST_PARAMETERS", "DEFAULT_4XX", "DEFAULT_5XX", "EXPIRED_TOKEN",
+    "INTEGRATION_FAILURE", "INTEGRATION_TIMEOUT", "INVALID_API_KEY", "INVALID_SIGNATURE",
+    "MISSING_AUTHENTICATION_TOKEN", "QUOTA_EXCEEDED", "REQUEST_TOO_LARGE", "RESOURCE_NOT_FOUND",
+    "THROTTLED", "UNAUTHORIZED", "UNSUPPORTED_MEDIA_TYPE", "WAF_FILTERED",
+}  # fmt: skip
+EXPECTED_STATUS = {
+    "UNAUTHORIZED": 401,
+    "ACCESS_DENIED": 403,
+    "MISSING_AUTHENTICATION_TOKEN": 404,
+    "THROTTLED": 429,
+    "QUOTA_EXCEEDED": 429,
+    "BAD_REQUEST_PARAMETERS": 400,
+    "REQUEST_TOO_LARGE": 413,
+    "INTEGRATION_TIMEOUT": 504,
+    "DEFAULT_4XX": 400,
+    "DEFAULT_5XX": 500,
+}
+SONG_ROUTES = {
+    Route("GET", "/v1/songs", "ListFunction", "functions/list/"),
+    Route("GET", "/v1/songs/count", "CountFunction", "functions/count/"),
+    Route("GET", "/v1/songs/{songId}", "GetFunction", "functions/get/"),
+    Route("GET", "/v1/songs/random", "RandomFunction", "functions/random/"),
+}
+
+
+@pytest.fixture(scope="module")
+def template() -> dict[str, Any]:
+    return load_template()
+
+
+def resources_of_type(template: dict[str, Any], resource_type: str) -> dict[str, dict[str, Any]]:
+    return {name: res for name, res in template["Resources"].items() if res["Type"] == resource_type}
+
+
+def functions(template: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """Function logical id -> properties with Globals applied."""
+    names = resources_of_type(template, "AWS::Serverless::Function")
+    return {name: function_properties(template, name) for name in names}
+
+
+def api_events(template: dict[str, Any]) -> list[tuple[str, str, dict[str, Any]]]:
+    return [
+        (function, event_name, event["Properties"])
+        for function, properties in functions(template).items()
+        for event_name, event in (properties.get("Events") or {}).items()
+        if event["Type"] == "Api"
+    ]
+
+
+def api_properties(template: dict[str, Any]) -> dict[str, Any]:
+    return template["Resources"]["CatalogApi"]["Properties"]
+
+
+# --- loader -----------------------------------------------------------------------------------------
+
+
+def test_loader_turns_short_tags_into_long_form(tmp_path: Path) -> None:
+    path = tmp_path / "t.yaml"
+    path.write_text(
+        "Resources:\n"
+        "  R:\n"
+        "    Type: X\n"
+        "    Properties:\n"
+        "      A: !Ref P\n"
+        "      B: !GetAtt T.Arn\n"
+        '      C: !Sub "${T.Arn}/index/*"\n'
+        "      D: !If [Cond, !GetAtt U.Arn, !Ref P]\n"
+        "      E: !Not [!Equals [!Ref P, '']]\n"
+    )
+    properties = load_template(path)["Resources"]["R"]["Properties"]
+    assert properties == {
+        "A": {"Ref": "P"},
+        "B": {"Fn::GetAtt": ["T", "Arn"]},
+        "C": {"Fn::Sub": "${T.Arn}/index/*"},
+        "D": {"Fn::If": ["Cond", {"Fn::GetAtt": ["U", "Arn"]}, {"Ref": "P"}]},
+        "E": {"Fn::Not": [{"Fn::Equals": [{"Ref": "P"}, ""]}]},
+    }
+
+
+def test_template_basics(template: dict[str, Any]) -> None:
+    assert template["Transform"] == "AWS::Serverless-2016-10-31"
+    assert template["Description"]
+    assert set(template["Parameters"]) >= {"StageName", "ExistingUserPoolArn", "LogLevel"}
+    assert template["Parameters"]["StageName"]["Default"] == "live"
+    assert template["Parameters"]["ExistingUserPoolArn"]["Default"] == ""
+    assert template["Parameters"]["LogLevel"]["Default"] == "INFO"
+
+
+# --- API routes and auth -----------------------------------------------------------------------------
+
+
+def test_song_routes_are_served(template: dict[str, Any]) -> None:
+    assert SONG_ROUTES <= set(api_routes())
+
+
+def test_routes_are_ordered_literal_before_parameter() -> None:
+    paths = [route.path for route in api_routes()]
+    assert paths.index("/v1/songs/random") < paths.index("/v1/songs/{songId}")
+    assert paths.index("/v1/songs/count") < paths.index("/v1/songs/{songId}")
+
+
+def test_every_route_uses_the_catalog_api_and_the_cognito_authorizer(template: dict[str, Any]) -> None:
+    auth = api_properties(template)["Auth"]
+    assert auth["DefaultAuthorizer"] == "CognitoAuthorizer"
+    authorizer = auth["Authorizers"]["CognitoAuthorizer"]
+    assert authorizer["UserPoolArn"] == {
+        "Fn::If": ["CreateUserPool", {"Fn::GetAtt": ["UserPool", "Arn"]}, {"Ref": "ExistingUserPoolArn"}]
+    }
+    events = api_events(template)
+    assert events
+    for function, event_name, properties in events:
+        where = f"{function}.{event_name}"
+        assert properties["RestApiId"] == {"Ref": "CatalogApi"}, where
+        event_auth = properties.get("Auth", {})
+        assert event_auth.get("Authorizer", "CognitoAuthorizer") == "CognitoAuthorizer", where
+        # SAM uses the event's scopes when given, else the authorizer's.
+        scopes = event_auth.get("AuthorizationScopes", authorizer.get("AuthorizationScopes"))
+        assert scopes and ACCESS_TOKEN_SCOPE in scopes, f"{where} does not accept access tokens"
+
+
+def test_cors_preflight_is_not_authorized(template: dict[str, Any]) -> None:
+    properties = api_properties(template)
+    if "Cors" in properties:
+        assert properties["Auth"]["AddDefaultAuthorizerToCorsPreflight"] is False
+
+
+def test_user_pool_is_created_only_without_an_existing_one(template: dict[str, Any]) -> None:
+    assert template["Conditions"]["CreateUserPool"] == {"Fn::Equals": [{"Ref": "ExistingUserPoolArn"}, ""]}
+    cognito = {
+        name: res for name, res in template["Resources"].items() if res["Type"].startswith("AWS::Cognito::")
+    }
+    assert set(cognito) == {"UserPool", "UserPoolClient"}
+    assert all(res.get("Condition") == "CreateUserPool" for res in cognito.values())
+    client = cognito["UserPoolClient"]["Properties"]
+    assert client["GenerateSecret"] is False
+    assert set(client["ExplicitAuthFlows"]) == {
+        "ALLOW_USER_PASSWORD_AUTH",
+        "ALLOW_USER_SRP_AUTH",
+        "ALLOW_REFRESH_TOKEN_AUTH",
+    }
+    outputs = template["Outputs"]
+    assert outputs["UserPoolId"]["Condition"] == "CreateUserPool"
+    assert outputs["UserPoolClientId"]["Condition"] == "CreateUserPool"
+    assert outputs["ApiUrl"]["Value"] == {
+        "Fn::Sub": "https://${CatalogApi}.execute-api.${AWS::Region}.amazonaws.com/${StageName}"
+    }
+
+
+# --- gateway responses -------------------------------------------------------------------------------
+
+
+def test_every_gateway_response_type_is_customised(template: dict[str, Any]) -> None:
+    assert set(api_properties(template)["GatewayResponses"]) == GATEWAY_RESPONSE_TYPES
+
+
+@pytest.mark.parametrize("response_type", sorted(GATEWAY_RESPONSE_TYPES))
+def test_gateway_response_answers_the_error_shape(template: dict[str, Any], response_type: str) -> None:
+    response = api_properties(template)["GatewayResponses"][response_type]
+    status = int(response["StatusCode"])
+    if response_type in EXPECTED_STATUS:
+        assert status == EXPECTED_STATUS[response_type]
+    assert response["ResponseParameters"] == {"Headers": {"Content-Type": "'application/json'"}}
+    assert set(response["ResponseTemplates"]) == {"application/json"}
+
+    body_template = response["ResponseTemplates"]["application/json"]
+    assert "$context.error.messageString" in body_template
+    message = 'Unauthorized "quoted" \\ message'
+    body = json.loads(body_template.replace("$context.error.messageString", json.dumps(message)))
+    assert set(body) == {"code", "description", "cause"}
+    assert body["code"] == status
+    assert body["description"] == HTTPStatus(status).phrase
+    assert body["cause"] == message
+
+
+# --- functions -----------------------------------------------------------------------------------------
+
+
+def test_functions_run_python313_on_arm64_with_the_layer(template: dict[str, Any]) -> None:
+    found = functions(template)
+    assert set(found) >= {"ListFunction", "CountFunction", "GetFunction", "RandomFunction"}
+    for name, properties in found.items():
+        assert properties["Runtime"] == "python3.13", name
+        assert properties["Architectures"] == ["arm64"], name
+        assert {"Ref": "CommonLayer"} in properties["Layers"], name
+        assert properties["Handler"] == "app.lambda_handler", name
+        assert (REPO / properties["CodeUri"]).is_dir(), name
+        variables = properties["Environment"]["Variables"]
+        assert variables["TABLE_NAME"] == {"Ref": "CatalogTable"}, name
+        assert variables["POWERTOOLS_SERVICE_NAME"] == "catalog", name
+        assert variables["POWERTOOLS_LOG_LEVEL"] == {"Ref": "LogLevel"}, name
+
+
+def test_functions_can_only_read_the_table(template: dict[str, Any]) -> None:
+    assert "Policies" not in template.get("Globals", {}).get("Function", {})
+    for name, properties in functions(template).items():
+        assert "Role" not in properties, f"{name} must use the role SAM generates from its Policies"
+        # Only the project's read policy: no AWS managed policies, no SAM policy templates.
+        assert properties["Policies"] == [{"Ref": "CatalogReadPolicy"}], name
+    policy = template["Resources"]["CatalogReadPolicy"]
+    assert policy["Type"] == "AWS::IAM::ManagedPolicy"
+    for statement in policy["Properties"]["PolicyDocument"]["Statement"]:
+        assert statement["Effect"] == "Allow"
+        actions = statement["Action"]
+        actions = [actions] if isinstance(actions, str) else actions
+        assert set(actions) <= READ_ACTIONS, actions
+        assert not any("*" in action for action in actions)
+        assert "NotAction" not in statement and "NotResource" not in statement
+        resources = statement["Resource"]
+        resources = resources if isinstance(resources, list) else [resources]
+        assert resources and all(r in (TABLE_ARN, INDEXES_ARN) for r in resources), resources
+
+
+def test_layer_is_built_by_sam_for_arm64(template: dict[str, Any]) -> None:
+    layer = template["Resources"]["CommonLayer"]
+    assert layer["Type"] == "AWS::Serverless::LayerVersion"
+    assert layer["Properties"]["ContentUri"] == "layers/common/"
+    assert layer["Properties"]["CompatibleRuntimes"] == ["python3.13"]
+    assert layer["Properties"]["CompatibleArchitectures"] == ["arm64"]
+    assert layer["Metadata"] == {"BuildMethod": "python3.13", "BuildArchitecture": "arm64"}
+    # SAM copies ContentUri under python/ itself; a python/ folder here would end up as python/python/.
+    assert not (REPO / "layers" / "common" / "python").exists()
+
+
+# --- table ---------------------------------------------------------------------------------------------
+
+
+def test_table_is_on_demand_with_pitr_and_sse(template: dict[str, Any]) -> None:
+    resource = template["Resources"]["CatalogTable"]
+    assert resource["Type"] == "AWS::DynamoDB::Table"
+    properties = resource["Properties"]
+    assert properties["BillingMode"] == "PAY_PER_REQUEST"
+    assert properties["PointInTimeRecoverySpecification"] == {"PointInTimeRecoveryEnabled": True}
+    assert properties["SSESpecification"]["SSEEnabled"] is True
+    assert "ProvisionedThroughput" not in properties
+
+
+def test_table_definition_has_the_key_design() -> None:
+    definition = table_definition("catalog-test")
+    assert definition["TableName"] == "catalog-test"
+    assert definition["BillingMode"] == "PAY_PER_REQUEST"
+    assert definition["KeySchema"] == [
+        {"AttributeName": "PK", "KeyType": "HASH"},
+        {"AttributeName": "SK", "KeyType": "RANGE"},
+    ]
+    assert {(a["AttributeName"], a["AttributeType"]) for a in definition["AttributeDefinitions"]} == {
+        ("PK", "S"),
+        ("SK", "S"),
+        ("fpk", "S"),
+        ("fsk", "S"),
+        ("slot", "N"),
+    }
+    indexes = {index["IndexName"]: index for index in definition["GlobalSecondaryIndexes"]}
+    assert set(indexes) == {"Listing", "Sampling"}
+    assert indexes["Listing"]["KeySchema"] == [
+        {"AttributeName": "fpk", "KeyType": "HASH"},
+        {"AttributeName": "fsk", "KeyType": "RANGE"},
+    ]
+    assert indexes["Sampling"]["KeySchema"] == [
+        {"AttributeName": "fpk", "KeyType": "HASH"},
+        {"AttributeName": "slot", "KeyType": "RANGE"},
+    ]
+    # Both indexes carry every attribute a filter looks at (the Sampling index also the sort key).
+    for name, needed in {"Listing": set(SONGS.entry_attributes), "Sampling": {"fsk", *SONGS.entry_attributes}}.items():
+        assert indexes[name]["Projection"]["ProjectionType"] == "INCLUDE"
+        assert set(indexes[name]["Projection"]["NonKeyAttributes"]) == needed
+    # DynamoDB rejects attribute definitions that no key uses.
+    key_attributes = {k["AttributeName"] for k in definition["KeySchema"]} | {
+        k["AttributeName"] for index in indexes.values() for k in index["KeySchema"]
+    }
+    assert key_attributes == {a["AttributeName"] for a in definition["AttributeDefinitions"]}
+
+
+def test_create_table_on_moto(monkeypatch: pytest.MonkeyPatch) -> None:
+    boto3 = pytest.importorskip("boto3")
+    moto = pytest.importorskip("moto")
+    for variable, value in {
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_SESSION_TOKEN": "testing",
+        "AWS_DEFAULT_REGION": "eu-west-1",
+    }.items():
+        monkeypatch.setenv(variable, value)
+    monkeypatch.delenv("AWS_PROFILE", raising=False)
+    with moto.mock_aws():
+        client = boto3.client("dynamodb", region_name="eu-west-1")
+        description = table.create_table(client, "catalog-test")
+        assert description["TableStatus"] == "ACTIVE"
+        assert {index["IndexName"] for index in description["GlobalSecondaryIndexes"]} == {"Listing", "Sampling"}
+        with pytest.raises(client.exceptions.ResourceInUseException):
+            table.create_table(client, "catalog-test")
+        assert table.create_table(client, "catalog-test", exist_ok=True)["TableName"] == "catalog-test"
+
+
+# --- sample events -------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", ["list", "count", "get", "random"])
+def test_sample_event_matches_a_route(name: str) -> None:
+    event = json.loads((REPO / "events" / f"{name}.json").read_text())
+    routes = {(route.method, route.path) for route in api_routes()}
+    assert (event["httpMethod"], event["resource"]) in routes
+    context = event["requestContext"]
+    assert context["resourcePath"] == event["resource"]
+    assert context["path"] == f"/{context['stage']}{event['path']}"
+    claims = context["authorizer"]["claims"]
+    assert all(isinstance(value, str) for value in claims.values())
+    assert claims["token_use"] == "access"
+    assert ACCESS_TOKEN_SCOPE in claims["scope"].split()
+    assert event["headers"]["Authorization"].startswith("Bearer eyJ")
+    query = event["queryStringParameters"] or {}
+    assert {key: [value] for key, value in query.items()} == (event["multiValueQueryStringParameters"] or {})
