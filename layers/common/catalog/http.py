@@ -16,12 +16,15 @@ from catalog.errors import ApiError
 
 logger = Logger()
 
+# The contract spells 422 as RFC 4918 did; Python 3.13 follows RFC 9110 ("Unprocessable Content").
+_REASON_PHRASES = {HTTPStatus.UNPROCESSABLE_ENTITY: "Unprocessable Entity"}
+
 
 def error_response(status: HTTPStatus, cause: str, headers: dict | None = None) -> Response:
     return Response(
         status_code=status.value,
         content_type=content_types.APPLICATION_JSON,
-        body={"code": status.value, "description": status.phrase, "cause": cause},
+        body={"code": status.value, "description": _REASON_PHRASES.get(status, status.phrase), "cause": cause},
         headers=headers,
     )
 

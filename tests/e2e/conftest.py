@@ -1,0 +1,167 @@
+"""The local stack for the end-to-end tests, started once per test session, and HTTP helpers.
+
+The stack is ``make run``'s, on free ports: DynamoDB Local in memory, the local Cognito (moto, in a
+child process) and the gateway serving ``template.yaml``'s routes in a thread of this process.
+
+What depends on other modules than the stack's own:
+
+* the ``catalog`` fixture imports its records with ``python -m devtools.importer`` (JSON Lines,
+  ``{"kind": "owner" | "song", ...}``); tests that use it are skipped while that module is missing;
+* tests that call the handlers use the ``handlers`` fixture: skipped while ``functions/list/app.py``
+  is missing.
+"""
+
+from __future__ import annotations
+
+import http.client
+import json
+import os
+import subprocess
+import sys
+import threading
+from collections.abc import Iterator
+from contextlib import ExitStack
+from dataclasses import dataclass
+from email.message import Message
+from importlib.util import find_spec
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import pytest
+
+from devtools import table
+from devtools.authorizer import CognitoAuthorizer
+from devtools.dynamodb_local import DynamoDBLocal
+from devtools.gateway import TABLE_NAME, load_api, make_gateway
+from devtools.identity import (
+    Credentials,
+    IdentityProvider,
+    Tokens,
+    UserPool,
+    create_app_client,
+    create_user_pool,
+    ensure_user,
+    sign_in,
+)
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+DEMO_SUB = "3f0c7a52-6d1e-4c8b-9a27-5b4e1f0d2c61"
+OTHER_OWNER = "8b2d4f60-1c3e-4a5b-8d7f-9e0a1b2c3d4e"
+DEMO_SONGS = ("0a7e3c1d-2b4f-4e6a-8c9d-1e2f3a4b5c6d", "1b8f4d2e-3c5a-4f7b-9d0e-2f3a4b5c6d7e")
+OTHER_SONG = "2c9a5e3f-4d6b-4a8c-8e1f-3a4b5c6d7e8f"
+
+
+
+@dataclass(frozen=True)
+class HttpReply:
+    status: int
+    headers: Message
+    body: bytes
+
+    def json(self) -> Any:
+        return json.loads(self.body)
+
+
+@dataclass(frozen=True)
+class LocalStack:
+    base_url: str
+    pool: UserPool
+    demo: Credentials
+    other_client_id: str  # a second app client of the same pool, which the API does not accept
+    dynamodb_endpoint_url: str
+    layer_paths: tuple[Path, ...]
+
+    def request(self, path: str, *, token: str | None = None, method: str = "GET", headers: dict[str, str] | None = None) -> HttpReply:
+        """``method path`` over real HTTP; ``token`` is sent as ``Authorization: Bearer <token>``."""
+        sent = dict(headers or {})
+        if token is not None:
+            sent["Authorization"] = f"Bearer {token}"
+        address = urlsplit(self.base_url)
+        connection = http.client.HTTPConnection(address.hostname, address.port, timeout=30)
+        try:
+            connection.request(method, path, headers=sent)
+            response = connection.getresponse()
+            return HttpReply(response.status, response.headers, response.read())
+        finally:
+            connection.close()
+
+
+@pytest.fixture(scope="session")
+def local_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack]:
+    state = tmp_path_factory.mktemp("local-stack")  # the processes' logs end up here
+    with ExitStack() as stack:
+        dynamodb = stack.enter_context(DynamoDBLocal(log_path=state / "dynamodb-local.log"))
+        table.create_table(dynamodb.client(), TABLE_NAME)
+        identity = stack.enter_context(IdentityProvider(log_path=state / "identity.log"))
+        pool = create_user_pool(identity.endpoint_url)
+        other_client_id = create_app_client(pool, "another-app")
+        demo = ensure_user(pool, DEMO_SUB, username="demo")
+
+        authorizer = CognitoAuthorizer(issuer=pool.issuer, jwks_url=pool.jwks_url, client_ids={pool.client_id})
+        gateway = make_gateway(authorizer=authorizer, dynamodb_endpoint_url=dynamodb.endpoint_url, port=0)
+        threading.Thread(target=gateway.serve_forever, name="local-gateway", daemon=True).start()
+        stack.callback(gateway.server_close)
+        stack.callback(gateway.shutdown)  # callbacks run last-in first-out: shutdown, then close
+
+        yield LocalStack(
+            base_url=gateway.url,
+            pool=pool,
+            demo=demo,
+            other_client_id=other_client_id,
+            dynamodb_endpoint_url=dynamodb.endpoint_url,
+            layer_paths=load_api().layer_paths,
+        )
+
+
+@pytest.fixture
+def handlers() -> None:
+    """Skips the test while the functions' code is not there."""
+    if not (REPO_ROOT / "functions" / "list" / "app.py").exists():
+        pytest.skip("functions/list/app.py does not exist yet")
+
+
+@pytest.fixture(scope="session")
+def demo_tokens(local_stack: LocalStack) -> Tokens:
+    return sign_in(local_stack.pool, local_stack.demo)
+
+
+@pytest.fixture(scope="session")
+def catalog(local_stack: LocalStack, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Two owners and three songs (two of them the demo user's), imported with ``devtools.importer``."""
+    if find_spec("devtools.importer") is None:
+        pytest.skip("devtools/importer.py does not exist yet")
+    song = {
+        "kind": "song",
+        "archived": False,
+        "genres": ["Pop"],
+        "coverRemixSample": False,
+        "audioEncodingStatus": "Completed",
+        "mintingStatus": "Minted",
+        "marketplaceStatus": "NotSelling",
+    }
+    records = [
+        {"kind": "owner", "id": DEMO_SUB, "nickname": "Demo Owner"},
+        {"kind": "owner", "id": OTHER_OWNER, "firstName": "Other", "lastName": "Owner"},
+        {**song, "id": DEMO_SONGS[0], "ownerId": DEMO_SUB, "createdAt": "2024-01-01T10:00:00.000000", "title": "First"},
+        {**song, "id": DEMO_SONGS[1], "ownerId": DEMO_SUB, "createdAt": "2024-02-01T10:00:00.000000", "title": "Second"},
+        {**song, "id": OTHER_SONG, "ownerId": OTHER_OWNER, "createdAt": "2024-03-01T10:00:00.000000", "title": "Third"},
+    ]
+    path = tmp_path_factory.mktemp("catalog") / "catalog.jsonl"
+    path.write_text("".join(json.dumps(record) + "\n" for record in records), encoding="utf-8")
+    environment = {
+        **os.environ,
+        "PYTHONPATH": os.pathsep.join([str(REPO_ROOT), *map(str, local_stack.layer_paths)]),
+        "AWS_ACCESS_KEY_ID": "local",
+        "AWS_SECRET_ACCESS_KEY": "local",
+    }
+    result = subprocess.run(
+        [
+            sys.executable, "-m", "devtools.importer", "--quiet",
+            "--table", TABLE_NAME, "--endpoint-url", local_stack.dynamodb_endpoint_url, "--region", "us-east-1",
+            str(path),
+        ],
+        cwd=REPO_ROOT, env=environment, capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert result.returncode == 0, f"the importer failed ({result.returncode}):\n{result.stdout}{result.stderr}"
+    return path
