@@ -107,9 +107,9 @@ def import_lines(writer: CatalogWriter, lines: Iterable[bytes | str], progress: 
 
     imported = {song["id"] for song in songs}
     for owner_id in changed_owners:
-        for song_id in writer.ids_by_facet(SONGS, "owner", owner_id):
+        for song_id in set(writer.ids_by_facet(SONGS, "owner", owner_id)) - imported:
             stored = writer.record(SONGS, song_id)
-            if song_id not in imported and stored is not None:
+            if stored is not None:
                 report.reindexed += writer.put_record(SONGS, stored, names(owner_id))
     writer.flush()
     report.loaded = {kind: sum(1 for k, _ in records if k == kind) for kind in MODELS}

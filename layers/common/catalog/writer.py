@@ -7,6 +7,7 @@ posting into the freed position (swap-remove). The writer assumes it is the tabl
 while it runs (one import at a time).
 """
 
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
@@ -17,7 +18,8 @@ from catalog.collections import Collection
 _serializer = TypeSerializer()
 _deserializer = TypeDeserializer()
 _BATCH_WRITE_MAX = 25
-_FLUSH_AT = 100
+_FLUSH_AT = 500
+_WRITERS = 4
 
 Key = tuple[str, str]
 
@@ -213,8 +215,12 @@ class CatalogWriter:
         self._batch_write(counters)
 
     def _batch_write(self, requests: list[dict]) -> None:
-        for start in range(0, len(requests), _BATCH_WRITE_MAX):
-            pending = requests[start : start + _BATCH_WRITE_MAX]
-            while pending:
-                response = self._client.batch_write_item(RequestItems={self._table: pending})
-                pending = response.get("UnprocessedItems", {}).get(self._table, [])
+        """BatchWriteItem in chunks of 25, several at once (the items of one flush are independent)."""
+        chunks = [requests[start : start + _BATCH_WRITE_MAX] for start in range(0, len(requests), _BATCH_WRITE_MAX)]
+        with ThreadPoolExecutor(max_workers=_WRITERS) as pool:
+            list(pool.map(self._write_chunk, chunks))
+
+    def _write_chunk(self, pending: list[dict]) -> None:
+        while pending:
+            response = self._client.batch_write_item(RequestItems={self._table: pending})
+            pending = response.get("UnprocessedItems", {}).get(self._table, [])
