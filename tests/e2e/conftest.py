@@ -3,12 +3,7 @@
 The stack is ``make run``'s, on free ports: DynamoDB Local in memory, the local Cognito (moto, in a
 child process) and the gateway serving ``template.yaml``'s routes in a thread of this process.
 
-What depends on other modules than the stack's own:
-
-* the ``catalog`` fixture imports its records with ``python -m devtools.importer`` (JSON Lines,
-  ``{"kind": "owner" | "song", ...}``); tests that use it are skipped while that module is missing;
-* tests that call the handlers use the ``handlers`` fixture: skipped while ``functions/list/app.py``
-  is missing.
+The ``catalog`` fixture imports its records with ``python -m devtools.importer``, as a user would.
 """
 
 from __future__ import annotations
@@ -23,7 +18,6 @@ from collections.abc import Iterator
 from contextlib import ExitStack
 from dataclasses import dataclass
 from email.message import Message
-from importlib.util import find_spec
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -114,13 +108,6 @@ def local_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack
         )
 
 
-@pytest.fixture
-def handlers() -> None:
-    """Skips the test while the functions' code is not there."""
-    if not (REPO_ROOT / "functions" / "list" / "app.py").exists():
-        pytest.skip("functions/list/app.py does not exist yet")
-
-
 @pytest.fixture(scope="session")
 def demo_tokens(local_stack: LocalStack) -> Tokens:
     return sign_in(local_stack.pool, local_stack.demo)
@@ -129,8 +116,6 @@ def demo_tokens(local_stack: LocalStack) -> Tokens:
 @pytest.fixture(scope="session")
 def catalog(local_stack: LocalStack, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """Two owners and three songs (two of them the demo user's), imported with ``devtools.importer``."""
-    if find_spec("devtools.importer") is None:
-        pytest.skip("devtools/importer.py does not exist yet")
     song = {
         "kind": "song",
         "archived": False,

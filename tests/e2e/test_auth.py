@@ -188,16 +188,16 @@ def test_unknown_route_answers_missing_authentication_token(local_stack, demo_to
     assert_answer(local_stack.request(path, method=method, token=demo_tokens.access_token), NO_ROUTE)
 
 
-# --- through to the handlers (need functions/ and devtools/importer.py) --------------------------
+# --- through to the handlers -----------------------------------------------------------------------
 
 
-def test_authorized_request_reaches_the_handler(local_stack, demo_tokens, handlers, catalog):
+def test_authorized_request_reaches_the_handler(local_stack, demo_tokens, catalog):
     reply = local_stack.request("/v1/songs?limit=2", token=demo_tokens.access_token)
     assert reply.status == 200, reply.body
     assert [song["id"] for song in reply.json()] == ["0a7e3c1d-2b4f-4e6a-8c9d-1e2f3a4b5c6d", "1b8f4d2e-3c5a-4f7b-9d0e-2f3a4b5c6d7e"]
 
 
-def test_the_tokens_sub_is_the_callers_id(local_stack, demo_tokens, handlers, catalog):
+def test_the_tokens_sub_is_the_callers_id(local_stack, demo_tokens, catalog):
     """``ownerIds=me`` resolves to the ``sub`` the authorizer hands over in ``requestContext.authorizer.claims``."""
     mine = local_stack.request(f"{COUNT}?ownerIds=me", token=demo_tokens.access_token)
     everyone = local_stack.request(COUNT, token=demo_tokens.access_token)

@@ -1,0 +1,58 @@
+"""Every route template.yaml declares, over HTTP through the local gateway, as a client calls it."""
+
+import pytest
+
+from devtools.identity import ensure_user, sign_in
+from devtools.table import api_routes
+from tests.e2e.conftest import DEMO_SONGS, OTHER_OWNER, OTHER_SONG
+
+SONG_PATHS = {
+    "/v1/songs": "/v1/songs?limit=2&sortOrder=desc",
+    "/v1/songs/count": "/v1/songs/count?genres=Pop",
+    "/v1/songs/{songId}": f"/v1/songs/{OTHER_SONG}",
+    "/v1/songs/random": "/v1/songs/random?ownerIds=-me",
+}
+
+
+def test_every_declared_route_is_exercised_here() -> None:
+    assert {route.path for route in api_routes()} <= set(SONG_PATHS)
+
+
+@pytest.mark.parametrize("resource", SONG_PATHS)
+def test_each_route_answers_json_to_an_authorized_client(local_stack, demo_tokens, catalog, resource: str) -> None:
+    reply = local_stack.request(SONG_PATHS[resource], token=demo_tokens.access_token)
+    assert reply.status == 200, reply.body
+    assert reply.headers["Content-Type"].startswith("application/json")
+    body = reply.json()
+    expected = {
+        "/v1/songs": lambda: [song["id"] for song in body] == [OTHER_SONG, DEMO_SONGS[1]],
+        "/v1/songs/count": lambda: body == {"count": 3},
+        "/v1/songs/{songId}": lambda: body["id"] == OTHER_SONG and body["title"] == "Third",
+        "/v1/songs/random": lambda: body["id"] == OTHER_SONG,  # the demo user's own songs are excluded
+    }
+    assert expected[resource](), body
+
+
+@pytest.mark.parametrize("resource", SONG_PATHS)
+def test_each_route_refuses_a_missing_token(local_stack, resource: str) -> None:
+    reply = local_stack.request(SONG_PATHS[resource])
+    assert reply.status == 401
+    assert reply.json() == {"code": 401, "description": "Unauthorized", "cause": "Unauthorized"}
+
+
+def test_owner_ids_me_follows_the_tokens_user(local_stack, catalog) -> None:
+    """As `make token USER=<uuid>` does: a pool user whose sub is that owner, signed in for real."""
+    other = sign_in(local_stack.pool, ensure_user(local_stack.pool, OTHER_OWNER))
+    reply = local_stack.request("/v1/songs?ownerIds=me", token=other.access_token)
+    assert reply.status == 200
+    assert [song["id"] for song in reply.json()] == [OTHER_SONG]
+
+
+def test_errors_keep_the_error_shape_over_http(local_stack, demo_tokens, catalog) -> None:
+    reply = local_stack.request("/v1/songs?ids=123456789", token=demo_tokens.access_token)
+    assert (reply.status, reply.json()) == (
+        422,
+        {"code": 422, "description": "Unprocessable Entity", "cause": "Invalid UUID string: 123456789"},
+    )
+    missing = local_stack.request("/v1/songs/00000000-0000-4000-8000-000000000000", token=demo_tokens.access_token)
+    assert missing.status == 404 and missing.json()["code"] == 404
