@@ -15,7 +15,6 @@ import shutil
 import socket
 import subprocess
 import time
-from collections import deque
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
@@ -24,6 +23,8 @@ from typing import IO, Any
 import botocore.session
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
+
+from devtools import processes
 
 log = logging.getLogger(__name__)
 
@@ -38,7 +39,6 @@ SECRET_ACCESS_KEY = "local"
 STARTUP_TIMEOUT_S = 30.0
 STOP_TIMEOUT_S = 10.0
 _POLL_INTERVAL_S = 0.1
-_LOG_TAIL_LINES = 30
 
 
 class DynamoDBLocalError(RuntimeError):
@@ -87,14 +87,6 @@ def _free_port(host: str = HOST) -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.bind((host, 0))
         return sock.getsockname()[1]
-
-
-def _tail(path: Path, lines: int = _LOG_TAIL_LINES) -> str:
-    try:
-        with path.open(encoding="utf-8", errors="replace") as stream:
-            return "".join(deque(stream, maxlen=lines)).rstrip() or "(empty)"
-    except OSError as error:
-        return f"(cannot read it: {error})"
 
 
 class DynamoDBLocal:
@@ -206,7 +198,7 @@ class DynamoDBLocal:
             if status is not None:
                 raise DynamoDBLocalError(
                     f"DynamoDB Local exited with status {status} while starting. "
-                    f"Last lines of {self.log_path}:\n{_tail(self.log_path)}"
+                    f"Last lines of {self.log_path}:\n{processes.log_tail(self.log_path)}"
                 )
             try:
                 probe.list_tables(Limit=1)
@@ -218,22 +210,15 @@ class DynamoDBLocal:
             if time.monotonic() > deadline:
                 raise DynamoDBLocalError(
                     f"DynamoDB Local did not answer on {self.endpoint_url} within {self.startup_timeout:.0f} s. "
-                    f"Last lines of {self.log_path}:\n{_tail(self.log_path)}"
+                    f"Last lines of {self.log_path}:\n{processes.log_tail(self.log_path)}"
                 )
             time.sleep(_POLL_INTERVAL_S)
 
     def stop(self) -> None:
         """Terminate it, and kill it if it has not ended within a few seconds. Safe to call twice."""
         process, self._process = self._process, None
-        if process is not None and process.poll() is None:
-            process.terminate()
-            try:
-                process.wait(STOP_TIMEOUT_S)
-            except subprocess.TimeoutExpired:
-                log.warning("DynamoDB Local (pid %d) ignored SIGTERM for %.0f s: killing it", process.pid, STOP_TIMEOUT_S)
-                process.kill()
-                process.wait()
-            log.info("DynamoDB Local stopped")
+        if process is not None:
+            processes.stop(process, "DynamoDB Local", STOP_TIMEOUT_S)
         if self._log_stream is not None:
             self._log_stream.close()
             self._log_stream = None

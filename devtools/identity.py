@@ -42,6 +42,8 @@ from typing import IO, Any
 
 import botocore.session
 
+from devtools import processes
+
 log = logging.getLogger(__name__)
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -265,21 +267,14 @@ class IdentityProvider:
         if not line:
             status = self._process.poll()
             what = f"exited with status {status}" if status is not None else f"did not start within {self.startup_timeout:.0f} s"
-            raise IdentityError(f"the identity provider {what}. Last lines of {self.log_path}:\n{_tail(self.log_path)}")
+            raise IdentityError(f"the identity provider {what}. Last lines of {self.log_path}:\n{processes.log_tail(self.log_path)}")
         return int(json.loads(line)["port"])
 
     def stop(self) -> None:
         """Terminate it (kill it if it lingers). Safe to call twice."""
         process, self._process = self._process, None
         if process is not None:
-            if process.poll() is None:
-                process.terminate()
-                try:
-                    process.wait(STOP_TIMEOUT_S)
-                except subprocess.TimeoutExpired:
-                    process.kill()
-                    process.wait()
-                log.info("identity provider stopped")
+            processes.stop(process, "identity provider", STOP_TIMEOUT_S)
             if process.stdout is not None:
                 process.stdout.close()
         if self._log_stream is not None:
@@ -296,13 +291,6 @@ class IdentityProvider:
         traceback: TracebackType | None,
     ) -> None:
         self.stop()
-
-
-def _tail(path: Path, lines: int = 30) -> str:
-    try:
-        return "\n".join(path.read_text(encoding="utf-8", errors="replace").splitlines()[-lines:]) or "(empty)"
-    except OSError as error:
-        return f"(cannot read it: {error})"
 
 
 # --- the server (runs in the child process) -------------------------------------------------------
