@@ -346,8 +346,9 @@ def main(argv: list[str] | None = None) -> int:
         if not args.catalog.is_file():
             parser.error(f"no such file: {args.catalog}")
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)-7s %(name)s: %(message)s", datefmt="%H:%M:%S")
-    signal.signal(signal.SIGTERM, _raise_stop)
-    signal.signal(signal.SIGHUP, _raise_stop)
+    # SIGINT too: a shell that starts us in the background hands SIGINT down ignored.
+    for stop_signal in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+        signal.signal(stop_signal, _raise_stop)
     try:
         run(args)
     except (AlreadyRunning, DynamoDBLocalError, IdentityError, ImportFailed) as error:
