@@ -1,0 +1,141 @@
+"""``python -m devtools.importer`` as a user runs it, against DynamoDB Local: exit status and messages.
+
+Exit status: 0 all lines loaded, 2 some lines rejected, 1 nothing could be done.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import os
+import re
+import socket
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from devtools.dynamodb_local import DynamoDBLocal
+from devtools.table import create_table
+from tests import catalog_data
+
+pytestmark = [pytest.mark.e2e, pytest.mark.dynamodb_local]
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+OWNERS, SONGS = catalog_data.build()
+_names = itertools.count()
+
+
+def importer(*arguments: str, endpoint_url: str | None) -> subprocess.CompletedProcess[str]:
+    environment = {
+        **os.environ,
+        "PYTHONPATH": os.pathsep.join([str(REPO_ROOT / "layers" / "common"), str(REPO_ROOT)]),
+        "AWS_ACCESS_KEY_ID": "local",
+        "AWS_SECRET_ACCESS_KEY": "local",
+    }
+    endpoint = ["--endpoint-url", endpoint_url] if endpoint_url else []
+    return subprocess.run(
+        [sys.executable, "-m", "devtools.importer", *endpoint, "--region", "us-east-1", *arguments],
+        cwd=REPO_ROOT, env=environment, capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+
+
+@pytest.fixture
+def local_table(dynamodb_local: DynamoDBLocal) -> Iterator[tuple[Any, str]]:
+    client = dynamodb_local.client()
+    name = f"importer-cli-{next(_names)}"
+    create_table(client, name)
+    try:
+        yield client, name
+    finally:
+        client.delete_table(TableName=name)
+
+
+def record_of(client: Any, name: str, pk: str) -> dict | None:
+    return client.get_item(TableName=name, Key={"PK": {"S": pk}, "SK": {"S": "record"}}).get("Item")
+
+
+def reported_lines(stderr: str) -> dict[int, str]:
+    return {int(number): reason for number, reason in re.findall(r"^\s*line (\d+): (.*)$", stderr, re.MULTILINE)}
+
+
+def test_bad_lines_are_reported_and_exit_2(local_table: tuple[Any, str], dynamodb_local: DynamoDBLocal, tmp_path: Path) -> None:
+    client, name = local_table
+    owner, song = OWNERS[0], dict(SONGS[0], ownerId=OWNERS[0]["id"])
+    path = tmp_path / "catalog.jsonl"
+    path.write_bytes(
+        json.dumps(owner).encode() + b"\n"  # 1
+        + b'{"kind": "song", "id":\n'  # 2: not JSON
+        + b"\n"  # 3: blank
+        + json.dumps(song).encode() + b"\n"  # 4
+        + json.dumps({**song, "kind": "album"}).encode() + b"\n"  # 5: unknown kind
+        + b'{"kind": "owner", "id": "' + OWNERS[1]["id"].encode() + b'", "nickname": "Caf\xe9"}\n'  # 6: not UTF-8
+    )  # fmt: skip
+
+    result = importer("--table", name, str(path), endpoint_url=dynamodb_local.endpoint_url)  # with its progress bar
+
+    assert result.returncode == 2, result.stderr
+    assert "Traceback" not in result.stderr
+    reported = reported_lines(result.stderr)
+    assert sorted(reported) == [2, 5, 6], result.stderr
+    assert "not JSON" in reported[2]
+    assert "unknown kind 'album'" in reported[5]
+    assert "UTF-8" in reported[6]
+    assert re.search(r"^loaded 1 owners, 1 songs \(2 written", result.stderr, re.MULTILINE), result.stderr
+    assert "rejected 3 line(s)" in result.stderr
+    assert result.stdout == ""
+
+    assert record_of(client, name, f"owners#{owner['id']}") is not None
+    assert record_of(client, name, f"songs#{song['id']}") is not None
+    assert record_of(client, name, f"owners#{OWNERS[1]['id']}") is None
+
+
+def test_good_file_exits_0_and_again_writes_nothing(local_table: tuple[Any, str], dynamodb_local: DynamoDBLocal, tmp_path: Path) -> None:
+    _, name = local_table
+    path = tmp_path / "catalog.jsonl"
+    path.write_text("".join(json.dumps(record) + "\n" for record in OWNERS[:2] + SONGS[:3]), encoding="utf-8")
+
+    first = importer("--quiet", "--table", name, str(path), endpoint_url=dynamodb_local.endpoint_url)
+    assert first.returncode == 0, first.stderr
+    assert first.stderr.splitlines() == [
+        "loaded 2 owners, 3 songs (5 written, 0 re-indexed for owner changes)",
+        "rejected 0 line(s)",
+    ]
+    again = importer("--quiet", "--table", name, str(path), endpoint_url=dynamodb_local.endpoint_url)
+    assert again.returncode == 0, again.stderr
+    assert "(0 written, 0 re-indexed" in again.stderr
+
+
+def test_missing_file_exits_1_with_a_clear_message(local_table: tuple[Any, str], dynamodb_local: DynamoDBLocal, tmp_path: Path) -> None:
+    _, name = local_table
+    missing = tmp_path / "nowhere.jsonl"
+    result = importer("--table", name, str(missing), endpoint_url=dynamodb_local.endpoint_url)
+    assert result.returncode == 1
+    assert "Traceback" not in result.stderr
+    assert "no such file" in result.stderr and str(missing) in result.stderr
+
+
+def test_missing_table_exits_1_with_a_clear_message(dynamodb_local: DynamoDBLocal, tmp_path: Path) -> None:
+    path = tmp_path / "catalog.jsonl"
+    path.write_text(json.dumps(OWNERS[0]) + "\n", encoding="utf-8")
+    result = importer("--table", "no-such-table", str(path), endpoint_url=dynamodb_local.endpoint_url)
+    assert result.returncode == 1
+    assert "Traceback" not in result.stderr
+    assert "'no-such-table' does not exist" in result.stderr
+
+
+def _closed_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def test_unreachable_endpoint_exits_1_without_a_traceback(tmp_path: Path) -> None:
+    path = tmp_path / "catalog.jsonl"
+    path.write_text(json.dumps(OWNERS[0]) + "\n", encoding="utf-8")
+    result = importer("--table", "catalog", str(path), endpoint_url=f"http://127.0.0.1:{_closed_port()}")
+    assert result.returncode == 1
+    assert "Traceback" not in result.stderr
