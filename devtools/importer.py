@@ -1,7 +1,7 @@
 """Import a catalog from JSON Lines into the table (DynamoDB Local or a real AWS table).
 
-Each line is one record: ``{"kind": "owner", ...}`` or ``{"kind": "song", ...}`` with the fields
-the API returns. Lines are validated with the API's own models; a bad line is reported with its
+Each line is one record: ``{"kind": "owner", ...}``, ``{"kind": "song", ...}`` or
+``{"kind": "soundtrack", ...}`` with the fields the API returns. Lines are validated with the API's own models; a bad line is reported with its
 number and reason and never stops the good ones. Re-importing the same file changes nothing.
 
     python -m devtools.importer --table catalog [--endpoint-url URL] [--region REGION] FILE
@@ -12,19 +12,22 @@ Exit status: 0 all lines loaded, 2 some lines rejected, 1 nothing could be done.
 import argparse
 import json
 import sys
+from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import boto3
+from botocore.exceptions import BotoCoreError, ClientError
 from pydantic import BaseModel, ValidationError
 from tqdm import tqdm
 
-from catalog.collections import SONGS
+from catalog.collections import SONGS, SOUNDTRACKS
 from catalog.model.song import Owner, Song
+from catalog.model.soundtrack import Soundtrack
 from catalog.writer import CatalogWriter
 
-MODELS: dict[str, type[BaseModel]] = {"owner": Owner, "song": Song}
+MODELS: dict[str, type[BaseModel]] = {"owner": Owner, "song": Song, "soundtrack": Soundtrack}
 
 
 @dataclass
@@ -67,7 +70,7 @@ def read_records(lines: Iterable[bytes | str], report: Report) -> Iterator[tuple
             report.rejected.append((number, "not a JSON object"))
             continue
         kind = data.pop("kind", None)
-        if kind not in MODELS:
+        if not isinstance(kind, str) or kind not in MODELS:
             expected = " or ".join(MODELS)
             reason = "no 'kind' field" if kind is None else f"unknown kind {kind!r}"
             report.rejected.append((number, f"{reason} (expected {expected})"))
@@ -83,8 +86,10 @@ def import_lines(writer: CatalogWriter, lines: Iterable[bytes | str], progress: 
     records = list(read_records(lines, report))
     owners = {record.to_item()["id"]: record for kind, record in records if kind == "owner"}
     songs = [record.to_item() for kind, record in records if kind == "song"]
+    soundtracks = [record.to_item() for kind, record in records if kind == "soundtrack"]
     known: dict[str, Owner | None] = dict(owners)
-    bar = tqdm(total=len(owners) + len(songs), unit="record", disable=not progress, file=sys.stderr)
+    total = len(owners) + len(songs) + len(soundtracks)
+    bar = tqdm(total=total, unit="record", disable=not progress, file=sys.stderr)
 
     changed_owners = set()
     for owner_id, owner in owners.items():
@@ -103,6 +108,9 @@ def import_lines(writer: CatalogWriter, lines: Iterable[bytes | str], progress: 
     for song in songs:
         report.changed += writer.put_record(SONGS, song, names(song["ownerId"]))
         bar.update()
+    for soundtrack in soundtracks:
+        report.changed += writer.put_record(SOUNDTRACKS, soundtrack, [])
+        bar.update()
     bar.close()
 
     imported = {song["id"] for song in songs}
@@ -112,7 +120,7 @@ def import_lines(writer: CatalogWriter, lines: Iterable[bytes | str], progress: 
             if stored is not None:
                 report.reindexed += writer.put_record(SONGS, stored, names(owner_id))
     writer.flush()
-    report.loaded = {kind: sum(1 for k, _ in records if k == kind) for kind in MODELS}
+    report.loaded = dict(Counter(kind for kind, _ in records))
     return report
 
 
@@ -132,6 +140,8 @@ def main(argv: list[str] | None = None) -> int:
         client.describe_table(TableName=args.table)
     except client.exceptions.ResourceNotFoundException:
         parser.exit(1, f"error: table {args.table!r} does not exist\n")
+    except (BotoCoreError, ClientError) as error:
+        parser.exit(1, f"error: cannot reach DynamoDB: {error}\n")
     with args.file.open("rb") as lines:
         report = import_lines(CatalogWriter(client, args.table), lines, progress=not args.quiet)
     sys.stderr.write("\n".join(report.lines()) + "\n")

@@ -174,6 +174,24 @@ def _table_is_empty(client: Any, table_name: str) -> bool:
     return client.scan(TableName=table_name, Limit=1, Select="COUNT")["Count"] == 0
 
 
+def _matches_template(client: Any, table_name: str) -> bool:
+    """Whether the table's keys and indexes are those template.yaml defines now."""
+
+    def shape(definition: dict) -> tuple:
+        indexes = {
+            index["IndexName"]: (
+                tuple((key["AttributeName"], key["KeyType"]) for key in index["KeySchema"]),
+                index["Projection"]["ProjectionType"],
+                frozenset(index["Projection"].get("NonKeyAttributes", ())),
+            )
+            for index in definition.get("GlobalSecondaryIndexes", [])
+        }
+        return tuple((key["AttributeName"], key["KeyType"]) for key in definition["KeySchema"]), indexes
+
+    described = client.describe_table(TableName=table_name)["Table"]
+    return shape(described) == shape(table.table_definition(table_name))
+
+
 def _recreate_table(client: Any, table_name: str) -> None:
     try:
         client.delete_table(TableName=table_name)
@@ -220,6 +238,11 @@ def _fill_table(client: Any, catalog: Path | None, endpoint_url: str, environmen
         _import(catalog, endpoint_url, environment)
         return catalog
     table.create_table(client, TABLE_NAME, exist_ok=True)
+    if not _matches_template(client, TABLE_NAME):
+        log.warning("the local table predates template.yaml's table definition: rebuilding it with a fresh sample")
+        _recreate_table(client, TABLE_NAME)
+        SAMPLE_CATALOG.unlink(missing_ok=True)
+        IMPORTED_FILE.unlink(missing_ok=True)
     last = _last_import()
     if last is not None and not last[1] and last[0].exists():
         log.warning("the import of %s did not finish last time: importing it again", last[0])

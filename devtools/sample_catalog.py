@@ -2,9 +2,10 @@
 
 200 owners (some with a nickname, some with only first and last names), 2,400 songs spread over
 2019-2026 with a spread of genres and moods (some songs without moods), every minting status,
-about one in ten archived, and optional fields present or absent.
+about one in ten archived, and optional fields present or absent; and 300 soundtracks by a few
+dozen artists, with albums, durations and release dates (some absent).
 
-    python -m devtools.sample_catalog --out catalog.jsonl [--songs N] [--owners N] [--seed S]
+    python -m devtools.sample_catalog --out catalog.jsonl [--songs N] [--owners N] [--soundtracks N] [--seed S]
 """
 
 import argparse
@@ -103,14 +104,46 @@ def song(rng: random.Random, owner: dict, statuses: list[str]) -> dict:
     return record
 
 
-def generate(song_count: int = 2400, owner_count: int = 200, seed: int = 20260101) -> list[dict]:
-    """Owners first (the first one is the demo user's), then songs, oldest and newest mixed."""
+SHOWS = ["Northern Lights", "The Harbor", "Glass City", "Red Meridian", "Station Eleven", "Low Tide", "Paper Moons"]
+COMPOSERS = ["Ramin Vega", "Hildur Sand", "Trent Okoye", "Mica Lévi-Strand", "Jonny Hale", "Ólafur Berg", "Clara Ness",
+             "Max Richter-Lund", "Nainita Das", "Kris Bowers-Mae", "Tamar Osei", "Dario Marianelli-Ruiz"]
+
+
+def soundtrack(rng: random.Random) -> dict:
+    created = START + timedelta(seconds=rng.randrange(SPAN_SECONDS), microseconds=rng.randrange(1_000_000))
+    updated = created + timedelta(days=rng.randint(0, 400), seconds=rng.randrange(86_400))
+    name = f"{rng.choice(TITLE_WORDS)} {rng.choice(['Theme', 'Suite', 'Reprise', 'Main Title', 'Waltz', 'Overture'])}"
+    record = {
+        "kind": "soundtrack",
+        "uuid": _uuid(rng),
+        "name": name,
+        "created_at": created.strftime("%Y-%m-%dT%H:%M:%S.%f"),
+        "updated_at": updated.strftime("%Y-%m-%dT%H:%M:%S.%f"),
+    }
+    slug = name.lower().replace(" ", "-")
+    optional = {
+        "duration": lambda: rng.randint(45_000, 480_000),
+        "artist": lambda: rng.choice(COMPOSERS),
+        "album": lambda: f"{rng.choice(SHOWS)}: Season {rng.randint(1, 4)}",
+        "release_date": lambda: (created - timedelta(days=rng.randint(0, 900))).date().isoformat(),
+        "urls": lambda: [f"https://music.example.com/{slug}"],
+        "thumbnail": lambda: f"https://img.example.com/{slug}.jpg",
+        "sources": lambda: rng.sample(["spotify", "apple-music", "youtube", "deezer"], rng.randint(1, 3)),
+    }
+    for field, make in optional.items():
+        if rng.random() < 0.85:
+            record[field] = make()
+    return record
+
+
+def generate(song_count: int = 2400, owner_count: int = 200, seed: int = 20260101, soundtrack_count: int = 300) -> list[dict]:
+    """Owners first (the first one is the demo user's), then songs, then soundtracks."""
     rng = random.Random(seed)
     people = owners(rng, owner_count)
     statuses = [status.value for status in MintingStatus]
     weights = [8] + [1] * (len(people) - 1)
     songs = [song(rng, rng.choices(people, weights)[0], statuses) for _ in range(song_count)]
-    return people + songs
+    return people + songs + [soundtrack(rng) for _ in range(soundtrack_count)]
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -118,11 +151,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, required=True)
     parser.add_argument("--songs", type=int, default=2400)
     parser.add_argument("--owners", type=int, default=200)
+    parser.add_argument("--soundtracks", type=int, default=300)
     parser.add_argument("--seed", type=int, default=20260101)
     args = parser.parse_args(argv)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     with args.out.open("w", encoding="utf-8") as out:
-        for record in generate(args.songs, args.owners, args.seed):
+        for record in generate(args.songs, args.owners, args.seed, args.soundtracks):
             out.write(json.dumps(record, ensure_ascii=False) + "\n")
     return 0
 

@@ -48,4 +48,6 @@ class InProcessApi:
         self._stores.clear()
         result = self._invoker.invoke(route.function, event)
         meter = self._stores[0].meter if self._stores else ReadMeter()
-        return Answer(result["statusCode"], json.loads(result["body"]), result.get("headers") or {}, meter)
+        headers = dict(result.get("headers") or {})
+        headers.update({name: values[-1] for name, values in (result.get("multiValueHeaders") or {}).items()})
+        return Answer(result["statusCode"], json.loads(result["body"]), headers, meter)

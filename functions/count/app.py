@@ -1,4 +1,4 @@
-"""GET /v1/songs/count: how many songs match the filters."""
+"""GET /v1/songs/count and GET /api/v1/soundtracks/count: how many items match the filters."""
 
 from catalog import operations
 from catalog.http import caller, create_resolver, lambda_entrypoint, parameters
@@ -9,6 +9,11 @@ app = create_resolver()
 @app.get("/v1/songs/count")
 def count_songs() -> dict:
     return operations.count_songs(parameters(app), caller(app), operations.default_store())
+
+
+@app.get("/api/v1/soundtracks/count")
+def count_soundtracks() -> dict:
+    return operations.count_soundtracks(parameters(app), operations.default_store())
 
 
 lambda_handler = lambda_entrypoint(app)

@@ -1,5 +1,6 @@
-"""GET /v1/songs: a page of songs matching the filters."""
+"""GET /v1/songs and GET /api/v1/soundtracks: a page of a collection matching the filters."""
 
+from aws_lambda_powertools.event_handler import Response
 from catalog import operations
 from catalog.http import caller, create_resolver, lambda_entrypoint, parameters
 
@@ -9,6 +10,11 @@ app = create_resolver()
 @app.get("/v1/songs")
 def list_songs() -> list[dict]:
     return operations.list_songs(parameters(app), caller(app), operations.default_store())
+
+
+@app.get("/api/v1/soundtracks")
+def list_soundtracks() -> Response:
+    return operations.list_soundtracks(parameters(app), operations.default_store())
 
 
 lambda_handler = lambda_entrypoint(app)

@@ -1,4 +1,4 @@
-"""GET /v1/songs/random: one song drawn uniformly from those matching the filters."""
+"""GET /v1/songs/random and GET /api/v1/soundtracks/random: one item drawn uniformly from the matches."""
 
 from catalog import operations
 from catalog.http import caller, create_resolver, lambda_entrypoint, parameters
@@ -9,6 +9,11 @@ app = create_resolver()
 @app.get("/v1/songs/random")
 def random_song() -> dict:
     return operations.random_song(parameters(app), caller(app), operations.default_store())
+
+
+@app.get("/api/v1/soundtracks/random")
+def random_soundtrack() -> dict:
+    return operations.random_soundtrack(parameters(app), operations.default_store())
 
 
 lambda_handler = lambda_entrypoint(app)

@@ -44,6 +44,7 @@ DEMO_SUB = "3f0c7a52-6d1e-4c8b-9a27-5b4e1f0d2c61"
 OTHER_OWNER = "8b2d4f60-1c3e-4a5b-8d7f-9e0a1b2c3d4e"
 DEMO_SONGS = ("0a7e3c1d-2b4f-4e6a-8c9d-1e2f3a4b5c6d", "1b8f4d2e-3c5a-4f7b-9d0e-2f3a4b5c6d7e")
 OTHER_SONG = "2c9a5e3f-4d6b-4a8c-8e1f-3a4b5c6d7e8f"
+SOUNDTRACK = "3d0b6f4a-5e7c-4b9d-8f2a-4b5c6d7e8f9a"
 
 
 
@@ -131,6 +132,8 @@ def catalog(local_stack: LocalStack, tmp_path_factory: pytest.TempPathFactory) -
         {**song, "id": DEMO_SONGS[0], "ownerId": DEMO_SUB, "createdAt": "2024-01-01T10:00:00.000000", "title": "First"},
         {**song, "id": DEMO_SONGS[1], "ownerId": DEMO_SUB, "createdAt": "2024-02-01T10:00:00.000000", "title": "Second"},
         {**song, "id": OTHER_SONG, "ownerId": OTHER_OWNER, "createdAt": "2024-03-01T10:00:00.000000", "title": "Third"},
+        {"kind": "soundtrack", "uuid": SOUNDTRACK, "name": "Main Title", "artist": "Hildur", "duration": 201000,
+         "created_at": "2024-01-05T09:00:00", "updated_at": "2024-01-06T09:00:00"},
     ]
     path = tmp_path_factory.mktemp("catalog") / "catalog.jsonl"
     path.write_text("".join(json.dumps(record) + "\n" for record in records), encoding="utf-8")

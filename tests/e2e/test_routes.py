@@ -4,13 +4,17 @@ import pytest
 
 from devtools.identity import ensure_user, sign_in
 from devtools.table import api_routes
-from tests.e2e.conftest import DEMO_SONGS, OTHER_OWNER, OTHER_SONG
+from tests.e2e.conftest import DEMO_SONGS, OTHER_OWNER, OTHER_SONG, SOUNDTRACK
 
 SONG_PATHS = {
     "/v1/songs": "/v1/songs?limit=2&sortOrder=desc",
     "/v1/songs/count": "/v1/songs/count?genres=Pop",
     "/v1/songs/{songId}": f"/v1/songs/{OTHER_SONG}",
     "/v1/songs/random": "/v1/songs/random?ownerIds=-me",
+    "/api/v1/soundtracks": "/api/v1/soundtracks?artist=Hildur&sort=duration,desc",
+    "/api/v1/soundtracks/count": "/api/v1/soundtracks/count?duration=>200000",
+    "/api/v1/soundtracks/{uuid}": f"/api/v1/soundtracks/{SOUNDTRACK}",
+    "/api/v1/soundtracks/random": "/api/v1/soundtracks/random",
 }
 
 
@@ -29,6 +33,11 @@ def test_each_route_answers_json_to_an_authorized_client(local_stack, demo_token
         "/v1/songs/count": lambda: body == {"count": 3},
         "/v1/songs/{songId}": lambda: body["id"] == OTHER_SONG and body["title"] == "Third",
         "/v1/songs/random": lambda: body["id"] == OTHER_SONG,  # the demo user's own songs are excluded
+        "/api/v1/soundtracks": lambda: [item["uuid"] for item in body] == [SOUNDTRACK]
+        and reply.headers["X-Pagination-Item-Total"] == "1",
+        "/api/v1/soundtracks/count": lambda: body == {"count": 1},
+        "/api/v1/soundtracks/{uuid}": lambda: body["href"] == f"/api/v1/soundtracks/{SOUNDTRACK}",
+        "/api/v1/soundtracks/random": lambda: body["uuid"] == SOUNDTRACK,
     }
     assert expected[resource](), body
 

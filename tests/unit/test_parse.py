@@ -3,7 +3,9 @@
 import pytest
 from catalog.errors import InvalidArgument, Unauthorized
 from catalog.model.song import MintingStatus
-from catalog.parse import MAX_LIMIT, MAX_OFFSET, songs_query, songs_window
+from catalog.parse.songs import MAX_LIMIT, MAX_OFFSET, MINTING_STATUSES
+from catalog.parse.songs import query as songs_query
+from catalog.parse.songs import window as songs_window
 from catalog.query import Selection
 
 CALLER = "842f5460-76f8-41d8-add9-d043a7a381de"
@@ -73,13 +75,18 @@ def test_malformed_uuids_are_named(params: dict, value: str) -> None:
 @pytest.mark.parametrize(
     ("name", "value"),
     [("offset", "-1"), ("offset", "x"), ("offset", "1.5"), ("offset", str(MAX_OFFSET + 1)),
-     ("limit", "-5"), ("limit", "ten"), ("limit", str(MAX_LIMIT + 1)), ("limit", ""),
+     ("limit", "-5"), ("limit", "ten"), ("limit", str(MAX_LIMIT + 1)), ("limit", ""), ("sortOrder", ""),
+     ("olderThan", "9999-12-31T23:59:59.9999999"), ("newerThan", "0001-01-01T00:00:00+05:00"),
      ("sortOrder", "up"), ("archived", "yes"), ("archived", "1"),
      ("olderThan", "yesterday"), ("newerThan", "2022-13-01"), ("newerThan", "2022-04-22T25:00"),
      ("mintingStatuses", "Minted,Bogus"), ("mintingStatuses", "minted")],
 )  # fmt: skip
 def test_bad_values_are_refused_naming_the_parameter(name: str, value: str) -> None:
     assert f"'{name}'" in refusal(**{name: value})
+
+
+def test_the_parser_knows_the_models_minting_statuses() -> None:
+    assert MINTING_STATUSES == {status.value for status in MintingStatus}
 
 
 def test_every_minting_status_is_accepted() -> None:

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from catalog.collections import SONGS
+from catalog.collections import SONGS, SOUNDTRACKS
 
 from devtools import table
 from devtools.table import Route, api_routes, function_properties, load_template, table_definition
@@ -273,21 +273,28 @@ def test_table_definition_has_the_key_design() -> None:
         ("fpk", "S"),
         ("fsk", "S"),
         ("slot", "N"),
+        *((sort.key, "S") for sort in SOUNDTRACKS.sorts[1:]),
     }
     indexes = {index["IndexName"]: index for index in definition["GlobalSecondaryIndexes"]}
-    assert set(indexes) == {"Listing", "Sampling"}
-    assert indexes["Listing"]["KeySchema"] == [
-        {"AttributeName": "fpk", "KeyType": "HASH"},
-        {"AttributeName": "fsk", "KeyType": "RANGE"},
-    ]
+    collections = (SONGS, SOUNDTRACKS)
+    assert set(indexes) == {"Sampling"} | {sort.index for c in collections for sort in c.sorts}
     assert indexes["Sampling"]["KeySchema"] == [
         {"AttributeName": "fpk", "KeyType": "HASH"},
         {"AttributeName": "slot", "KeyType": "RANGE"},
     ]
-    # Both indexes carry every attribute a filter looks at (the Sampling index also the sort key).
-    for name, needed in {"Listing": set(SONGS.entry_attributes), "Sampling": {"fsk", *SONGS.entry_attributes}}.items():
-        assert indexes[name]["Projection"]["ProjectionType"] == "INCLUDE"
-        assert set(indexes[name]["Projection"]["NonKeyAttributes"]) == needed
+    # Each sort order's index is keyed as the code reads it, and every index carries what filters
+    # look at, so that filtering never reads a full record (the Sampling index also the sort key).
+    for collection in collections:
+        needed = set(collection.entry_attributes)
+        for sort in collection.sorts:
+            index = indexes[sort.index]
+            assert index["KeySchema"] == [
+                {"AttributeName": "fpk", "KeyType": "HASH"},
+                {"AttributeName": sort.key, "KeyType": "RANGE"},
+            ]
+            assert index["Projection"]["ProjectionType"] == "INCLUDE"
+            assert needed <= set(index["Projection"]["NonKeyAttributes"]), (sort.index, needed)
+        assert {"fsk", *needed} <= set(indexes["Sampling"]["Projection"]["NonKeyAttributes"])
     # DynamoDB rejects attribute definitions that no key uses.
     key_attributes = {k["AttributeName"] for k in definition["KeySchema"]} | {
         k["AttributeName"] for index in indexes.values() for k in index["KeySchema"]
@@ -310,7 +317,9 @@ def test_create_table_on_moto(monkeypatch: pytest.MonkeyPatch) -> None:
         client = boto3.client("dynamodb", region_name="eu-west-1")
         description = table.create_table(client, "catalog-test")
         assert description["TableStatus"] == "ACTIVE"
-        assert {index["IndexName"] for index in description["GlobalSecondaryIndexes"]} == {"Listing", "Sampling"}
+        assert {index["IndexName"] for index in description["GlobalSecondaryIndexes"]} == {
+            index["IndexName"] for index in table_definition("catalog-test")["GlobalSecondaryIndexes"]
+        }
         with pytest.raises(client.exceptions.ResourceInUseException):
             table.create_table(client, "catalog-test")
         assert table.create_table(client, "catalog-test", exist_ok=True)["TableName"] == "catalog-test"
@@ -319,7 +328,15 @@ def test_create_table_on_moto(monkeypatch: pytest.MonkeyPatch) -> None:
 # --- sample events -------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("name", ["list", "count", "get", "random"])
+EVENTS = sorted(path.stem for path in (REPO / "events").glob("*.json"))
+
+
+def test_every_route_has_a_sample_event() -> None:
+    events = [json.loads((REPO / "events" / f"{name}.json").read_text()) for name in EVENTS]
+    assert {(route.method, route.path) for route in api_routes()} == {(e["httpMethod"], e["resource"]) for e in events}
+
+
+@pytest.mark.parametrize("name", EVENTS)
 def test_sample_event_matches_a_route(name: str) -> None:
     event = json.loads((REPO / "events" / f"{name}.json").read_text())
     routes = {(route.method, route.path) for route in api_routes()}

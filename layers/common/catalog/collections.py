@@ -1,15 +1,17 @@
-"""What the catalog knows about each collection: its key prefix, access paths and searchable text.
+"""What the catalog knows about each collection: keys, access paths, sort orders, searchable text.
 
-A collection is declared, not coded: the planner, the fetcher and the index writer read these
-declarations, so a new collection costs a model and a declaration.
+A collection is declared, not coded: the planner, the fetcher, the index writer and the shaper
+read these declarations, so a new collection costs a model, a parser for its query dialect and a
+declaration here.
 """
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 
 @dataclass(frozen=True)
 class Facet:
-    """An attribute with an access path (index partition) per value."""
+    """An attribute with an access path (index partition) per value: exact and include/exclude filters."""
 
     name: str
     """Its label in partition names, e.g. ``genre``."""
@@ -18,10 +20,33 @@ class Facet:
     multi: bool = False
 
     def values(self, item: dict) -> list[str]:
+        """Its values in an item, as partition names spell them."""
         value = item.get(self.attribute)
         if value is None:
             return []
-        return list(value) if self.multi else [value]
+        return [str(one) for one in value] if self.multi else [str(value)]
+
+
+def _text(value: object) -> str:
+    return str(value)
+
+
+def _number(value: object) -> str:
+    return f"{int(value):015d}"
+
+
+@dataclass(frozen=True)
+class Sort:
+    """An order the collection can be read in: one index whose range key is ``<encoded value>\\x01<id>``."""
+
+    name: str
+    """The API's name for it."""
+    attribute: str
+    index: str
+    key: str
+    """The postings' attribute holding the index's range key."""
+    encode: Callable[[object], str] = _text
+    """Value -> text whose byte order is the value's order."""
 
 
 @dataclass(frozen=True)
@@ -30,30 +55,74 @@ class Collection:
     """Key prefix and partition prefix, e.g. ``songs``."""
     scope: str | None
     """A boolean attribute every query filters on (songs: ``archived``); it splits every access path."""
-    sort_attribute: str
-    """Fixed-width text attribute ordering the collection (ties broken by id)."""
+    sorts: tuple[Sort, ...]
+    """The orders it can be read in; the first is the default (and the one time bounds apply to)."""
     facets: tuple[Facet, ...]
-    search_attributes: tuple[str, ...]
+    fields: tuple[str, ...]
+    """The JSON fields of a record, in the order the API returns them."""
+    id_attribute: str = "id"
+    search_attributes: tuple[str, ...] = ()
     """Attributes a ``phrase`` is matched against (plus the owner's names, where there is an owner)."""
 
     def facet(self, name: str) -> Facet:
         return next(facet for facet in self.facets if facet.name == name)
 
+    def sort(self, name: str) -> Sort:
+        return next(sort for sort in self.sorts if sort.name == name)
+
     @property
     def entry_attributes(self) -> tuple[str, ...]:
         """What an index entry carries so that filters never need the full record."""
-        return tuple(facet.attribute for facet in self.facets) + ("search",)
+        return tuple(facet.attribute for facet in self.facets) + (("search",) if self.search_attributes else ())
 
+
+# The JSON fields, in contract order (kept here, not read from the pydantic models, so that the
+# request path does not import pydantic's model machinery).
+SONG_FIELDS = (
+    "id", "archived", "ownerId", "createdAt", "title", "genres", "moods", "coverArtUrl", "lyricsUrl",
+    "description", "album", "track", "language", "coverRemixSample", "compositionCopyrightOwner",
+    "compositionCopyrightYear", "phonographicCopyrightOwner", "phonographicCopyrightYear", "parentalAdvisory",
+    "barcodeType", "barcodeNumber", "isrc", "iswc", "ipis", "releaseDate", "publicationDate", "duration",
+    "streamUrl", "nftPolicyId", "nftName", "audioEncodingStatus", "mintingStatus", "marketplaceStatus",
+)  # fmt: skip
+SOUNDTRACK_FIELDS = (
+    "uuid", "href", "name", "duration", "artist", "album", "release_date", "urls", "thumbnail", "sources",
+    "created_at", "updated_at",
+)  # fmt: skip
 
 SONGS = Collection(
     name="songs",
     scope="archived",
-    sort_attribute="createdAt",
+    sorts=(Sort("createdAt", "createdAt", "Listing", "fsk"),),
     facets=(
         Facet("owner", "ownerId"),
         Facet("mood", "moods", multi=True),
         Facet("genre", "genres", multi=True),
         Facet("status", "mintingStatus"),
     ),
+    fields=SONG_FIELDS,
     search_attributes=("title", "description", "album", "nftName"),
+)
+
+SOUNDTRACKS = Collection(
+    name="soundtracks",
+    scope=None,
+    sorts=(
+        Sort("created_at", "created_at", "Listing", "fsk"),
+        Sort("updated_at", "updated_at", "by_updated_at", "by_updated_at"),
+        Sort("name", "name", "by_name", "by_name"),
+        Sort("duration", "duration", "by_duration", "by_duration", encode=_number),
+        Sort("artist", "artist", "by_artist", "by_artist"),
+        Sort("album", "album", "by_album", "by_album"),
+        Sort("release_date", "release_date", "by_release_date", "by_release_date"),
+    ),
+    facets=(
+        Facet("name", "name"),
+        Facet("artist", "artist"),
+        Facet("album", "album"),
+        Facet("release_date", "release_date"),
+        Facet("duration", "duration"),
+    ),
+    fields=SOUNDTRACK_FIELDS,
+    id_attribute="uuid",
 )

@@ -20,13 +20,13 @@ SAMPLING_TRIES = 8
 _rng = random.SystemRandom()
 
 
-def _sort_key(entry: dict) -> str:
-    return entry["fsk"]
-
-
 def entries(store: Store, plan: Plan, page_size: int | None = None) -> Iterator[dict]:
     """The entries matching the plan's query, in its order, each record once."""
     query = plan.query
+
+    def _sort_key(entry: dict) -> str:
+        return entry[plan.range_key]
+
     if plan.posting_keys:
         postings = [p for p in store.batch_get(list(plan.posting_keys)) if p["fpk"] == plan.scope_partition]
         postings.sort(key=_sort_key, reverse=query.descending)
@@ -35,8 +35,9 @@ def entries(store: Store, plan: Plan, page_size: int | None = None) -> Iterator[
     streams = [
         chain.from_iterable(
             store.query(
-                keys.LISTING_INDEX,
+                plan.index,
                 partition,
+                range_key=plan.range_key,
                 low=plan.low,
                 high=plan.high,
                 descending=query.descending,
@@ -48,9 +49,9 @@ def entries(store: Store, plan: Plan, page_size: int | None = None) -> Iterator[
     merged = streams[0] if len(streams) == 1 else heapq.merge(*streams, key=_sort_key, reverse=query.descending)
     previous = None
     for entry in merged:
-        if entry["fsk"] == previous:
+        if entry[plan.range_key] == previous:
             continue  # the same record reached through a second partition
-        previous = entry["fsk"]
+        previous = entry[plan.range_key]
         if query.matches(entry):
             yield entry
 

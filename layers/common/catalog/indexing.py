@@ -15,11 +15,14 @@ def search_terms(collection: Collection, record: dict, owner_names: list[str]) -
 
 def postings(collection: Collection, record: dict, owner_names: list[str]) -> dict[str, dict]:
     """The record's postings by sort key (``posting#<path>``), without their ``slot``."""
-    item_id = record["id"]
+    item_id = record[collection.id_attribute]
     scoped = record.get(collection.scope) if collection.scope else None
     entry = {facet.attribute: record[facet.attribute] for facet in collection.facets if facet.attribute in record}
-    entry["search"] = search_terms(collection, record, owner_names)
-    entry["fsk"] = keys.sort_key(record[collection.sort_attribute], item_id)
+    if collection.search_attributes:
+        entry["search"] = search_terms(collection, record, owner_names)
+    for sort in collection.sorts:
+        value = record.get(sort.attribute)
+        entry[sort.key] = keys.sort_key(None if value is None else sort.encode(value), item_id)
     paths = [keys.path()] + [keys.path(facet.name, value) for facet in collection.facets for value in facet.values(record)]
     return {
         keys.posting_sk(access_path): {

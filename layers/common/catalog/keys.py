@@ -8,7 +8,9 @@
 - owner:   PK ``owners#<id>``, SK ``record``
 
 A partition name is ``<collection>|<scope>=<true|false>|<path>`` where path is ``all`` or
-``<facet>=<value>``. The sort key is ``<sort value>#<id>``, so ties are broken by id.
+``<facet>=<value>``. A sort key is ``<encoded sort value>\x01<id>``, so ties are broken by id; the
+separator sorts below every character a value may hold (control characters are refused on import).
+A missing sort value is encoded as U+10FFFF, above every other text: last in ascending order.
 """
 
 LISTING_INDEX = "Listing"
@@ -48,19 +50,33 @@ def counter_key(partition_name: str) -> dict:
     return {"PK": partition_name, "SK": COUNT}
 
 
-def sort_key(sort_value: str, item_id: str) -> str:
-    return f"{sort_value}#{item_id}"
+# DynamoDB's key limits: 2,048 bytes for a partition key, 1,024 for a range key. Records' keyed
+# values are at most 200 characters (800 bytes), so every stored key fits; a longer value asked
+# for in a filter names a partition that cannot exist.
+MAX_PARTITION_BYTES = 2048
 
 
-def sort_value_of(entry: dict) -> str:
-    return entry["fsk"].rsplit("#", 1)[0]
+def can_exist(partition_name: str) -> bool:
+    return len(partition_name.encode()) <= MAX_PARTITION_BYTES
 
 
-# Every sort key of sort value v lies strictly between v + "#" and v + "$" (ids use 0-9, a-f and "-",
-# all above "$"), so these bounds are exclusive whatever the id.
+SEPARATOR = "\x01"
+MISSING = "\U0010ffff"
+
+
+def sort_key(sort_value: str | None, item_id: str) -> str:
+    return f"{MISSING if sort_value is None else sort_value}{SEPARATOR}{item_id}"
+
+
+def sort_value_of(entry: dict, key: str = "fsk") -> str:
+    return entry[key].rsplit(SEPARATOR, 1)[0]
+
+
+# Every sort key of sort value v lies strictly between v + "\x01" and v + "\x02", so these bounds
+# are exclusive whatever the id.
 def after(sort_value: str) -> str:
-    return sort_value + "$"
+    return sort_value + "\x02"
 
 
 def before(sort_value: str) -> str:
-    return sort_value + "#"
+    return sort_value + SEPARATOR

@@ -1,13 +1,15 @@
-"""The four operations, each parse -> plan -> fetch -> shape. Handlers call these and nothing else."""
+"""The operations, each parse -> plan -> fetch -> shape. Handlers call these and nothing else."""
 
 from aws_lambda_powertools import Logger
+from aws_lambda_powertools.event_handler import Response, content_types
 
-from catalog import fetch, keys, parse, shape
-from catalog.collections import SONGS
+from catalog import fetch, keys, shape
+from catalog.collections import SONGS, SOUNDTRACKS, Collection
 from catalog.config import settings
 from catalog.errors import NotFound
-from catalog.parse import Parameters
+from catalog.parse import Parameters, songs, soundtracks, uuid
 from catalog.plan import plan
+from catalog.query import Query
 from catalog.store import Store, dynamodb_client
 
 logger = Logger(child=True)
@@ -24,36 +26,81 @@ def _log_reads(store: Store, returned: int) -> None:
         "read cost",
         extra={"items_returned": returned, "items_read": meter.items, "records_read": meter.records,
                "read_capacity": meter.capacity},
-    )
+    )  # fmt: skip
 
 
-def list_songs(parameters: Parameters, caller: str | None, store: Store) -> list[dict]:
-    query = parse.songs_query(parameters, caller)
-    window = parse.songs_window(parameters)
-    records, _ = fetch.page(store, plan(query), window)
-    _log_reads(store, len(records))
-    return shape.songs(records)
+def _get(collection: Collection, item_id: str, store: Store) -> dict:
+    item_id = uuid(item_id)
+    stored = store.get(keys.record_key(collection.name, item_id))
+    _log_reads(store, 1 if stored else 0)
+    if stored is None:
+        raise NotFound(f"Entity with id {item_id} not found")
+    return shape.record(collection, stored)
 
 
-def count_songs(parameters: Parameters, caller: str | None, store: Store) -> dict:
-    query = parse.songs_query(parameters, caller)
+def _count(query: Query, store: Store) -> dict:
     number = fetch.count(store, plan(query))
     _log_reads(store, 1)
     return shape.count(number)
 
 
+def _random(query: Query, store: Store) -> dict:
+    stored = fetch.sample(store, plan(query))
+    _log_reads(store, 1 if stored else 0)
+    if stored is None:
+        raise NotFound(f"No {query.collection.name} match the filters")
+    return shape.record(query.collection, stored)
+
+
+# -- songs ----------------------------------------------------------------------------------------
+
+
+def list_songs(parameters: Parameters, caller: str | None, store: Store) -> list[dict]:
+    query, window = songs.query(parameters, caller), songs.window(parameters)
+    stored, _ = fetch.page(store, plan(query), window)
+    _log_reads(store, len(stored))
+    return shape.records(SONGS, stored)
+
+
+def count_songs(parameters: Parameters, caller: str | None, store: Store) -> dict:
+    return _count(songs.query(parameters, caller), store)
+
+
 def get_song(song_id: str, store: Store) -> dict:
-    record = store.get(keys.record_key(SONGS.name, parse.uuid(song_id)))
-    _log_reads(store, 1 if record else 0)
-    if record is None:
-        raise NotFound(f"Entity with id {song_id} not found")
-    return shape.song(record)
+    return _get(SONGS, song_id, store)
 
 
 def random_song(parameters: Parameters, caller: str | None, store: Store) -> dict:
-    query = parse.songs_query(parameters, caller)
-    record = fetch.sample(store, plan(query))
-    _log_reads(store, 1 if record else 0)
-    if record is None:
-        raise NotFound("No song matches the filters")
-    return shape.song(record)
+    return _random(songs.query(parameters, caller), store)
+
+
+# -- soundtracks ----------------------------------------------------------------------------------
+
+
+def list_soundtracks(parameters: Parameters, store: Store) -> Response:
+    """A bare array, with the page described in ``X-Pagination-*`` headers."""
+    query = soundtracks.query(parameters)
+    number, size = soundtracks.page(parameters)
+    window = soundtracks.window(number, size)
+    planned = plan(query)
+    total = fetch.count(store, planned)
+    stored = fetch.page(store, planned, window)[0] if window.offset < total else []
+    _log_reads(store, len(stored))
+    return Response(
+        status_code=200,
+        content_type=content_types.APPLICATION_JSON,
+        body=shape.records(SOUNDTRACKS, stored),
+        headers=shape.page_headers(number, size, len(stored), total),
+    )
+
+
+def count_soundtracks(parameters: Parameters, store: Store) -> dict:
+    return _count(soundtracks.query(parameters), store)
+
+
+def get_soundtrack(soundtrack_id: str, store: Store) -> dict:
+    return _get(SOUNDTRACKS, soundtrack_id, store)
+
+
+def random_soundtrack(parameters: Parameters, store: Store) -> dict:
+    return _random(soundtracks.query(parameters), store)

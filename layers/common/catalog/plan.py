@@ -29,6 +29,15 @@ class Plan:
     """The facet whose include values chose the partitions, if any."""
     low: str | None = None
     high: str | None = None
+    """Exclusive bounds on the range key of the order's index."""
+
+    @property
+    def index(self) -> str:
+        return self.query.order.index
+
+    @property
+    def range_key(self) -> str:
+        return self.query.order.key
 
     @property
     def exact(self) -> bool:
@@ -46,6 +55,7 @@ class Plan:
             and query.newer_than is None
             and query.older_than is None
             and not query.phrase
+            and not query.conditions
         )
 
     def multiplicity(self, entry: dict) -> int:
@@ -63,8 +73,9 @@ def plan(query: Query) -> Plan:
         return keys.partition(collection.name, collection.scope, query.scoped, access_path)
 
     everything = partition(keys.path())
-    low = keys.after(query.newer_than) if query.newer_than is not None else None
-    high = keys.before(query.older_than) if query.older_than is not None else None
+    by_default_order = query.order == collection.sorts[0]  # time bounds are on the default order's values
+    low = keys.after(query.newer_than) if query.newer_than is not None and by_default_order else None
+    high = keys.before(query.older_than) if query.older_than is not None and by_default_order else None
     if query.ids.include:
         posting = keys.posting_sk(keys.path())
         postings = tuple(
@@ -76,6 +87,7 @@ def plan(query: Query) -> Plan:
     if included:
         order = [facet.name for facet in collection.facets]
         name, selection = min(included, key=lambda pair: (len(pair[1].include), order.index(pair[0])))
-        partitions = tuple(partition(keys.path(name, value)) for value in sorted(selection.include))
+        named = (partition(keys.path(name, value)) for value in sorted(selection.include))
+        partitions = tuple(name for name in named if keys.can_exist(name))
         return Plan(query, everything, partitions=partitions, driver=name, low=low, high=high)
     return Plan(query, everything, partitions=(everything,), low=low, high=high)

@@ -1,9 +1,11 @@
 """What a client asked for, independent of how it was spelled and of how it will be read."""
 
+import operator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from catalog import keys
-from catalog.collections import Collection
+from catalog.collections import Collection, Sort
 
 
 @dataclass(frozen=True)
@@ -20,6 +22,32 @@ class Selection:
 
 
 @dataclass(frozen=True)
+class Condition:
+    """A comparison no index answers, checked on each index entry: ``attribute <operator> operand``."""
+
+    attribute: str
+    operator: str
+    """One of ``OPERATORS``."""
+    operand: object
+
+    def admits(self, value: object) -> bool:
+        if value is None:
+            return self.operator == "not_contains"
+        return OPERATORS[self.operator](value, self.operand)
+
+
+OPERATORS: dict[str, Callable[[object, object], bool]] = {
+    "contains": lambda value, operand: operand in value,
+    "not_contains": lambda value, operand: operand not in value,
+    "between": lambda value, operand: operand[0] <= value <= operand[1],
+    "gt": operator.gt,
+    "ge": operator.ge,
+    "lt": operator.lt,
+    "le": operator.le,
+}
+
+
+@dataclass(frozen=True)
 class Query:
     collection: Collection
     scoped: bool | None = None
@@ -33,7 +61,14 @@ class Query:
     """Exclusive upper bound on the sort value."""
     phrase: str | None = None
     """Lower-cased literal substring to find in the searchable text."""
+    conditions: tuple[Condition, ...] = ()
+    sort: Sort | None = None
+    """The order to read in; None: the collection's default."""
     descending: bool = False
+
+    @property
+    def order(self) -> Sort:
+        return self.sort or self.collection.sorts[0]
 
     def matches(self, entry: dict) -> bool:
         """Whether an index entry (or posting) satisfies every condition of the query but scope."""
@@ -42,14 +77,15 @@ class Query:
         for name, selection in self.facets.items():
             if not selection.admits(self.collection.facet(name).values(entry)):
                 return False
-        sort_value = keys.sort_value_of(entry)
-        if self.newer_than is not None and not sort_value > self.newer_than:
-            return False
-        if self.older_than is not None and not sort_value < self.older_than:
-            return False
+        if self.newer_than is not None or self.older_than is not None:
+            sort_value = keys.sort_value_of(entry)  # time bounds are on the default order's values (fsk)
+            if self.newer_than is not None and not sort_value > self.newer_than:
+                return False
+            if self.older_than is not None and not sort_value < self.older_than:
+                return False
         if self.phrase and not any(self.phrase in text for text in entry.get("search", ())):
             return False
-        return True
+        return all(condition.admits(entry.get(condition.attribute)) for condition in self.conditions)
 
 
 @dataclass(frozen=True)

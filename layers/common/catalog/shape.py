@@ -2,7 +2,7 @@
 
 from decimal import Decimal
 
-from catalog.model.song import SONG_FIELDS
+from catalog.collections import Collection
 
 
 def _plain(value: object) -> object:
@@ -13,14 +13,24 @@ def _plain(value: object) -> object:
     return value
 
 
-def song(record: dict) -> dict:
-    """A song as the contract spells it: its fields in the contract's order, absent ones omitted."""
-    return {name: _plain(record[name]) for name in SONG_FIELDS if record.get(name) is not None}
+def record(collection: Collection, stored: dict) -> dict:
+    """A record as the contract spells it: its fields in the contract's order, absent ones omitted."""
+    return {name: _plain(stored[name]) for name in collection.fields if stored.get(name) is not None}
 
 
-def songs(records: list[dict]) -> list[dict]:
-    return [song(record) for record in records]
+def records(collection: Collection, stored: list[dict]) -> list[dict]:
+    return [record(collection, one) for one in stored]
 
 
 def count(number: int) -> dict:
     return {"count": number}
+
+
+def page_headers(page: int, size: int, returned: int, total: int) -> dict[str, str]:
+    """The soundtracks list's paging headers: page index, items on this page, pages, items."""
+    return {
+        "X-Pagination-Page-Index": str(page),
+        "X-Pagination-Page-Size": str(returned),
+        "X-Pagination-Page-Total": str(-(-total // size)),
+        "X-Pagination-Item-Total": str(total),
+    }

@@ -16,6 +16,7 @@ from catalog import keys
 
 _deserializer = TypeDeserializer()
 _BATCH_GET_MAX = 100
+_MAX_PAGE = 1000
 
 
 @dataclass
@@ -93,28 +94,33 @@ class Store:
         index: str,
         partition: str,
         *,
+        range_key: str,
         low: str | None = None,
         high: str | None = None,
         descending: bool = False,
         page_size: int | None = None,
     ) -> Iterator[list[dict]]:
-        """Pages of one Listing partition, in sort-key order, within [low, high] (both optional)."""
+        """Pages of one partition of an index, in range-key order, strictly between low and high (both optional).
+
+        No stored range key equals a bound (see ``keys.after``/``keys.before``), so BETWEEN is exclusive here.
+        """
         condition = "fpk = :p"
         values: dict[str, dict] = {":p": {"S": partition}}
         if low is not None and high is not None:
-            condition += " AND fsk BETWEEN :lo AND :hi"
+            condition += " AND #k BETWEEN :lo AND :hi"
             values.update({":lo": {"S": low}, ":hi": {"S": high}})
         elif low is not None:
-            condition += " AND fsk > :lo"
+            condition += " AND #k > :lo"
             values[":lo"] = {"S": low}
         elif high is not None:
-            condition += " AND fsk < :hi"
+            condition += " AND #k < :hi"
             values[":hi"] = {"S": high}
         request: dict[str, Any] = {
             "TableName": self._table,
             "IndexName": index,
             "KeyConditionExpression": condition,
             "ExpressionAttributeValues": values,
+            **({"ExpressionAttributeNames": {"#k": range_key}} if "#k" in condition else {}),
             "ScanIndexForward": not descending,
             "ReturnConsumedCapacity": "INDEXES",
         }
@@ -128,6 +134,8 @@ class Store:
             if "LastEvaluatedKey" not in response:
                 return
             request["ExclusiveStartKey"] = response["LastEvaluatedKey"]
+            if page_size:  # filters are dropping entries: read on in growing pages (at most 2x what is needed)
+                request["Limit"] = min(request["Limit"] * 2, _MAX_PAGE)
 
     def slot(self, partition: str, slot: int) -> dict | None:
         """The entry at one position of a partition of the Sampling index."""

@@ -63,7 +63,7 @@ class CatalogWriter:
 
     def put_record(self, collection: Collection, record: dict, owner_names: list[str]) -> bool:
         """Store a record and bring its postings up to date; True when anything changed."""
-        record_key = keys.record_key(collection.name, record["id"])
+        record_key = keys.record_key(collection.name, record[collection.id_attribute])
         stored = {item["SK"]: item for item in self._item_collection(record_key["PK"])}
         wanted = indexing.postings(collection, record, owner_names)
         changed = False

@@ -10,7 +10,7 @@ from enum import StrEnum
 from typing import Annotated
 from uuid import UUID
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, PlainSerializer, StringConstraints
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PlainSerializer, StringConstraints
 from pydantic.alias_generators import to_camel
 
 from catalog.model.timestamps import format_instant, parse_instant
@@ -68,9 +68,12 @@ def _to_instant(value: object) -> object:
 Instant = Annotated[datetime, BeforeValidator(_to_instant), PlainSerializer(format_instant, return_type=str)]
 """A point in time, read as ISO-8601 (zone-less means UTC), written as naive UTC with microseconds."""
 
+Whole = Annotated[int, Field(ge=0, lt=10**15)]
+"""A non-negative integer DynamoDB stores exactly (it keeps 38 significant digits)."""
+
 Text = Annotated[str, StringConstraints(min_length=1, max_length=4096)]
-Name = Annotated[str, StringConstraints(min_length=1, max_length=256)]
-"""Values that become part of an index key (genres, moods) are kept short."""
+Name = Annotated[str, StringConstraints(min_length=1, max_length=200)]
+"""Values that become part of an index key (genres, moods) are kept short (see ``keys.MAX_VALUE_BYTES``)."""
 
 
 class Record(BaseModel):
@@ -95,13 +98,13 @@ class Song(Record):
     lyrics_url: Text | None = None
     description: Text | None = None
     album: Text | None = None
-    track: int | None = None
+    track: Whole | None = None
     language: Text | None = None
     cover_remix_sample: bool
     composition_copyright_owner: Text | None = None
-    composition_copyright_year: int | None = None
+    composition_copyright_year: Whole | None = None
     phonographic_copyright_owner: Text | None = None
-    phonographic_copyright_year: int | None = None
+    phonographic_copyright_year: Whole | None = None
     parental_advisory: Text | None = None
     barcode_type: BarcodeType | None = None
     barcode_number: Text | None = None
@@ -110,7 +113,7 @@ class Song(Record):
     ipis: list[Text] | None = None
     release_date: date | None = None
     publication_date: date | None = None
-    duration: int | None = None
+    duration: Whole | None = None
     stream_url: Text | None = None
     nft_policy_id: Text | None = None
     nft_name: Text | None = None
@@ -135,7 +138,3 @@ class Owner(Record):
         if len(names) == 2:
             names.append(f"{self.first_name} {self.last_name}")
         return names
-
-
-SONG_FIELDS: tuple[str, ...] = tuple(field.alias or name for name, field in Song.model_fields.items())
-"""The Song's JSON field names in contract order."""

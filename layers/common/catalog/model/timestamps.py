@@ -22,10 +22,13 @@ def parse_instant(text: str, *, round_up: bool = False) -> datetime:
     text = text.strip().upper()
     instant = datetime.fromisoformat(text)
     extra = _SUB_MICROSECOND_DIGITS.search(text)
-    if round_up and extra and extra.group(1).strip("0"):
-        instant += timedelta(microseconds=1)
-    if instant.tzinfo is not None:
-        instant = instant.astimezone(UTC).replace(tzinfo=None)
+    try:
+        if round_up and extra and extra.group(1).strip("0"):
+            instant += timedelta(microseconds=1)
+        if instant.tzinfo is not None:
+            instant = instant.astimezone(UTC).replace(tzinfo=None)
+    except OverflowError:
+        raise ValueError(f"{text} is outside the years 1 to 9999 in UTC") from None
     return instant
 
 
@@ -33,4 +36,4 @@ def format_instant(instant: datetime) -> str:
     """The stored and returned form: naive UTC, six fractional digits."""
     if instant.tzinfo is not None:
         instant = instant.astimezone(UTC).replace(tzinfo=None)
-    return instant.strftime("%Y-%m-%dT%H:%M:%S.%f")
+    return instant.isoformat(timespec="microseconds")  # zero-pads years before 1000, unlike strftime
