@@ -2,8 +2,8 @@
 
 200 owners (some with a nickname, some with only first and last names), 2,400 songs spread over
 2019-2026 with a spread of genres and moods (some songs without moods), every minting status,
-about one in ten archived, and optional fields present or absent; and 300 soundtracks by a few
-dozen artists, with albums, durations and release dates (some absent).
+about one in ten archived, and optional fields present or absent; and 300 soundtracks by a dozen
+composers, with albums, durations and release dates (some absent).
 
     python -m devtools.sample_catalog --out catalog.jsonl [--songs N] [--owners N] [--soundtracks N] [--seed S]
 """

@@ -116,6 +116,8 @@ def test_paging_defaults_clamp_and_past_the_end(api: InProcessApi) -> None:
     assert len(clamped.body) == 20 and clamped.headers["X-Pagination-Page-Total"] == str(math.ceil(len(RECORDS) / 20))
     last = api.get(LIST, {"size": "20", "page": "2"})
     assert len(last.body) == len(RECORDS) - 20 and last.headers["X-Pagination-Page-Size"] == str(len(RECORDS) - 20)
+    assert len(api.get(LIST, {"size": "9999999999"}).body) == 20
+    assert api.get(LIST, {"page": "99999999999"}).body == []
     past = api.get(LIST, {"size": "20", "page": "9"})
     assert past.body == []
     assert past.headers["X-Pagination-Page-Index"] == "9" and past.headers["X-Pagination-Page-Size"] == "0"
@@ -148,7 +150,8 @@ def test_unknown_and_malformed_ids(api: InProcessApi) -> None:
      (LIST, {"sort": "colour"}, "sort"), (LIST, {"sort": "name", "order": "sideways"}, "order"),
      (LIST, {"sort": "name,UP"}, "sort"), (LIST, {"page": "0"}, "page"), (LIST, {"page": "x"}, "page"),
      (LIST, {"size": "0"}, "size"), (LIST, {"size": "-3"}, "size"), (COUNT, {"duration": ">x"}, "duration"),
-     (RANDOM, {"release_date": "yesterday"}, "release_date")],
+     (RANDOM, {"release_date": "yesterday"}, "release_date"), (LIST, {"release_date": "2018-W01-1"}, "release_date"),
+     (LIST, {"artist": ":" + ",".join(["x"] * 101)}, "artist")],
 )  # fmt: skip
 def test_bad_filters_sorts_and_pages_are_4xx_naming_the_parameter(api: InProcessApi, route, params, named) -> None:
     answer = api.get(route, params)

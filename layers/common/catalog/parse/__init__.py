@@ -40,7 +40,7 @@ def integer(parameters: Parameters, name: str, default: int, minimum: int, maxim
     text = single(parameters, name)
     if text is None:
         return default
-    if not re.fullmatch(r"[+-]?\d{1,9}", text.strip()) or int(text) < minimum:
+    if not re.fullmatch(r"[+-]?\d{1,18}", text.strip()) or int(text) < minimum:
         bounds = f"from {minimum} to {maximum}" if maximum is not None else f"of at least {minimum}"
         raise invalid_parameter(name, f"'{text}' is not an integer {bounds}")
     value = int(text)

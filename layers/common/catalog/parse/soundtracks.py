@@ -10,7 +10,7 @@ from datetime import date
 
 from catalog.collections import SOUNDTRACKS
 from catalog.errors import invalid_parameter
-from catalog.parse import Parameters, integer, single
+from catalog.parse import MAX_LIST_ITEMS, Parameters, integer, single
 from catalog.query import Condition, Query, Selection, Window
 
 DEFAULT_SIZE = 10
@@ -30,7 +30,7 @@ def _typed(name: str, kind: str, text: str) -> object:
         return int(text)
     if kind == DATE:
         try:
-            if len(text) != len("YYYY-MM-DD"):
+            if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
                 raise ValueError(text)
             return date.fromisoformat(text).isoformat()
         except ValueError:
@@ -46,6 +46,8 @@ def _filter(name: str, kind: str, value: str) -> tuple[Selection | None, Conditi
             raise invalid_parameter(name, f"the operator '{operator}' does not apply to a {kind} field")
 
     def selected(values: list[str]) -> frozenset:
+        if len(values) > MAX_LIST_ITEMS:
+            raise invalid_parameter(name, f"more than {MAX_LIST_ITEMS} values")
         return frozenset(str(_typed(name, kind, item)) for item in values)
 
     if value.startswith("!*") or value.startswith("*"):
