@@ -17,8 +17,7 @@ import subprocess
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from types import TracebackType
-from typing import IO, Any
+from typing import Any
 
 import botocore.session
 from botocore.config import Config
@@ -89,12 +88,15 @@ def _free_port(host: str = HOST) -> int:
         return sock.getsockname()[1]
 
 
-class DynamoDBLocal:
+class DynamoDBLocal(processes.ChildProcess):
     """One DynamoDB Local process: ``start()`` returns once it answers ``ListTables``; ``stop()`` ends it.
 
     ``db_path=None`` keeps everything in memory; otherwise tables persist in that directory (created
     if needed). ``port=None`` picks a free port. Java's output goes to ``log_path``.
     """
+
+    name = "DynamoDB Local"
+    stop_timeout = STOP_TIMEOUT_S
 
     def __init__(
         self,
@@ -112,16 +114,12 @@ class DynamoDBLocal:
         self.port = port if port is not None else _free_port(host)
         self.startup_timeout = startup_timeout
         self._distribution = distribution
-        self._process: subprocess.Popen[bytes] | None = None
-        self._log_stream: IO[bytes] | None = None
+        super().__init__()
 
     @property
     def endpoint_url(self) -> str:
         return f"http://{self.host}:{self.port}"
 
-    @property
-    def pid(self) -> int | None:
-        return self._process.pid if self._process else None
 
     def client(self, **config: Any) -> Any:
         """A botocore DynamoDB client for this instance (dummy credentials, ``us-east-1``)."""
@@ -213,23 +211,3 @@ class DynamoDBLocal:
                     f"Last lines of {self.log_path}:\n{processes.log_tail(self.log_path)}"
                 )
             time.sleep(_POLL_INTERVAL_S)
-
-    def stop(self) -> None:
-        """Terminate it, and kill it if it has not ended within a few seconds. Safe to call twice."""
-        process, self._process = self._process, None
-        if process is not None:
-            processes.stop(process, "DynamoDB Local", STOP_TIMEOUT_S)
-        if self._log_stream is not None:
-            self._log_stream.close()
-            self._log_stream = None
-
-    def __enter__(self) -> DynamoDBLocal:
-        return self.start()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        self.stop()

@@ -37,8 +37,7 @@ import urllib.error
 import urllib.request
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from types import TracebackType
-from typing import IO, Any
+from typing import Any
 
 import botocore.session
 
@@ -213,24 +212,23 @@ def _pin_sub(pool: UserPool, username: str, sub: str) -> None:
 # --- the process: start, wait until ready, stop --------------------------------------------------
 
 
-class IdentityProvider:
+class IdentityProvider(processes.ChildProcess):
     """The identity server as a child process. ``port=0`` lets the system choose one."""
+
+    name = "identity provider"
+    stop_timeout = STOP_TIMEOUT_S
 
     def __init__(self, *, log_path: Path, port: int = 0, host: str = HOST, startup_timeout: float = STARTUP_TIMEOUT_S) -> None:
         self.log_path = Path(log_path)
         self.host = host
         self.port = port
         self.startup_timeout = startup_timeout
-        self._process: subprocess.Popen[bytes] | None = None
-        self._log_stream: IO[bytes] | None = None
+        super().__init__()
 
     @property
     def endpoint_url(self) -> str:
         return f"http://{self.host}:{self.port}"
 
-    @property
-    def pid(self) -> int | None:
-        return self._process.pid if self._process else None
 
     def start(self) -> IdentityProvider:
         if self._process is not None:
@@ -269,28 +267,6 @@ class IdentityProvider:
             what = f"exited with status {status}" if status is not None else f"did not start within {self.startup_timeout:.0f} s"
             raise IdentityError(f"the identity provider {what}. Last lines of {self.log_path}:\n{processes.log_tail(self.log_path)}")
         return int(json.loads(line)["port"])
-
-    def stop(self) -> None:
-        """Terminate it (kill it if it lingers). Safe to call twice."""
-        process, self._process = self._process, None
-        if process is not None:
-            processes.stop(process, "identity provider", STOP_TIMEOUT_S)
-            if process.stdout is not None:
-                process.stdout.close()
-        if self._log_stream is not None:
-            self._log_stream.close()
-            self._log_stream = None
-
-    def __enter__(self) -> IdentityProvider:
-        return self.start()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        self.stop()
 
 
 # --- the server (runs in the child process) -------------------------------------------------------

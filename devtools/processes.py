@@ -4,6 +4,8 @@ import logging
 import subprocess
 from collections import deque
 from pathlib import Path
+from types import TracebackType
+from typing import IO, Self
 
 log = logging.getLogger(__name__)
 
@@ -29,3 +31,43 @@ def log_tail(path: Path, lines: int = 30) -> str:
             return "".join(deque(stream, maxlen=lines)).rstrip() or "(empty)"
     except OSError as error:
         return f"(cannot read it: {error})"
+
+
+class ChildProcess:
+    """A child process with a log file, stopped by ``stop()`` or on leaving a ``with`` block.
+
+    Subclasses start it (setting ``_process`` and ``_log_stream``) in ``start()``, which returns self.
+    """
+
+    name = "child process"
+    stop_timeout = 10.0
+
+    def __init__(self) -> None:
+        self._process: subprocess.Popen[bytes] | None = None
+        self._log_stream: IO[bytes] | None = None
+
+    @property
+    def pid(self) -> int | None:
+        return self._process.pid if self._process else None
+
+    def start(self) -> Self:
+        raise NotImplementedError
+
+    def stop(self) -> None:
+        """Terminate it (kill it if it lingers) and close its streams. Safe to call twice."""
+        process, self._process = self._process, None
+        if process is not None:
+            stop(process, self.name, self.stop_timeout)
+            if process.stdout is not None:
+                process.stdout.close()
+        if self._log_stream is not None:
+            self._log_stream.close()
+            self._log_stream = None
+
+    def __enter__(self) -> Self:
+        return self.start()
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, traceback: TracebackType | None
+    ) -> None:
+        self.stop()
