@@ -61,16 +61,15 @@ def _records(store: Store, plan: Plan, chosen: list[dict]) -> list[dict]:
     return store.batch_get([keys.record_key(prefix, keys.id_of(entry)) for entry in chosen])
 
 
-def page(store: Store, plan: Plan, window: Window) -> tuple[list[dict], bool]:
-    """The records in the window, and whether more follow.
+def page(store: Store, plan: Plan, window: Window) -> list[dict]:
+    """The records in the window.
 
-    Reads at most ``offset + limit + 1`` entries per partition (fewer pages when filters drop
-    entries), then ``limit`` records.
+    Reads at most ``offset + limit`` entries per partition (more when filters drop entries), then
+    ``limit`` records.
     """
-    wanted = window.offset + window.limit + 1
-    matched = list(islice(entries(store, plan, page_size=wanted), wanted))
-    chosen = matched[window.offset : window.offset + window.limit]
-    return _records(store, plan, chosen), len(matched) > window.offset + window.limit
+    wanted = window.offset + window.limit
+    matched = list(islice(entries(store, plan, page_size=wanted or 1), wanted))
+    return _records(store, plan, matched[window.offset :])
 
 
 def count(store: Store, plan: Plan) -> int:
@@ -78,6 +77,19 @@ def count(store: Store, plan: Plan) -> int:
     if plan.exact:
         return store.count(plan.partitions[0])
     return sum(1 for _ in entries(store, plan))
+
+
+def counted_page(store: Store, plan: Plan, window: Window) -> tuple[list[dict], int]:
+    """The records in the window and how many records match in all, reading every entry at most once.
+
+    An exact plan counts from its counter and reads only the window; otherwise the matching
+    entries are enumerated once, which gives both the total and the window.
+    """
+    if plan.exact:
+        total = store.count(plan.partitions[0])
+        return (page(store, plan, window) if window.offset < total else []), total
+    matched = list(entries(store, plan))
+    return _records(store, plan, matched[window.offset : window.offset + window.limit]), len(matched)
 
 
 def sample(store: Store, plan: Plan, rng: random.Random = _rng) -> dict | None:

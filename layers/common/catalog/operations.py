@@ -57,7 +57,7 @@ def _random(query: Query, store: Store) -> dict:
 
 def list_songs(parameters: Parameters, caller: str | None, store: Store) -> list[dict]:
     query, window = songs.query(parameters, caller), songs.window(parameters)
-    stored, _ = fetch.page(store, plan(query), window)
+    stored = fetch.page(store, plan(query), window)
     _log_reads(store, len(stored))
     return shape.records(SONGS, stored)
 
@@ -82,9 +82,7 @@ def list_soundtracks(parameters: Parameters, store: Store) -> Response:
     query = soundtracks.query(parameters)
     number, size = soundtracks.page(parameters)
     window = soundtracks.window(number, size)
-    planned = plan(query)
-    total = fetch.count(store, planned)
-    stored = fetch.page(store, planned, window)[0] if window.offset < total else []
+    stored, total = fetch.counted_page(store, plan(query), window)
     _log_reads(store, len(stored))
     return Response(
         status_code=200,

@@ -88,6 +88,6 @@ def plan(query: Query) -> Plan:
         order = [facet.name for facet in collection.facets]
         name, selection = min(included, key=lambda pair: (len(pair[1].include), order.index(pair[0])))
         named = (partition(keys.path(name, value)) for value in sorted(selection.include))
-        partitions = tuple(name for name in named if keys.can_exist(name))
+        partitions = tuple(p for p in named if keys.can_exist(p))
         return Plan(query, everything, partitions=partitions, driver=name, low=low, high=high)
     return Plan(query, everything, partitions=(everything,), low=low, high=high)
