@@ -245,6 +245,7 @@ class _Resolver:
     def __init__(self, template: dict[str, Any], table_name: str) -> None:
         self.template = template
         self.table_name = table_name
+        self.local_secret = secrets.token_urlsafe(48)
         self.pseudo = {
             "AWS::Region": REGION,
             "AWS::AccountId": ACCOUNT_ID,
@@ -278,6 +279,8 @@ class _Resolver:
         return None
 
     def _sub(self, text: str) -> str | None:
+        if text.startswith("{{resolve:secretsmanager:"):
+            return self.local_secret  # a Secrets Manager value: a secret of this local stack's own
         out, rest = [], text
         while "${" in rest:
             before, _, after = rest.partition("${")
@@ -514,7 +517,7 @@ def proxy_event(
         "httpMethod": request.method,
         "extendedRequestId": base64.b64encode(secrets.token_bytes(10)).decode("ascii"),
         "requestTime": _clf_time(now),
-        "path": f"/{stage}{path}",
+        "path": path,  # the path the client requested: locally the routes have no stage prefix
         "accountId": ACCOUNT_ID,
         "protocol": "HTTP/1.1",
         "stage": stage,

@@ -2,19 +2,19 @@
 
 from aws_lambda_powertools.event_handler import Response
 from catalog import operations
-from catalog.http import caller, create_resolver, lambda_entrypoint, parameters
+from catalog.http import caller, create_resolver, lambda_entrypoint, next_link, parameters
 
 app = create_resolver()
 
 
 @app.get("/v1/songs")
-def list_songs() -> list[dict]:
-    return operations.list_songs(parameters(app), caller(app), operations.default_store())
+def list_songs() -> Response:
+    return operations.list_songs(parameters(app), caller(app), operations.default_store(), next_link(app))
 
 
 @app.get("/api/v1/soundtracks")
 def list_soundtracks() -> Response:
-    return operations.list_soundtracks(parameters(app), operations.default_store())
+    return operations.list_soundtracks(parameters(app), operations.default_store(), next_link(app))
 
 
 lambda_handler = lambda_entrypoint(app)

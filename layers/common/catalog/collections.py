@@ -47,6 +47,9 @@ class Sort:
     """The postings' attribute holding the index's range key."""
     encode: Callable[[object], str] = _text
     """Value -> text whose byte order is the value's order."""
+    page_index: str | None = None
+    """An index with the same keys projecting whole records: a page no filter thins out is read from it
+    directly. None: pages are read as compact entries, then their records."""
 
 
 @dataclass(frozen=True)
@@ -93,7 +96,7 @@ SOUNDTRACK_FIELDS = (
 SONGS = Collection(
     name="songs",
     scope="archived",
-    sorts=(Sort("createdAt", "createdAt", "Listing", "fsk"),),
+    sorts=(Sort("createdAt", "createdAt", "Listing", "fsk", page_index="Pages"),),
     facets=(
         Facet("owner", "ownerId"),
         Facet("mood", "moods", multi=True),
@@ -108,7 +111,7 @@ SOUNDTRACKS = Collection(
     name="soundtracks",
     scope=None,
     sorts=(
-        Sort("created_at", "created_at", "Listing", "fsk"),
+        Sort("created_at", "created_at", "Listing", "fsk", page_index="Pages"),
         Sort("updated_at", "updated_at", "by_updated_at", "by_updated_at"),
         Sort("name", "name", "by_name", "by_name"),
         Sort("duration", "duration", "by_duration", "by_duration", encode=_number),

@@ -7,10 +7,11 @@ full records are read only for what is returned.
 import heapq
 import random
 from collections.abc import Iterator
+from dataclasses import dataclass
 from itertools import chain, islice
 
 from catalog import keys
-from catalog.plan import Plan
+from catalog.plan import Plan, resume
 from catalog.query import Window
 from catalog.store import Store
 
@@ -20,15 +21,29 @@ SAMPLING_TRIES = 8
 _rng = random.SystemRandom()
 
 
+@dataclass(frozen=True)
+class Page:
+    records: list[dict]
+    next_after: str | None
+    """The range key of the last record when more records match after it (a cursor's position), else None."""
+
+
 def entries(store: Store, plan: Plan, page_size: int | None = None) -> Iterator[dict]:
-    """The entries matching the plan's query, in its order, each record once."""
+    """The entries matching the plan's query, in its order, each record once.
+
+    Compact ``Listing``-like entries, or whole postings when ids drive the plan.
+    """
     query = plan.query
 
     def _sort_key(entry: dict) -> str:
         return entry[plan.range_key]
 
     if plan.posting_keys:
-        postings = [p for p in store.batch_get(list(plan.posting_keys)) if p["fpk"] == plan.scope_partition]
+        postings = [
+            posting
+            for posting in store.batch_get(list(plan.posting_keys))
+            if posting["fpk"] == plan.scope_partition and plan.within(posting[plan.range_key])
+        ]
         postings.sort(key=_sort_key, reverse=query.descending)
         yield from (posting for posting in postings if query.matches(posting))
         return
@@ -57,49 +72,84 @@ def entries(store: Store, plan: Plan, page_size: int | None = None) -> Iterator[
 
 
 def _records(store: Store, plan: Plan, chosen: list[dict]) -> list[dict]:
+    """The whole records of chosen entries (postings read by id already are whole records)."""
+    if plan.posting_keys:
+        return chosen
     prefix = plan.query.collection.name
     return store.batch_get([keys.record_key(prefix, keys.id_of(entry)) for entry in chosen])
 
 
-def page(store: Store, plan: Plan, window: Window) -> list[dict]:
-    """The records in the window.
+def _window(store: Store, plan: Plan, matched: list[dict], window: Window, *, whole: bool = False) -> Page:
+    """The window of matched entries (read one past its end, to know whether more follow) as a page.
 
-    Reads at most ``offset + limit`` entries per partition (more when filters drop entries), then
-    ``limit`` records.
+    ``whole``: the matched entries are whole records already.
     """
-    wanted = window.offset + window.limit
-    matched = list(islice(entries(store, plan, page_size=wanted or 1), wanted))
-    return _records(store, plan, matched[window.offset :])
+    chosen = matched[window.offset : window.offset + window.limit]
+    more = len(matched) > window.offset + window.limit and bool(chosen)
+    records = chosen if whole else _records(store, plan, chosen)
+    return Page(records, chosen[-1][plan.range_key] if more else None)
+
+
+def page(store: Store, plan: Plan, window: Window) -> Page:
+    """The records in the window, and where the next page starts.
+
+    A plan no filter thins out, in an order with a whole-record index, skips ``offset`` compact
+    entries and reads ``limit + 1`` whole records in one Query. Otherwise it reads at least
+    ``offset + limit + 1`` matching entries per partition, then the ``limit`` records.
+    """
+    page_index = plan.query.order.page_index
+    if plan.exact and page_index:
+        if window.offset:
+            skipped = list(islice(entries(store, plan, page_size=window.offset), window.offset))
+            if len(skipped) < window.offset:
+                return Page([], None)
+            plan = resume(plan, skipped[-1][plan.range_key])
+        read = store.query(
+            page_index,
+            plan.partitions[0],
+            range_key=plan.range_key,
+            low=plan.low,
+            high=plan.high,
+            descending=plan.query.descending,
+            page_size=window.limit + 1,
+            whole=True,
+        )
+        records = list(islice(chain.from_iterable(read), window.limit + 1))
+        return _window(store, plan, records, Window(0, window.limit), whole=True)
+    wanted = window.offset + window.limit + 1
+    return _window(store, plan, list(islice(entries(store, plan, page_size=wanted), wanted)), window)
 
 
 def count(store: Store, plan: Plan) -> int:
-    """How many records match: from the partition's counter when the plan is exact, else by entries."""
+    """How many records match: from counters when the plan allows, else by compact entries."""
     if plan.exact:
         return store.count(plan.partitions[0])
+    if plan.complement:
+        return store.count(plan.scope_partition) - store.count(plan.complement)
     return sum(1 for _ in entries(store, plan))
 
 
-def counted_page(store: Store, plan: Plan, window: Window) -> tuple[list[dict], int]:
-    """The records in the window and how many records match in all, reading every entry at most once.
+def counted_page(store: Store, plan: Plan, window: Window) -> tuple[Page, int]:
+    """The page in the window and how many records match in all, reading every entry at most once.
 
     An exact plan counts from its counter and reads only the window; otherwise the matching
     entries are enumerated once, which gives both the total and the window.
     """
     if plan.exact:
         total = store.count(plan.partitions[0])
-        return (page(store, plan, window) if window.offset < total else []), total
+        return (page(store, plan, window) if window.offset < total else Page([], None)), total
     matched = list(entries(store, plan))
-    return _records(store, plan, matched[window.offset : window.offset + window.limit]), len(matched)
+    return _window(store, plan, matched, window), len(matched)
 
 
 def sample(store: Store, plan: Plan, rng: random.Random = _rng) -> dict | None:
     """One record drawn uniformly from those matching the plan's query, or None when none match.
 
     Draws a uniform position over the plan's partitions (their counters give the sizes and the
-    Sampling index the entry at a position) and accepts it if it matches, with probability
-    1/multiplicity so that records reachable through several partitions are not favoured: exact
-    rejection sampling. After ``SAMPLING_TRIES`` rejections it enumerates the matching entries.
-    With no filter or a single include value it reads a counter, one entry and the record.
+    Sampling index the posting, a whole record, at a position) and accepts it if it matches, with
+    probability 1/multiplicity so that records reachable through several partitions are not
+    favoured: exact rejection sampling. After ``SAMPLING_TRIES`` rejections it enumerates the
+    matching entries. With no filter or a single include value it reads a counter and one posting.
     """
     if not plan.posting_keys:
         sizes = [store.count(partition) for partition in plan.partitions]
@@ -112,11 +162,11 @@ def sample(store: Store, plan: Plan, rng: random.Random = _rng) -> dict | None:
                 if position < size:
                     break
                 position -= size
-            entry = store.slot(partition, position)
-            if entry is None:
+            posting = store.slot(partition, position)
+            if posting is None:
                 continue  # a counter ahead of the index it counts: draw again
-            if plan.query.matches(entry) and rng.random() * plan.multiplicity(entry) < 1:
-                return next(iter(_records(store, plan, [entry])), None)
+            if plan.query.matches(posting) and rng.random() * plan.multiplicity(posting) < 1:
+                return posting
     candidates = list(entries(store, plan))
     if not candidates:
         return None

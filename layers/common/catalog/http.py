@@ -3,9 +3,9 @@
 Every 4xx/5xx body is ``{"code": <status>, "description": <reason phrase>, "cause": <what went wrong>}``.
 """
 
-from http import HTTPStatus
-
 from collections.abc import Callable
+from http import HTTPStatus
+from urllib.parse import urlencode
 
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
@@ -64,6 +64,25 @@ def caller(app: APIGatewayRestResolver) -> str | None:
     """The caller's user id: the ``sub`` claim the Cognito authorizer verified."""
     claims = app.current_event.request_context.authorizer.claims or {}
     return claims.get("sub")
+
+
+_POSITIONAL = ("cursor", "offset", "page")
+
+
+def next_link(app: APIGatewayRestResolver) -> Callable[[str], str]:
+    """The RFC 8288 ``Link`` to the next page: this request's URL, as the client sent it, with
+    ``cursor`` set and ``offset``/``page`` (which the cursor replaces) dropped."""
+
+    def link(cursor: str) -> str:
+        event = app.current_event
+        kept = [(name, value) for name, values in parameters(app).items() if name not in _POSITIONAL for value in values]
+        query = urlencode([*kept, ("cursor", cursor)])
+        path = event.request_context.path or event.path  # the stage prefix included, when the client used one
+        host = event.headers.get("Host")
+        origin = f"{event.headers.get('X-Forwarded-Proto') or 'https'}://{host}" if host else ""
+        return f'<{origin}{path}?{query}>; rel="next"'
+
+    return link
 
 
 def lambda_entrypoint(app: APIGatewayRestResolver) -> Callable[[dict, object], dict]:

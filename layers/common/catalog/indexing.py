@@ -1,4 +1,4 @@
-"""Derive a record's postings: one small item per access path, carrying what filters look at.
+"""Derive a record's postings: one item per access path, each a copy of the record with its index keys.
 
 Pure functions: the writer diffs what they return against what the table holds.
 """
@@ -14,10 +14,14 @@ def search_terms(collection: Collection, record: dict, owner_names: list[str]) -
 
 
 def postings(collection: Collection, record: dict, owner_names: list[str]) -> dict[str, dict]:
-    """The record's postings by sort key (``posting#<path>``), without their ``slot``."""
+    """The record's postings by sort key (``posting#<path>``), without their ``slot``.
+
+    Each is a whole copy of the record: a page, a random pick or an id lookup then reads the
+    posting alone. The ``Listing`` index projects only what filters look at (facets, ``search``).
+    """
     item_id = record[collection.id_attribute]
     scoped = record.get(collection.scope) if collection.scope else None
-    entry = {facet.attribute: record[facet.attribute] for facet in collection.facets if facet.attribute in record}
+    entry = dict(record)
     if collection.search_attributes:
         entry["search"] = search_terms(collection, record, owner_names)
     for sort in collection.sorts:

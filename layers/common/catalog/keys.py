@@ -1,9 +1,11 @@
 """The table's key layout: one place that spells every key.
 
 - record:  PK ``<collection>#<id>``, SK ``record`` (the record as the API returns it)
-- posting: PK ``<collection>#<id>``, SK ``posting#<path>``: one per access path of the record,
-  indexed by ``Listing`` (``fpk`` = partition, ``fsk`` = sort key) and ``Sampling``
-  (``fpk``, ``slot`` = dense position 0..n-1 in the partition, for uniform random picks)
+- posting: PK ``<collection>#<id>``, SK ``posting#<path>``: one per access path of the record, a copy
+  of the whole record plus ``fpk`` (partition), ``fsk`` (sort key), ``slot`` (dense position 0..n-1 in
+  the partition) and ``search``. Indexed by ``Listing`` (``fpk``, ``fsk``; compact entries: keys and
+  what filters look at), ``Pages`` (same keys, whole records) and ``Sampling`` (``fpk``, ``slot``;
+  whole records, for uniform random picks)
 - counter: PK = partition, SK ``count``, attribute ``n``: how many postings the partition holds
 - owner:   PK ``owners#<id>``, SK ``record``
 
@@ -14,6 +16,7 @@ A missing sort value is encoded as U+10FFFF, above every other text: last in asc
 """
 
 LISTING_INDEX = "Listing"
+PAGES_INDEX = "Pages"
 SAMPLING_INDEX = "Sampling"
 RECORD = "record"
 COUNT = "count"

@@ -3,14 +3,20 @@
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.event_handler import Response, content_types
 
-from catalog import fetch, keys, shape
+from collections.abc import Callable
+
+from catalog import cursor, fetch, keys, shape
 from catalog.collections import SONGS, SOUNDTRACKS, Collection
 from catalog.config import settings
 from catalog.errors import NotFound
 from catalog.parse import Parameters, songs, soundtracks, uuid
-from catalog.plan import plan
-from catalog.query import Query
+from catalog.parse import cursor as cursor_parameter
+from catalog.plan import plan, resume
+from catalog.query import Query, Window
 from catalog.store import Store, dynamodb_client
+
+NextLink = Callable[[str], str]
+"""Given a cursor, the ``Link`` header value pointing at the next page."""
 
 logger = Logger(child=True)
 
@@ -24,9 +30,25 @@ def _log_reads(store: Store, returned: int) -> None:
     meter = store.meter
     logger.info(
         "read cost",
-        extra={"items_returned": returned, "items_read": meter.items, "records_read": meter.records,
-               "read_capacity": meter.capacity},
+        extra={"items_returned": returned, "items_read": meter.items, "entries_read": meter.entries,
+               "records_read": meter.records, "read_capacity": meter.capacity},
     )  # fmt: skip
+
+
+def _list_response(collection: Collection, page: fetch.Page, headers: dict[str, str]) -> Response:
+    return Response(
+        status_code=200,
+        content_type=content_types.APPLICATION_JSON,
+        body=shape.records(collection, page.records),
+        headers=headers,
+    )
+
+
+def _next(query: Query, page: fetch.Page, pages: int, next_link: NextLink) -> dict[str, str]:
+    """The ``Link`` header to the page after this one (the ``pages``-th), when more records follow."""
+    if page.next_after is None:
+        return {}
+    return {"Link": next_link(cursor.seal(query, cursor.Position(page.next_after, pages)))}
 
 
 def _get(collection: Collection, item_id: str, store: Store) -> dict:
@@ -55,11 +77,17 @@ def _random(query: Query, store: Store) -> dict:
 # -- songs ----------------------------------------------------------------------------------------
 
 
-def list_songs(parameters: Parameters, caller: str | None, store: Store) -> list[dict]:
+def list_songs(parameters: Parameters, caller: str | None, store: Store, next_link: NextLink) -> Response:
+    """A bare array; ``Link: <...>; rel="next"`` when more songs follow."""
     query, window = songs.query(parameters, caller), songs.window(parameters)
-    stored = fetch.page(store, plan(query), window)
-    _log_reads(store, len(stored))
-    return shape.records(SONGS, stored)
+    planned, pages = plan(query), 1
+    token = cursor_parameter(parameters, "offset")
+    if token is not None:
+        position = cursor.unseal(query, token)
+        planned, pages = resume(planned, position.after), position.pages + 1
+    page = fetch.page(store, planned, window)
+    _log_reads(store, len(page.records))
+    return _list_response(SONGS, page, _next(query, page, pages, next_link))
 
 
 def count_songs(parameters: Parameters, caller: str | None, store: Store) -> dict:
@@ -77,19 +105,22 @@ def random_song(parameters: Parameters, caller: str | None, store: Store) -> dic
 # -- soundtracks ----------------------------------------------------------------------------------
 
 
-def list_soundtracks(parameters: Parameters, store: Store) -> Response:
-    """A bare array, with the page described in ``X-Pagination-*`` headers."""
+def list_soundtracks(parameters: Parameters, store: Store, next_link: NextLink) -> Response:
+    """A bare array, with the page described in ``X-Pagination-*`` headers and a ``Link`` to the next."""
     query = soundtracks.query(parameters)
     number, size = soundtracks.page(parameters)
-    window = soundtracks.window(number, size)
-    stored, total = fetch.counted_page(store, plan(query), window)
-    _log_reads(store, len(stored))
-    return Response(
-        status_code=200,
-        content_type=content_types.APPLICATION_JSON,
-        body=shape.records(SOUNDTRACKS, stored),
-        headers=shape.page_headers(number, size, len(stored), total),
-    )
+    planned = plan(query)
+    token = cursor_parameter(parameters, "page")
+    if token is None:
+        page, total = fetch.counted_page(store, planned, soundtracks.window(number, size))
+    else:
+        position = cursor.unseal(query, token)
+        number = position.pages + 1
+        page = fetch.page(store, resume(planned, position.after), Window(0, size))
+        total = fetch.count(store, planned)
+    _log_reads(store, len(page.records))
+    headers = shape.page_headers(number, size, len(page.records), total)
+    return _list_response(SOUNDTRACKS, page, {**headers, **_next(query, page, number, next_link)})
 
 
 def count_soundtracks(parameters: Parameters, store: Store) -> dict:

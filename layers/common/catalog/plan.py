@@ -10,7 +10,8 @@ what is read, so that reads stay close to what is returned:
 always within the sort-key range that ``newerThan``/``olderThan`` give.
 """
 
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, replace
 
 from catalog import keys
 from catalog.query import Query
@@ -30,6 +31,9 @@ class Plan:
     low: str | None = None
     high: str | None = None
     """Exclusive bounds on the range key of the order's index."""
+    complement: str | None = None
+    """When the query only excludes one facet value (``genres=-Rock``): that value's partition. The
+    count is then the scope's counter minus this partition's."""
 
     @property
     def index(self) -> str:
@@ -57,6 +61,10 @@ class Plan:
             and not query.phrase
             and not query.conditions
         )
+
+    def within(self, range_key: str) -> bool:
+        """Whether a range key lies strictly inside the plan's bounds."""
+        return (self.low is None or range_key > self.low) and (self.high is None or range_key < self.high)
 
     def multiplicity(self, entry: dict) -> int:
         """In how many of the plan's partitions an entry appears (a song in two included genres: 2)."""
@@ -90,4 +98,24 @@ def plan(query: Query) -> Plan:
         named = (partition(keys.path(name, value)) for value in sorted(selection.include))
         partitions = tuple(p for p in named if keys.can_exist(p))
         return Plan(query, everything, partitions=partitions, driver=name, low=low, high=high)
-    return Plan(query, everything, partitions=(everything,), low=low, high=high)
+    return Plan(query, everything, partitions=(everything,), low=low, high=high, complement=_complement(query, partition))
+
+
+def _complement(query: Query, partition: Callable[[str], str]) -> str | None:
+    if len(query.facets) != 1 or query.ids.exclude or query.phrase or query.conditions:
+        return None
+    if query.newer_than is not None or query.older_than is not None:
+        return None
+    ((name, selection),) = query.facets.items()
+    if selection.include or len(selection.exclude) != 1:
+        return None
+    (value,) = selection.exclude
+    excluded = partition(keys.path(name, value))
+    return excluded if keys.can_exist(excluded) else None
+
+
+def resume(plan: Plan, position: str) -> Plan:
+    """The same plan, reading on strictly after ``position`` (a range key) in the query's order."""
+    if plan.query.descending:
+        return replace(plan, high=position if plan.high is None else min(plan.high, position))
+    return replace(plan, low=position if plan.low is None else max(plan.low, position))

@@ -1,5 +1,6 @@
 """What a client asked for, independent of how it was spelled and of how it will be read."""
 
+import json
 import operator
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -69,6 +70,26 @@ class Query:
     @property
     def order(self) -> Sort:
         return self.sort or self.collection.sorts[0]
+
+    def fingerprint(self) -> bytes:
+        """What the query asks for, however it was spelled: equal queries, equal bytes."""
+
+        def selection(chosen: Selection) -> list[list[str]]:
+            return [sorted(chosen.include), sorted(chosen.exclude)]
+
+        canonical = [
+            self.collection.name,
+            self.scoped,
+            selection(self.ids),
+            sorted([name, selection(chosen)] for name, chosen in self.facets.items()),
+            self.newer_than,
+            self.older_than,
+            self.phrase,
+            sorted([c.attribute, c.operator, repr(c.operand)] for c in self.conditions),
+            self.order.name,
+            self.descending,
+        ]
+        return json.dumps(canonical, separators=(",", ":")).encode()
 
     def matches(self, entry: dict) -> bool:
         """Whether an index entry (or posting) satisfies every condition of the query but scope."""

@@ -23,13 +23,16 @@ _MAX_PAGE = 1000
 class ReadMeter:
     items: int = 0
     """Every item DynamoDB read: index entries, postings, records and counters."""
+    entries: int = 0
+    """Compact index entries among them (keys and what filters look at)."""
     records: int = 0
-    """Full records among them."""
+    """Items carrying a whole record among them (records, postings, entries of whole-record indexes)."""
     capacity: float = 0.0
     """Read capacity units consumed, as DynamoDB reports them."""
 
-    def add(self, items: int, records: int, consumed: dict | list | None) -> None:
+    def add(self, items: int, consumed: dict | list | None, *, entries: int = 0, records: int = 0) -> None:
         self.items += items
+        self.entries += entries
         self.records += records
         for part in consumed if isinstance(consumed, list) else [consumed] if consumed else []:
             self.capacity += part.get("CapacityUnits", 0.0)
@@ -39,8 +42,9 @@ def _item(raw: dict) -> dict:
     return {name: _deserializer.deserialize(value) for name, value in raw.items()}
 
 
-def _records(items: list[dict]) -> int:
-    return sum(1 for item in items if item.get("SK") == keys.RECORD)
+def _whole(items: list[dict]) -> int:
+    """How many of these table items are whole records (records and postings, not counters)."""
+    return sum(1 for item in items if item.get("SK") == keys.RECORD or item.get("SK", "").startswith(keys.POSTING))
 
 
 @cache
@@ -69,7 +73,7 @@ class Store:
             ReturnConsumedCapacity="INDEXES",
         )
         item = _item(response["Item"]) if "Item" in response else None
-        self.meter.add(1 if item else 0, _records([item] if item else []), response.get("ConsumedCapacity"))
+        self.meter.add(1 if item else 0, response.get("ConsumedCapacity"), records=_whole([item] if item else []))
         return item
 
     def batch_get(self, key_list: list[dict]) -> list[dict]:
@@ -84,7 +88,7 @@ class Store:
                     RequestItems={self._table: {"Keys": pending}}, ReturnConsumedCapacity="INDEXES"
                 )
                 items = [_item(raw) for raw in response["Responses"].get(self._table, [])]
-                self.meter.add(len(items), _records(items), response.get("ConsumedCapacity"))
+                self.meter.add(len(items), response.get("ConsumedCapacity"), records=_whole(items))
                 found.update({(item["PK"], item["SK"]): item for item in items})
                 pending = response.get("UnprocessedKeys", {}).get(self._table, {}).get("Keys", [])
         return [found[key["PK"], key["SK"]] for key in key_list if (key["PK"], key["SK"]) in found]
@@ -99,10 +103,12 @@ class Store:
         high: str | None = None,
         descending: bool = False,
         page_size: int | None = None,
+        whole: bool = False,
     ) -> Iterator[list[dict]]:
         """Pages of one partition of an index, in range-key order, strictly between low and high (both optional).
 
-        No stored range key equals a bound (see ``keys.after``/``keys.before``), so BETWEEN is exclusive here.
+        ``whole``: the index projects whole records (else its entries are metered as compact entries).
+        A bound may be a stored range key (a cursor's position): BETWEEN includes it, so it is dropped here.
         """
         condition = "fpk = :p"
         values: dict[str, dict] = {":p": {"S": partition}}
@@ -129,8 +135,10 @@ class Store:
         while True:
             response = self._client.query(**request)
             items = [_item(raw) for raw in response.get("Items", [])]
-            self.meter.add(response.get("ScannedCount", len(items)), _records(items), response.get("ConsumedCapacity"))
-            yield items
+            scanned = response.get("ScannedCount", len(items))
+            entries, records = (0, scanned) if whole else (scanned, 0)
+            self.meter.add(scanned, response.get("ConsumedCapacity"), entries=entries, records=records)
+            yield [item for item in items if item[range_key] not in (low, high)]
             if "LastEvaluatedKey" not in response:
                 return
             request["ExclusiveStartKey"] = response["LastEvaluatedKey"]
@@ -138,7 +146,7 @@ class Store:
                 request["Limit"] = min(request["Limit"] * 2, _MAX_PAGE)
 
     def slot(self, partition: str, slot: int) -> dict | None:
-        """The entry at one position of a partition of the Sampling index."""
+        """The posting (a whole record) at one position of a partition of the Sampling index."""
         response = self._client.query(
             TableName=self._table,
             IndexName=keys.SAMPLING_INDEX,
@@ -147,7 +155,7 @@ class Store:
             ReturnConsumedCapacity="INDEXES",
         )
         items = [_item(raw) for raw in response.get("Items", [])]
-        self.meter.add(response.get("ScannedCount", len(items)), 0, response.get("ConsumedCapacity"))
+        self.meter.add(len(items), response.get("ConsumedCapacity"), records=len(items))
         return items[0] if items else None
 
     def count(self, partition: str) -> int:

@@ -7,7 +7,7 @@ Every value is checked before anything is read, and each refusal names the param
 import re
 from collections.abc import Callable, Mapping
 
-from catalog.errors import invalid_parameter, invalid_uuid
+from catalog.errors import BadRequest, invalid_parameter, invalid_uuid
 from catalog.query import Selection
 
 MAX_LIST_ITEMS = 100
@@ -75,3 +75,12 @@ def selection(parameters: Parameters, name: str, normalize: Callable[[str], str]
         target = exclude if item.startswith("-") else include
         target.add(normalize(item[1:] if item[:1] in "+-" and item else item))
     return Selection(frozenset(include), frozenset(exclude))
+
+
+def cursor(parameters: Parameters, position_parameter: str) -> str | None:
+    """The ``cursor`` a list answer's ``Link`` gave; it says where the page starts, so it cannot be
+    combined with the parameter that also does (``offset``, ``page``): 400."""
+    text = single(parameters, "cursor")
+    if text is not None and parameters.get(position_parameter):
+        raise BadRequest(f"Give either 'cursor' or '{position_parameter}', not both")
+    return text
