@@ -5,7 +5,7 @@ import json
 import uuid
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import parse_qsl, urlencode, urlsplit
 
 import pytest
 from catalog import operations
@@ -56,3 +56,26 @@ class InProcessApi:
         headers = dict(result.get("headers") or {})
         headers.update({name: values[-1] for name, values in (result.get("multiValueHeaders") or {}).items()})
         return Answer(result["statusCode"], json.loads(result["body"]), headers, meter)
+
+
+def next_page(answer: Answer) -> tuple[str, dict[str, str]] | None:
+    """Where an answer's ``Link: <...>; rel="next"`` points: (path, query), or None without one."""
+    link = answer.headers.get("Link")
+    if link is None:
+        return None
+    target, _, relation = link.partition(";")
+    assert relation.strip() == 'rel="next"' and target.startswith("<") and target.endswith(">"), link
+    url = urlsplit(target[1:-1])
+    return url.path, dict(parse_qsl(url.query, keep_blank_values=True))
+
+
+def follow_links(api: InProcessApi, path: str, params: dict[str, str]) -> list[Answer]:
+    """Every page of a list, from the first, following each answer's ``Link`` to the next."""
+    answers = [api.get(path, params)]
+    while (after := next_page(answers[-1])) is not None:
+        assert answers[-1].status == 200 and answers[-1].body, "a next link follows a full page"
+        next_path, next_params = after
+        assert next_path == path
+        answers.append(api.get(next_path, next_params))
+    assert answers[-1].status == 200, answers[-1].body
+    return answers

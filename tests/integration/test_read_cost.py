@@ -12,7 +12,7 @@ from catalog.writer import CatalogWriter
 
 from devtools.importer import import_lines
 from devtools.sample_catalog import generate
-from tests.api_client import InProcessApi
+from tests.api_client import InProcessApi, follow_links
 from tests.conftest import BACKENDS, table_on
 
 RECORDS = generate(song_count=200, owner_count=12, seed=7)
@@ -108,3 +108,21 @@ def test_random_reads_a_counter_and_one_posting_with_no_filter_or_one_include_va
         answer = api.get("/v1/songs/random", params)
         assert answer.status == 200
         assert answer.meter.items == 2
+
+
+@pytest.mark.parametrize("params", [{}, {"sortOrder": "desc"}, {"genres": "Pop"}])
+def test_a_cursor_page_costs_the_page_at_any_depth(api: InProcessApi, params: dict) -> None:
+    pages = follow_links(api, "/v1/songs", {**params, "limit": str(LIMIT)})
+    assert len(pages) > 3, "deep enough to tell a skip from a seek"
+    for answer in pages:
+        assert (answer.meter.items, answer.meter.records) == (len(answer.body) + 1, len(answer.body) + 1) or (
+            answer is pages[-1] and answer.meter.items == len(answer.body)
+        ), "the page and one look-ahead; the last page has nothing to look ahead to"
+
+
+def test_a_filtered_cursor_page_costs_what_the_first_page_costs(api: InProcessApi) -> None:
+    pages = follow_links(api, "/v1/songs", {"genres": "Pop,Rock", "moods": "-Calm", "limit": str(LIMIT)})
+    assert len(pages) > 3
+    for answer in pages:
+        assert answer.meter.records == len(answer.body)
+        assert answer.meter.entries <= 6 * (LIMIT + 1), "entries of the page's stretch, not of the pages before"

@@ -11,7 +11,7 @@ import pytest
 
 from devtools.importer import import_lines
 from tests import catalog_data
-from tests.api_client import CALLER, InProcessApi
+from tests.api_client import CALLER, InProcessApi, follow_links
 from tests.conftest import BACKENDS, table_on
 
 from catalog.writer import CatalogWriter
@@ -90,6 +90,17 @@ def test_pages_of_five_return_exactly_the_selected_songs(api: InProcessApi, name
     assert all_pages(api, params) == want
     if name not in ("genres same value both ways", "genres empty item", "genres case-sensitive"):
         assert want, "a filter case that selects nothing proves little"
+
+
+@pytest.mark.parametrize("order", ["asc", "desc"])
+@pytest.mark.parametrize("name", FILTERS)
+def test_following_next_links_returns_exactly_the_selected_songs(api: InProcessApi, name: str, order: str) -> None:
+    params = {**FILTERS[name], "sortOrder": order, "limit": str(PAGE)}
+    pages = follow_links(api, "/v1/songs", params)
+    assert [song["id"] for answer in pages for song in answer.body] == catalog_data.expected(
+        OWNERS, SONGS, params, CALLER
+    )
+    assert all(len(answer.body) == PAGE for answer in pages[:-1])
 
 
 def test_the_oracle_agrees_on_a_few_hand_checked_facts() -> None:

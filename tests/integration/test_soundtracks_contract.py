@@ -10,7 +10,7 @@ from catalog.writer import CatalogWriter
 
 from devtools.importer import import_lines
 from tests import soundtrack_data
-from tests.api_client import InProcessApi
+from tests.api_client import InProcessApi, follow_links
 from tests.conftest import BACKENDS, table_on
 
 RECORDS = soundtrack_data.build()
@@ -83,6 +83,17 @@ def test_each_filter_and_operator_pages_exactly_the_matching_soundtracks(api: In
     assert want, "a filter case that selects nothing proves little"
     assert all_pages(api, params) == want
     assert api.get(COUNT, params).body == {"count": len(want)}
+
+
+@pytest.mark.parametrize("sort", ["created_at", "name,desc", "duration"])
+@pytest.mark.parametrize("name", ["album", "duration between", "name contains", "artist not in"])
+def test_following_next_links_pages_like_page_numbers(api: InProcessApi, name: str, sort: str) -> None:
+    params, _ = FILTERS[name]
+    pages = follow_links(api, LIST, {**params, "sort": sort, "size": "4"})
+    assert [item["uuid"] for answer in pages for item in answer.body] == all_pages(api, {**params, "sort": sort}, 4)
+    for number, answer in enumerate(pages, start=1):
+        assert answer.headers["X-Pagination-Page-Index"] == str(number)
+        assert answer.headers["X-Pagination-Item-Total"] == pages[0].headers["X-Pagination-Item-Total"]
 
 
 SORTS = ["created_at", "updated_at", "name", "duration", "artist", "album", "release_date"]

@@ -34,15 +34,18 @@ class Position:
     """How many pages were served before the one the cursor starts."""
 
 
-@cache
 def _cipher() -> Any:
-    # Imported on first use: ~45 ms that only list requests pay, once per process.
-    from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-
     key = settings().cursor_key
     if key is None:
         raise RuntimeError("CURSOR_KEY is not set: list functions need it to seal paging cursors")
-    secret = key.get_secret_value().encode()
+    return _aead(key.get_secret_value().encode())
+
+
+@cache
+def _aead(secret: bytes) -> Any:
+    # Imported on first use: ~45 ms that only list requests pay, once per process.
+    from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
     return AESGCM(hmac.new(secret, _KEY_LABEL, hashlib.sha256).digest())
 
 
