@@ -355,3 +355,26 @@ def test_sample_event_matches_a_route(name: str) -> None:
     assert event["headers"]["Authorization"].startswith("Bearer eyJ")
     query = event["queryStringParameters"] or {}
     assert {key: [value] for key, value in query.items()} == (event["multiValueQueryStringParameters"] or {})
+
+
+def test_stage_throttling_and_reserved_concurrency_are_parameters(template: dict[str, Any]) -> None:
+    api = template["Resources"]["CatalogApi"]["Properties"]
+    (settings,) = api["MethodSettings"]
+    assert (settings["ResourcePath"], settings["HttpMethod"]) == ("/*", "*")
+    assert settings["ThrottlingRateLimit"] == {"Ref": "ApiRateLimit"}
+    assert settings["ThrottlingBurstLimit"] == {"Ref": "ApiBurstLimit"}
+    reserved = template["Globals"]["Function"]["ReservedConcurrentExecutions"]
+    assert reserved == {"Fn::If": ["ReserveConcurrency", {"Ref": "ReservedConcurrency"}, {"Ref": "AWS::NoValue"}]}
+    assert template["Parameters"]["ReservedConcurrency"]["Default"] == -1, "no reservation unless asked for"
+
+
+def test_only_the_list_function_holds_the_cursor_secret(template: dict[str, Any]) -> None:
+    holders = [
+        name
+        for name, resource in template["Resources"].items()
+        if resource["Type"] == "AWS::Serverless::Function"
+        and "CURSOR_KEY" in ((resource["Properties"].get("Environment") or {}).get("Variables") or {})
+    ]
+    assert holders == ["ListFunction"]
+    assert "CURSOR_KEY" not in template["Globals"]["Function"]["Environment"]["Variables"]
+    assert template["Resources"]["CursorSecret"]["Type"] == "AWS::SecretsManager::Secret"
