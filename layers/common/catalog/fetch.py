@@ -7,12 +7,12 @@ full records are read only for what is returned.
 import heapq
 import random
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from itertools import chain, islice
 
 from catalog import keys
 from catalog.plan import Plan, resume
-from catalog.query import Window
+from catalog.query import Query, Window
 from catalog.store import Store
 
 SAMPLING_TRIES = 8
@@ -125,8 +125,17 @@ def count(store: Store, plan: Plan) -> int:
     if plan.exact:
         return store.count(plan.partitions[0])
     if plan.complement:
-        return store.count(plan.scope_partition) - store.count(plan.complement)
+        return store.count(plan.scope_partition) - _union_size(store, plan)
     return sum(1 for _ in entries(store, plan))
+
+
+def _union_size(store: Store, plan: Plan) -> int:
+    """How many records the plan's complement partitions hold together: a counter for one partition,
+    else their compact entries merged (a record in two of them counted once)."""
+    if len(plan.complement) == 1:
+        return store.count(plan.complement[0])
+    union = replace(plan, query=Query(plan.query.collection, plan.query.scoped), partitions=plan.complement)
+    return sum(1 for _ in entries(store, union))
 
 
 def counted_page(store: Store, plan: Plan, window: Window) -> tuple[Page, int]:

@@ -31,9 +31,9 @@ class Plan:
     low: str | None = None
     high: str | None = None
     """Exclusive bounds on the range key of the order's index."""
-    complement: str | None = None
-    """When the query only excludes one facet value (``genres=-Rock``): that value's partition. The
-    count is then the scope's counter minus this partition's."""
+    complement: tuple[str, ...] = ()
+    """When the query only excludes facet values (``genres=-Rock,-Pop&moods=-Calm``): their
+    partitions. The count is then the scope's counter minus the size of their union."""
 
     @property
     def index(self) -> str:
@@ -101,17 +101,13 @@ def plan(query: Query) -> Plan:
     return Plan(query, everything, partitions=(everything,), low=low, high=high, complement=_complement(query, partition))
 
 
-def _complement(query: Query, partition: Callable[[str], str]) -> str | None:
-    if len(query.facets) != 1 or query.ids.exclude or query.phrase or query.conditions:
-        return None
+def _complement(query: Query, partition: Callable[[str], str]) -> tuple[str, ...]:
+    if not query.facets or query.ids.exclude or query.phrase or query.conditions:
+        return ()
     if query.newer_than is not None or query.older_than is not None:
-        return None
-    ((name, selection),) = query.facets.items()
-    if selection.include or len(selection.exclude) != 1:
-        return None
-    (value,) = selection.exclude
-    excluded = partition(keys.path(name, value))
-    return excluded if keys.can_exist(excluded) else None
+        return ()
+    excluded = [partition(keys.path(name, value)) for name, chosen in query.facets.items() for value in sorted(chosen.exclude)]
+    return tuple(p for p in excluded if keys.can_exist(p))  # a partition that cannot exist holds nothing
 
 
 def resume(plan: Plan, position: str) -> Plan:
