@@ -110,7 +110,8 @@ def main(argv: list[str] | None = None) -> int:
         cold = time.monotonic()
         log.info("measuring cold starts")
         cold_rows, cold_table = _cold_start(run)
-        run["seconds"]["cold_start"] = time.monotonic() - cold
+        if cold_rows is not None:
+            run["seconds"]["cold_start"] = time.monotonic() - cold
 
     run["seconds"]["total"] = time.monotonic() - started
     run["machine"] = report.machine()
