@@ -17,7 +17,7 @@ import time
 from collections import Counter
 from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from boto3.dynamodb.types import TypeSerializer
@@ -92,7 +92,6 @@ class LoadReport:
     table: str
     items: int
     seconds: float
-    by_kind: dict[str, int] = field(default_factory=dict)
 
     @property
     def items_per_second(self) -> float:
@@ -120,11 +119,12 @@ def create_naive_table(client: Any, name: str, key: str) -> None:
 
 def write_all(client: Any, table_name: str, items: list[dict], writers: int = WRITERS) -> LoadReport:
     """PutRequest every item with parallel BatchWriteItem calls (retrying unprocessed items)."""
-    wire = [{"PutRequest": {"Item": {name: _serializer.serialize(value) for name, value in item.items()}}}
-            for item in items]  # fmt: skip
-    chunks = [wire[start : start + _BATCH_WRITE_MAX] for start in range(0, len(wire), _BATCH_WRITE_MAX)]
+    chunks = [items[start : start + _BATCH_WRITE_MAX] for start in range(0, len(items), _BATCH_WRITE_MAX)]
 
-    def write(pending: list[dict]) -> None:
+    def write(chunk: list[dict]) -> None:
+        # Serialised here, a chunk at a time: the whole table in wire form would double the memory.
+        pending = [{"PutRequest": {"Item": {name: _serializer.serialize(value) for name, value in item.items()}}}
+                   for item in chunk]  # fmt: skip
         delay = 0.05
         while pending:
             response = client.batch_write_item(RequestItems={table_name: pending})

@@ -29,7 +29,8 @@ class Target(Enum):
     AMPLIFICATION_1_1 = "amplification ≤ 1.1"
     AMPLIFICATION_1_5 = "amplification ≤ 1.5"
     NO_RECORDS = "keys only (0 records)"
-    SKIP_BY_ENTRIES = "skipped items cost entries (records ≤ returned)"
+    SKIP_BY_ENTRIES = "skipped items cost entries (records ≤ returned + 1)"
+    """The one record beyond the page is the look-ahead that tells whether a next page follows."""
 
 
 @dataclass(frozen=True)

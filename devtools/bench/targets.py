@@ -5,7 +5,8 @@ one include value reads at most 2; a default page or a single include value has 
 of at most 1.1, several include values or include + exclude at most 1.5 — both amplifications:
 items read / items returned, and read capacity / (0.5 x items returned), 0.5 being one eventually
 consistent read of an item under 4 KB; counts answered by a counter read 1 item, other counts no
-full record; a deep offset page reads no more full records than it returns.
+full record; a deep offset page reads no more full records than it returns, plus one (the
+look-ahead telling whether a next page follows).
 
 Over the mix, at the largest size: the whole mix reads at least 100x less capacity than the
 baseline, and every ``phrase`` shape at least 10x less. Between the smallest and the largest size,
@@ -57,7 +58,7 @@ def per_request(result: Result) -> Verdict | None:
         return Verdict(shape.target.value, scope, worst_records == 0, f"{worst_records} records")
     if shape.target is Target.SKIP_BY_ENTRIES:
         returned = min(ours.returned)
-        return Verdict(shape.target.value, scope, worst_records <= returned,
+        return Verdict(shape.target.value, scope, worst_records <= returned + 1,
                        f"{worst_records} records for {returned} returned; {ours.mean(ours.capacity):.1f} RCU in all")  # fmt: skip
     bound = 1.1 if shape.target is Target.AMPLIFICATION_1_1 else 1.5
     items, capacity = ours.amplification()
