@@ -55,6 +55,15 @@ test: setup validate ## set everything up and run the whole test suite
 run: setup ## start the whole API locally (DynamoDB Local, token issuer, gateway on :3000)
 	$(PY) -m devtools.run $(if $(CATALOG),--catalog "$(CATALOG)")
 
+# Catalog sizes (songs) and requests per query shape for `make bench`; RECORD=1 also writes the
+# report into docs/PERFORMANCE.md.
+SIZES ?= 10000 50000
+REPETITIONS ?= 5
+
+.PHONY: bench
+bench: $(VENV)/.installed node_modules/.installed ## measure read cost and latency of the query mix (SIZES="10000 50000")
+	PYTHONPATH=layers/common $(PY) -m devtools.bench --sizes $(SIZES) --repetitions $(REPETITIONS) $(if $(RECORD),--record)
+
 .PHONY: token
 token: $(VENV)/.installed ## print an access token for USER=<uuid> (needs `make run` running)
 	@$(PY) -m devtools.token $(if $(filter command line,$(origin USER)),--user "$(USER)")

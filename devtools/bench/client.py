@@ -1,0 +1,92 @@
+"""Call the API in process, as the local gateway does, and keep what each request read and took.
+
+Routes, handlers and the functions' environment come from ``template.yaml`` (``devtools.gateway``);
+each request is a REST (v1) proxy event handed to the function's real ``lambda_handler``. The only
+seam: ``catalog.operations.default_store`` is replaced, while the bench runs, by a factory of
+metered stores on the bench's own client and table, so every request's ``ReadMeter`` is kept.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlencode, urlsplit
+
+from catalog import operations
+from catalog.store import ReadMeter, Store
+
+from devtools.gateway import Invoker, Request, load_api, local_environment, proxy_event
+
+CALLER = "1a000000-0000-4000-8000-000000000001"
+_NEXT_LINK = re.compile(r'<([^>]*)>\s*;\s*rel="?next"?')
+
+
+@dataclass
+class Answer:
+    status: int
+    body: Any
+    headers: dict[str, str]
+    meter: ReadMeter
+    seconds: float
+    """Time spent in the handler (the Lambda function's own duration)."""
+
+    @property
+    def next_target(self) -> str | None:
+        """Path and query of the ``Link: <...>; rel="next"`` header, if the answer has one."""
+        match = _NEXT_LINK.search(self.headers.get("Link", ""))
+        if not match:
+            return None
+        target = urlsplit(match.group(1))
+        return f"{target.path}?{target.query}" if target.query else target.path
+
+
+class InProcessApi:
+    """The API's handlers on one table, one request at a time."""
+
+    def __init__(self, client: Any, table: str, endpoint_url: str) -> None:
+        self._client, self._table = client, table
+        self._api = load_api(table_name=table)
+        # INFO logs a line per request to stdout; the bench keeps stdout for its report.
+        self._invoker = Invoker({**local_environment(endpoint_url), "TABLE_NAME": table, "POWERTOOLS_LOG_LEVEL": "WARNING"})
+        self._stores: list[Store] = []
+
+    def _store(self) -> Store:
+        store = Store(self._client, self._table)
+        self._stores.append(store)
+        return store
+
+    @contextmanager
+    def serving(self) -> Iterator[InProcessApi]:
+        """While inside, the handlers read through this object's metered stores."""
+        original = operations.default_store
+        operations.default_store = self._store
+        try:
+            yield self
+        finally:
+            operations.default_store = original
+
+    def get(self, path: str, params: dict[str, str] | None = None) -> Answer:
+        """``GET path?params``; ``path`` may already carry a query string (then ``params`` is ignored)."""
+        path, _, query = path.partition("?")
+        query = query or urlencode(params or {})
+        matched = self._api.route("GET", path)
+        if matched is None:
+            raise LookupError(f"no route for GET {path}")
+        route, path_parameters = matched
+        request = Request("GET", f"{path}?{query}", [("Host", "localhost")], b"", "127.0.0.1")
+        claims = {"sub": CALLER, "token_use": "access", "scope": "aws.cognito.signin.user.admin"}
+        event = proxy_event(request, route, path, query, path_parameters, claims, self._api.stage, str(uuid.uuid4()))
+        self._stores.clear()
+        started = time.perf_counter()
+        result = self._invoker.invoke(route.function, event)
+        seconds = time.perf_counter() - started
+        meter = self._stores[0].meter if self._stores else ReadMeter()
+        headers = dict(result.get("headers") or {})
+        headers.update({name: values[-1] for name, values in (result.get("multiValueHeaders") or {}).items()})
+        return Answer(result["statusCode"], json.loads(result["body"]), headers, meter, seconds)

@@ -1,0 +1,145 @@
+"""Issue 6's targets, each judged met or not from a run's figures.
+
+Per request (at every size, on the worst repetition): get reads 1 item; random with no filter or
+one include value reads at most 2; a default page or a single include value has an amplification
+of at most 1.1, several include values or include + exclude at most 1.5 — both amplifications:
+items read / items returned, and read capacity / (0.5 x items returned), 0.5 being one eventually
+consistent read of an item under 4 KB; counts answered by a counter read 1 item, other counts no
+full record; a deep offset page reads no more full records than it returns, plus one (the
+look-ahead telling whether a next page follows).
+
+Over the mix, at the largest size: the whole mix reads at least 100x less capacity than the
+baseline, and every ``phrase`` shape at least 10x less. Between the smallest and the largest size,
+every bounded shape's items and capacity per request stay within 10%.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from devtools.bench.mix import Target
+from devtools.bench.runner import Result, Side
+
+MIX_RATIO = 100.0
+PHRASE_RATIO = 10.0
+FLAT_WITHIN = 0.10
+COLD_START_RATIO = 1.25
+WARM_OVERHEAD_MS = 2.0
+
+
+@dataclass
+class Verdict:
+    target: str
+    scope: str
+    met: bool
+    detail: str
+
+
+def _amplification_detail(items: float | None, capacity: float | None) -> str:
+    def shown(value: float | None) -> str:
+        return "n/a (nothing returned)" if value is None else f"{value:.2f}"
+
+    return f"items {shown(items)}, capacity {shown(capacity)}"
+
+
+def per_request(result: Result) -> Verdict | None:
+    shape, ours = result.shape, result.ours
+    if shape.target is None:
+        return None
+    scope = f"{shape.name} @ {result.size:,}"
+    if ours is None:
+        return Verdict(shape.target.value, scope, False, result.note or "not measured")
+    worst_items, worst_records = max(ours.items), max(ours.records)
+    if shape.target is Target.ONE_ITEM:
+        return Verdict(shape.target.value, scope, worst_items == 1, f"{worst_items} items")
+    if shape.target is Target.AT_MOST_TWO_ITEMS:
+        return Verdict(shape.target.value, scope, worst_items <= 2, f"at most {worst_items} items")
+    if shape.target is Target.NO_RECORDS:
+        return Verdict(shape.target.value, scope, worst_records == 0, f"{worst_records} records")
+    if shape.target is Target.SKIP_BY_ENTRIES:
+        returned = min(ours.returned)
+        return Verdict(shape.target.value, scope, worst_records <= returned + 1,
+                       f"{worst_records} records for {returned} returned; {ours.mean(ours.capacity):.1f} RCU in all")  # fmt: skip
+    bound = 1.1 if shape.target is Target.AMPLIFICATION_1_1 else 1.5
+    items, capacity = ours.amplification()
+    met = items is not None and capacity is not None and items <= bound and capacity <= bound
+    return Verdict(shape.target.value, scope, met, _amplification_detail(items, capacity))
+
+
+def whole_mix(results: list[Result]) -> Verdict:
+    """Sum of one request of every shape, ours against the baseline's, at one size."""
+    measured = [result for result in results if result.ours is not None]
+    ours = sum(result.ours.mean(result.ours.capacity) for result in measured)
+    theirs = sum(result.baseline.mean(result.baseline.capacity) for result in measured)
+    ratio = theirs / ours if ours else float("inf")
+    size = results[0].size
+    return Verdict(f"whole mix ≥ {MIX_RATIO:.0f}x less capacity than the Scan baseline", f"{len(measured)} shapes @ {size:,}",
+                   ratio >= MIX_RATIO, f"{ours:,.1f} RCU vs {theirs:,.1f} RCU: {ratio:,.1f}x")  # fmt: skip
+
+
+def phrase(results: list[Result]) -> list[Verdict]:
+    verdicts = []
+    for result in results:
+        params = result.shape.baseline_params or result.shape.params
+        if "phrase" not in params or result.ours is None:
+            continue
+        ours, theirs = result.ours.mean(result.ours.capacity), result.baseline.mean(result.baseline.capacity)
+        ratio = theirs / ours if ours else float("inf")
+        verdicts.append(Verdict(f"phrase ≥ {PHRASE_RATIO:.0f}x less capacity than the Scan baseline",
+                                f"{result.shape.name} @ {result.size:,}", ratio >= PHRASE_RATIO,
+                                f"{ours:,.1f} RCU vs {theirs:,.1f} RCU: {ratio:,.1f}x"))  # fmt: skip
+    return verdicts
+
+
+def flat(smallest: list[Result], largest: list[Result]) -> list[Verdict]:
+    """Bounded shapes: items and capacity within 10% from the smallest to the largest size.
+
+    Pages are compared per item returned (an owner's page holds as many songs as that owner has),
+    other requests per request.
+    """
+    by_name = {result.shape.name: result for result in smallest}
+    verdicts = []
+    for result in largest:
+        small = by_name.get(result.shape.name)
+        if not result.shape.bounded or small is None or small.ours is None or result.ours is None:
+            continue
+        per_item = result.shape.kind == "list" and min(small.ours.returned) > 0 and min(result.ours.returned) > 0
+        unit = " per item returned" if per_item else ""
+
+        def figures(side: Side) -> tuple[float, float]:
+            returned = side.mean(side.returned) if per_item else 1.0
+            return side.mean(side.items) / returned, side.mean(side.capacity) / returned
+
+        changes = []
+        for label, before, after in zip(("items", "RCU"), figures(small.ours), figures(result.ours), strict=True):
+            change = abs(after - before) / before if before else (0.0 if after == before else float("inf"))
+            changes.append((label, before, after, change))
+        met = all(change <= FLAT_WITHIN for *_, change in changes)
+        detail = ", ".join(f"{label}{unit} {before:,.2f} → {after:,.2f}" for label, before, after, _ in changes)
+        verdicts.append(Verdict(f"flat within {FLAT_WITHIN:.0%} between sizes",
+                                f"{result.shape.name} ({small.size:,} → {result.size:,})", met, detail))  # fmt: skip
+    return verdicts
+
+
+def cold_start(rows: list[dict]) -> list[Verdict]:
+    verdicts = []
+    for row in rows:
+        verdicts.append(Verdict(f"cold start ≤ {COLD_START_RATIO}x the boto3 floor", row["function"],
+                                row["ratio"] <= COLD_START_RATIO,
+                                f"{row['cold_ms_p50']:.0f} ms vs {row['floor_ms_p50']:.0f} ms: {row['ratio']:.2f}x"))  # fmt: skip
+        verdicts.append(Verdict(f"warm overhead ≤ {WARM_OVERHEAD_MS:.0f} ms", row["function"],
+                                row["warm_ms_p50"] <= WARM_OVERHEAD_MS, f"{row['warm_ms_p50']:.2f} ms"))  # fmt: skip
+    return verdicts
+
+
+def judge(results_by_size: dict[int, list[Result]], cold_start_rows: list[dict] | None) -> list[Verdict]:
+    sizes = sorted(results_by_size)
+    verdicts = [v for size in sizes for result in results_by_size[size] if (v := per_request(result)) is not None]
+    largest = results_by_size[sizes[-1]]
+    verdicts.append(whole_mix(largest))
+    verdicts += phrase(largest)
+    if len(sizes) > 1:
+        verdicts += flat(results_by_size[sizes[0]], largest)
+    if cold_start_rows:
+        verdicts += cold_start(cold_start_rows)
+    return verdicts
