@@ -2,9 +2,10 @@
 
 Per request (at every size, on the worst repetition): get reads 1 item; random with no filter or
 one include value reads at most 2; a default page or a single include value has an amplification
-of at most 1.1, several include values or include + exclude at most 1.5 — both amplifications:
-items read / items returned, and read capacity / (0.5 x items returned), 0.5 being one eventually
-consistent read of an item under 4 KB; counts answered by a counter read 1 item, other counts no
+of at most 1.1, several include values or include + exclude at most 1.5. Amplification is the
+issue's: read capacity / (0.5 x items returned), 0.5 being one eventually consistent read of an
+item under 4 KB (items read / items returned is shown beside it: compact index entries count there
+as items, although a few hundred of them cost one read unit); counts answered by a counter read 1 item, other counts no
 full record; a deep offset page reads no more full records than it returns, plus one (the
 look-ahead telling whether a next page follows).
 
@@ -62,7 +63,7 @@ def per_request(result: Result) -> Verdict | None:
                        f"{worst_records} records for {returned} returned; {ours.mean(ours.capacity):.1f} RCU in all")  # fmt: skip
     bound = 1.1 if shape.target is Target.AMPLIFICATION_1_1 else 1.5
     items, capacity = ours.amplification()
-    met = items is not None and capacity is not None and items <= bound and capacity <= bound
+    met = capacity is not None and capacity <= bound
     return Verdict(shape.target.value, scope, met, _amplification_detail(items, capacity))
 
 

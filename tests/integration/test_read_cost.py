@@ -88,7 +88,9 @@ def test_phrase_never_reads_records_of_songs_it_does_not_return(api: InProcessAp
 def test_time_ranges_are_key_conditions(api: InProcessApi) -> None:
     ordered = sorted(song["createdAt"] for song in SONGS if not song["archived"])
     meter = page(api, newerThan=ordered[100]).meter
-    assert (meter.entries, meter.records) == (LIMIT + 1, LIMIT)
+    assert (meter.items, meter.records) == (LIMIT + 1, LIMIT + 1), "the page from the bound on, nothing before it"
+    meter = page(api, newerThan=ordered[50], olderThan=ordered[150], offset="10", sortOrder="desc").meter
+    assert (meter.entries, meter.records) == (10, LIMIT + 1)
 
 
 def test_counts_never_read_records(api: InProcessApi) -> None:

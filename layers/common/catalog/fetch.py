@@ -11,7 +11,7 @@ from dataclasses import dataclass, replace
 from itertools import chain, islice
 
 from catalog import keys
-from catalog.plan import Plan, resume
+from catalog.plan import Plan
 from catalog.query import Query, Window
 from catalog.store import Store
 
@@ -93,17 +93,18 @@ def _window(store: Store, plan: Plan, matched: list[dict], window: Window, *, wh
 def page(store: Store, plan: Plan, window: Window) -> Page:
     """The records in the window, and where the next page starts.
 
-    A plan no filter thins out, in an order with a whole-record index, skips ``offset`` compact
-    entries and reads ``limit + 1`` whole records in one Query. Otherwise it reads at least
+    A plan no filter thins out (time bounds are its key range), in an order with a whole-record
+    index, skips ``offset`` compact entries and reads ``limit + 1`` whole records in one Query. Otherwise it reads at least
     ``offset + limit + 1`` matching entries per partition, then the ``limit`` records.
     """
     page_index = plan.query.order.page_index
-    if plan.exact and page_index:
+    if plan.unthinned and page_index:
+        last_skipped = None
         if window.offset:
             skipped = list(islice(entries(store, plan, page_size=window.offset), window.offset))
             if len(skipped) < window.offset:
                 return Page([], None)
-            plan = resume(plan, skipped[-1][plan.range_key])
+            last_skipped = skipped[-1]
         read = store.query(
             page_index,
             plan.partitions[0],
@@ -113,6 +114,7 @@ def page(store: Store, plan: Plan, window: Window) -> Page:
             descending=plan.query.descending,
             page_size=window.limit + 1,
             whole=True,
+            start_after=last_skipped,
         )
         records = list(islice(chain.from_iterable(read), window.limit + 1))
         return _window(store, plan, records, Window(0, window.limit), whole=True)

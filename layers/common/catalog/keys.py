@@ -83,3 +83,9 @@ def after(sort_value: str) -> str:
 
 def before(sort_value: str) -> str:
     return sort_value + SEPARATOR
+
+
+def is_stored(bound: str) -> bool:
+    """Whether a range-key bound is a stored key (a cursor's position) rather than one of
+    ``after``/``before``, which fall between keys."""
+    return not bound.endswith((SEPARATOR, "\x02"))

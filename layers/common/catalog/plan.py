@@ -45,7 +45,14 @@ class Plan:
 
     @property
     def exact(self) -> bool:
-        """True when the partitions alone answer the query: one partition and no other condition."""
+        """True when the partition alone answers the query: one partition and no other condition."""
+        query = self.query
+        return self.unthinned and query.newer_than is None and query.older_than is None
+
+    @property
+    def unthinned(self) -> bool:
+        """True when every entry in the plan's key range matches: one partition, and no condition
+        but the time bounds (which are the key range)."""
         query = self.query
         driven = query.facets.get(self.driver) if self.driver else None
         others = {name: s for name, s in query.facets.items() if name != self.driver}
@@ -56,8 +63,7 @@ class Plan:
             and (driven is None or not driven.exclude)
             and not query.ids.include
             and not query.ids.exclude
-            and query.newer_than is None
-            and query.older_than is None
+            and (query.order == query.collection.sorts[0] or (query.newer_than is None and query.older_than is None))
             and not query.phrase
             and not query.conditions
         )

@@ -104,10 +104,12 @@ class Store:
         descending: bool = False,
         page_size: int | None = None,
         whole: bool = False,
+        start_after: dict | None = None,
     ) -> Iterator[list[dict]]:
         """Pages of one partition of an index, in range-key order, strictly between low and high (both optional).
 
         ``whole``: the index projects whole records (else its entries are metered as compact entries).
+        ``start_after``: an entry of this partition, from any index with the same keys, to start after.
         A bound may be a stored range key (a cursor's position): BETWEEN includes it, so it is dropped here.
         """
         condition = "fpk = :p"
@@ -130,8 +132,11 @@ class Store:
             "ScanIndexForward": not descending,
             "ReturnConsumedCapacity": "INDEXES",
         }
-        if page_size:
-            request["Limit"] = page_size
+        if start_after is not None:
+            request["ExclusiveStartKey"] = {name: {"S": start_after[name]} for name in ("PK", "SK", "fpk", range_key)}
+        if page_size:  # BETWEEN includes a bound that is a stored key: one more keeps the page whole
+            inclusive = low is not None and high is not None and (keys.is_stored(low) or keys.is_stored(high))
+            request["Limit"] = page_size + 1 if inclusive else page_size
         while True:
             response = self._client.query(**request)
             items = [_item(raw) for raw in response.get("Items", [])]
