@@ -96,6 +96,9 @@ def test_time_ranges_are_key_conditions(api: InProcessApi) -> None:
 def test_counts_never_read_records(api: InProcessApi) -> None:
     for params in ({}, {"genres": "Pop"}, {"archived": "true"}, {"ownerIds": SONGS[0]["ownerId"]}):
         assert api.get("/v1/songs/count", params).meter.items == 1, "one counter"
+    owners = ",".join(sorted({song["ownerId"] for song in SONGS})[:3])
+    for params in ({"mintingStatuses": "Minted,Pending,Released"}, {"ownerIds": owners}):
+        assert api.get("/v1/songs/count", params).meter.items == 3, "single-valued: disjoint partitions, counters add up"
     for params in ({"moods": "-Calm"}, {"mintingStatuses": "-Minted"}):
         assert api.get("/v1/songs/count", params).meter.items == 2, "two counters: all minus the excluded value"
     several = api.get("/v1/songs/count", {"genres": "-Pop,-Rock", "moods": "-Calm"}).meter

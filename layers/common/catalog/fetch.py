@@ -124,8 +124,8 @@ def page(store: Store, plan: Plan, window: Window) -> Page:
 
 def count(store: Store, plan: Plan) -> int:
     """How many records match: from counters when the plan allows, else by compact entries."""
-    if plan.exact:
-        return store.count(plan.partitions[0])
+    if plan.counted:
+        return sum(store.count(partition) for partition in plan.partitions)
     if plan.complement:
         return store.count(plan.scope_partition) - _union_size(store, plan)
     return sum(1 for _ in entries(store, plan))
@@ -143,11 +143,11 @@ def _union_size(store: Store, plan: Plan) -> int:
 def counted_page(store: Store, plan: Plan, window: Window) -> tuple[Page, int]:
     """The page in the window and how many records match in all, reading every entry at most once.
 
-    An exact plan counts from its counter and reads only the window; otherwise the matching
-    entries are enumerated once, which gives both the total and the window.
+    A plan counters answer reads them and only the window; otherwise the matching entries are
+    enumerated once, which gives both the total and the window.
     """
-    if plan.exact:
-        total = store.count(plan.partitions[0])
+    if plan.counted:
+        total = sum(store.count(partition) for partition in plan.partitions)
         return (page(store, plan, window) if window.offset < total else Page([], None)), total
     matched = list(entries(store, plan))
     return _window(store, plan, matched, window), len(matched)

@@ -50,6 +50,20 @@ class Plan:
         return self.unthinned and query.newer_than is None and query.older_than is None
 
     @property
+    def counted(self) -> bool:
+        """True when counters answer the query: an exact plan, or the partitions of several values of
+        a single-valued facet and nothing else (they are disjoint: their counters add up)."""
+        if len(self.partitions) == 1:
+            return self.exact
+        query = self.query
+        facet = query.collection.facet(self.driver) if self.driver else None
+        return (
+            facet is not None
+            and not facet.multi
+            and replace(self, partitions=self.partitions[:1]).exact
+        )
+
+    @property
     def unthinned(self) -> bool:
         """True when every entry in the plan's key range matches: one partition, and no condition
         but the time bounds (which are the key range)."""
