@@ -80,3 +80,14 @@ def after(sort_value: str) -> str:
 
 def before(sort_value: str) -> str:
     return sort_value + SEPARATOR
+
+
+# Idempotency markers of the counter function (``catalog.counting``): one per stream record whose
+# counter changes were applied, PK ``applied#<stream event id>``, SK ``applied``, deleted by
+# DynamoDB's TTL once the epoch second in ``expires`` has passed (the stream keeps records 24 h).
+APPLIED = "applied"
+EXPIRES = "expires"
+
+
+def applied_key(event_id: str) -> dict:
+    return {"PK": f"{APPLIED}#{event_id}", "SK": APPLIED}
