@@ -195,6 +195,13 @@ def load_api(template_path: Path = table.TEMPLATE_PATH, *, table_name: str = TAB
     )
 
 
+def load_function(logical_id: str, template_path: Path = table.TEMPLATE_PATH, *, table_name: str = TABLE_NAME) -> Function:
+    """One function of the template, routed or not (the counter function is fed by the stream)."""
+    template = table.load_template(template_path)
+    code_uri = table.function_properties(template, logical_id)["CodeUri"]
+    return _function(template, logical_id, code_uri, _Resolver(template, table_name))
+
+
 def _api_properties(template: dict[str, Any]) -> dict[str, Any]:
     """``Globals.Api`` with the (first) ``AWS::Serverless::Api`` resource's properties over it."""
     merged = dict((template.get("Globals") or {}).get("Api") or {})

@@ -5,7 +5,10 @@
 Starts DynamoDB Local (data kept in ``.local/dynamodb``), creates the ``catalog`` table from the
 template if it is missing, starts the local Cognito (moto), fills the table (``--catalog PATH``:
 the table is recreated and that file imported; otherwise, if the table is empty, the sample
-catalog), then serves the API on http://127.0.0.1:3000 and prints a token and a curl line to try it.
+catalog), hands the table's stream to the counter function until the counters are exact, then
+serves the API on http://127.0.0.1:3000 and prints a token and a curl line to try it. While it
+runs, the stream keeps being handed to the counter function (``devtools.streams``), so counts
+follow whatever writes the table.
 
 The demo user's ``sub`` is the first owner id of the imported catalog, so ``ownerIds=me`` finds
 songs. While it runs, ``.local/run.pid`` and ``.local/stack.json`` tell other commands
@@ -42,6 +45,7 @@ from devtools.identity import (
     ensure_user,
     sign_in,
 )
+from devtools.streams import StreamFeedError, local_counter_feeder
 
 log = logging.getLogger("devtools.run")
 
@@ -51,6 +55,7 @@ PID_FILE = STATE_DIR / "run.pid"
 STACK_FILE = STATE_DIR / "stack.json"
 IMPORTED_FILE = STATE_DIR / "imported-catalog.json"  # which catalog the persistent table holds
 SAMPLE_CATALOG = STATE_DIR / "sample-catalog.jsonl"
+STREAM_POSITIONS = STATE_DIR / "stream-positions.json"  # how far the counter function has read the stream
 DEMO_USERNAME = "demo"
 FALLBACK_DEMO_SUB = "00000000-0000-4000-8000-000000000001"  # when no catalog names an owner
 
@@ -175,9 +180,10 @@ def _table_is_empty(client: Any, table_name: str) -> bool:
 
 
 def _matches_template(client: Any, table_name: str) -> bool:
-    """Whether the table's keys and indexes are those template.yaml defines now."""
+    """Whether the table's keys, indexes and stream are those template.yaml defines now."""
 
     def shape(definition: dict) -> tuple:
+        stream = definition.get("StreamSpecification") or {}
         indexes = {
             index["IndexName"]: (
                 tuple((key["AttributeName"], key["KeyType"]) for key in index["KeySchema"]),
@@ -186,7 +192,8 @@ def _matches_template(client: Any, table_name: str) -> bool:
             )
             for index in definition.get("GlobalSecondaryIndexes", [])
         }
-        return tuple((key["AttributeName"], key["KeyType"]) for key in definition["KeySchema"]), indexes
+        keys = tuple((key["AttributeName"], key["KeyType"]) for key in definition["KeySchema"])
+        return keys, indexes, stream.get("StreamEnabled", False) and stream.get("StreamViewType")
 
     described = client.describe_table(TableName=table_name)["Table"]
     return shape(described) == shape(table.table_definition(table_name))
@@ -309,6 +316,10 @@ def run(args: argparse.Namespace) -> None:
         authorizer = CognitoAuthorizer(issuer=pool.issuer, jwks_url=pool.jwks_url, client_ids={pool.client_id})
         gateway = make_gateway(authorizer=authorizer, dynamodb_endpoint_url=dynamodb.endpoint_url, port=args.port)
         cleanup.callback(gateway.server_close)
+        feeder = local_counter_feeder(dynamodb, gateway.invoker, positions_path=STREAM_POSITIONS)
+        log.info("counters: %d stream records handed to the counter function", feeder.drain())
+        feeder.start()  # from now on counts follow the table's writes
+        cleanup.callback(feeder.stop)
 
         StackInfo(
             pid=os.getpid(),
@@ -374,7 +385,7 @@ def main(argv: list[str] | None = None) -> int:
         signal.signal(stop_signal, _raise_stop)
     try:
         run(args)
-    except (AlreadyRunning, DynamoDBLocalError, IdentityError, ImportFailed) as error:
+    except (AlreadyRunning, DynamoDBLocalError, IdentityError, ImportFailed, StreamFeedError) as error:
         # Everything started before the failing step is stopped by now.
         print(f"error: {error}", file=sys.stderr)
         return 1

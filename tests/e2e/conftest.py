@@ -3,7 +3,8 @@
 The stack is ``make run``'s, on free ports: DynamoDB Local in memory, the local Cognito (moto, in a
 child process) and the gateway serving ``template.yaml``'s routes in a thread of this process.
 
-The ``catalog`` fixture imports its records with ``python -m devtools.importer``, as a user would.
+The ``catalog`` fixture imports its records with ``python -m devtools.importer``, as a user would,
+then hands the table's stream to the counter function, as ``make run`` does.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from devtools import table
 from devtools.authorizer import CognitoAuthorizer
 from devtools.dynamodb_local import DynamoDBLocal
 from devtools.gateway import TABLE_NAME, load_api, make_gateway
+from devtools.streams import StreamFeeder, local_counter_feeder
 from devtools.identity import (
     Credentials,
     IdentityProvider,
@@ -66,6 +68,7 @@ class LocalStack:
     other_client_id: str  # a second app client of the same pool, which the API does not accept
     dynamodb_endpoint_url: str
     layer_paths: tuple[Path, ...]
+    counters: StreamFeeder  # the table's stream handed to the counter function: ``drain()`` after writing
 
     def request(self, path: str, *, token: str | None = None, method: str = "GET", headers: dict[str, str] | None = None) -> HttpReply:
         """``method path`` over real HTTP; ``token`` is sent as ``Authorization: Bearer <token>``."""
@@ -106,6 +109,7 @@ def local_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack
             other_client_id=other_client_id,
             dynamodb_endpoint_url=dynamodb.endpoint_url,
             layer_paths=load_api().layer_paths,
+            counters=local_counter_feeder(dynamodb, gateway.invoker),
         )
 
 
@@ -152,4 +156,5 @@ def catalog(local_stack: LocalStack, tmp_path_factory: pytest.TempPathFactory) -
         cwd=REPO_ROOT, env=environment, capture_output=True, text=True, timeout=120,
     )  # fmt: skip
     assert result.returncode == 0, f"the importer failed ({result.returncode}):\n{result.stdout}{result.stderr}"
+    local_stack.counters.drain()
     return path

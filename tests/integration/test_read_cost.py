@@ -14,6 +14,7 @@ from devtools.importer import import_lines
 from devtools.sample_catalog import generate
 from tests.api_client import InProcessApi, follow_links
 from tests.conftest import BACKENDS, table_on
+from tests.stream_feed import drain
 
 RECORDS = generate(song_count=200, owner_count=12, seed=7)
 SONGS = [record for record in RECORDS if record["kind"] == "song"]
@@ -24,6 +25,7 @@ LIMIT = 5
 def api(request: pytest.FixtureRequest) -> Iterator[InProcessApi]:
     with table_on(request.param, request) as (client, name), pytest.MonkeyPatch.context() as patch:
         import_lines(CatalogWriter(client, name), [json.dumps(record) for record in RECORDS], progress=False)
+        drain(client, name)
         yield InProcessApi(client, name, patch)
 
 

@@ -13,6 +13,7 @@ from devtools.importer import import_lines
 from tests import catalog_data
 from tests.api_client import CALLER, InProcessApi, follow_links
 from tests.conftest import BACKENDS, table_on
+from tests.stream_feed import drain
 
 from catalog.writer import CatalogWriter
 
@@ -34,6 +35,7 @@ def api(request: pytest.FixtureRequest) -> Iterator[InProcessApi]:
     with table_on(request.param, request) as (client, name), pytest.MonkeyPatch.context() as patch:
         report = import_lines(CatalogWriter(client, name), _lines(OWNERS + SONGS), progress=False)
         assert not report.rejected
+        drain(client, name)
         yield InProcessApi(client, name, patch)
 
 

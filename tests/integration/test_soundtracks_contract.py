@@ -12,6 +12,7 @@ from devtools.importer import import_lines
 from tests import soundtrack_data
 from tests.api_client import InProcessApi, follow_links
 from tests.conftest import BACKENDS, table_on
+from tests.stream_feed import drain
 
 RECORDS = soundtrack_data.build()
 BY_ID = {record["uuid"]: record for record in RECORDS}
@@ -23,6 +24,7 @@ def api(request: pytest.FixtureRequest) -> Iterator[InProcessApi]:
     with table_on(request.param, request) as (client, name), pytest.MonkeyPatch.context() as patch:
         report = import_lines(CatalogWriter(client, name), [json.dumps(r) for r in RECORDS], progress=False)
         assert not report.rejected
+        drain(client, name)
         yield InProcessApi(client, name, patch)
 
 

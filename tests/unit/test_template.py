@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from catalog import keys
 from catalog.collections import SONGS, SOUNDTRACKS
 
 from devtools import table
@@ -16,6 +17,8 @@ from devtools.table import Route, api_routes, function_properties, load_template
 REPO = Path(table.__file__).resolve().parent.parent
 ACCESS_TOKEN_SCOPE = "aws.cognito.signin.user.admin"
 READ_ACTIONS = {"dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:Query"}
+STREAM_READ_ACTIONS = {"dynamodb:DescribeStream", "dynamodb:GetRecords", "dynamodb:GetShardIterator", "dynamodb:ListStreams"}
+API_FUNCTIONS = ("ListFunction", "CountFunction", "GetFunction", "RandomFunction")
 TABLE_ARN = {"Fn::GetAtt": ["CatalogTable", "Arn"]}
 INDEXES_ARN = {"Fn::Sub": "${CatalogTable.Arn}/index/*"}
 
@@ -202,7 +205,7 @@ def test_gateway_response_answers_the_error_shape(template: dict[str, Any], resp
 
 def test_functions_run_python313_on_arm64_with_the_layer(template: dict[str, Any]) -> None:
     found = functions(template)
-    assert set(found) >= {"ListFunction", "CountFunction", "GetFunction", "RandomFunction"}
+    assert set(found) == {*API_FUNCTIONS, "CounterFunction"}
     for name, properties in found.items():
         assert properties["Runtime"] == "python3.13", name
         assert properties["Architectures"] == ["arm64"], name
@@ -215,24 +218,103 @@ def test_functions_run_python313_on_arm64_with_the_layer(template: dict[str, Any
         assert variables["POWERTOOLS_LOG_LEVEL"] == {"Ref": "LogLevel"}, name
 
 
-def test_functions_can_only_read_the_table(template: dict[str, Any]) -> None:
+def statements(policy_document: dict[str, Any]) -> list[dict[str, Any]]:
+    found = policy_document["Statement"]
+    return found if isinstance(found, list) else [found]
+
+
+def listed(value: Any) -> list:
+    return value if isinstance(value, list) else [value]
+
+
+def test_the_api_functions_can_only_read_the_table(template: dict[str, Any]) -> None:
     assert "Policies" not in template.get("Globals", {}).get("Function", {})
-    for name, properties in functions(template).items():
+    for name in API_FUNCTIONS:
+        properties = functions(template)[name]
         assert "Role" not in properties, f"{name} must use the role SAM generates from its Policies"
         # Only the project's read policy: no AWS managed policies, no SAM policy templates.
         assert properties["Policies"] == [{"Ref": "CatalogReadPolicy"}], name
+        # A stream event would make SAM add stream read access to the function's role.
+        assert all(event["Type"] == "Api" for event in properties["Events"].values()), name
     policy = template["Resources"]["CatalogReadPolicy"]
     assert policy["Type"] == "AWS::IAM::ManagedPolicy"
-    for statement in policy["Properties"]["PolicyDocument"]["Statement"]:
+    for statement in statements(policy["Properties"]["PolicyDocument"]):
         assert statement["Effect"] == "Allow"
-        actions = statement["Action"]
-        actions = [actions] if isinstance(actions, str) else actions
+        actions = listed(statement["Action"])
         assert set(actions) <= READ_ACTIONS, actions
         assert not any("*" in action for action in actions)
         assert "NotAction" not in statement and "NotResource" not in statement
-        resources = statement["Resource"]
-        resources = resources if isinstance(resources, list) else [resources]
+        resources = listed(statement["Resource"])
         assert resources and all(r in (TABLE_ARN, INDEXES_ARN) for r in resources), resources
+
+
+def test_only_the_counter_function_can_write_the_table(template: dict[str, Any]) -> None:
+    assert set(functions(template)) == {*API_FUNCTIONS, "CounterFunction"}
+    counter = functions(template)["CounterFunction"]
+    assert counter["Role"] == {"Fn::GetAtt": ["CounterFunctionRole", "Arn"]}
+    assert "Policies" not in counter, "with its own role, SAM adds nothing to it"
+
+    # Every DynamoDB action granted anywhere in the template, by the resource granting it.
+    granted: dict[str, set[str]] = {}
+    for name, resource in template["Resources"].items():
+        properties = resource.get("Properties", {})
+        documents = [properties["PolicyDocument"]] if "PolicyDocument" in properties else []
+        documents += [policy["PolicyDocument"] for policy in properties.get("Policies", []) if isinstance(policy, dict)
+                      and "PolicyDocument" in policy]  # fmt: skip
+        for document in documents:
+            for statement in statements(document):
+                assert "NotAction" not in statement and "NotResource" not in statement, name
+                granted.setdefault(name, set()).update(
+                    action for action in listed(statement["Action"]) if action.startswith("dynamodb:")
+                )
+    writers = {name for name, actions in granted.items() if actions - READ_ACTIONS - STREAM_READ_ACTIONS}
+    assert writers == {"CounterFunctionRole"}
+    assert granted["CatalogReadPolicy"] == READ_ACTIONS
+
+    role = template["Resources"]["CounterFunctionRole"]["Properties"]
+    assert role["AssumeRolePolicyDocument"]["Statement"] == [
+        {"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}
+    ]
+    assert role["ManagedPolicyArns"] == [
+        {"Fn::Sub": "arn:${AWS::Partition}:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole"}
+    ]
+    by_actions = {
+        frozenset(listed(statement["Action"])): listed(statement["Resource"])
+        for policy in role["Policies"]
+        for statement in statements(policy["PolicyDocument"])
+    }
+    # TransactWriteItems is authorised through the actions it holds: conditional puts (markers), updates (counters).
+    assert by_actions == {
+        frozenset({"dynamodb:PutItem", "dynamodb:UpdateItem"}): [TABLE_ARN],
+        frozenset(STREAM_READ_ACTIONS): [{"Fn::Sub": "${CatalogTable.Arn}/stream/*"}],
+        frozenset({"sqs:SendMessage"}): [{"Fn::GetAtt": ["CounterFailureQueue", "Arn"]}],
+    }
+
+
+def test_the_counter_function_is_fed_by_the_tables_stream(template: dict[str, Any]) -> None:
+    events = functions(template)["CounterFunction"]["Events"]
+    assert [event["Type"] for event in events.values()] == ["DynamoDB"]
+    stream = next(iter(events.values()))["Properties"]
+    assert stream["Stream"] == {"Fn::GetAtt": ["CatalogTable", "StreamArn"]}
+    assert stream["StartingPosition"] == "TRIM_HORIZON"
+    assert 1 <= stream["BatchSize"] <= 10_000
+    assert stream["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+    assert stream["BisectBatchOnFunctionError"] is True
+    assert 0 <= stream["MaximumRetryAttempts"] <= 10_000
+    assert stream["DestinationConfig"]["OnFailure"] == {
+        "Type": "SQS", "Destination": {"Fn::GetAtt": ["CounterFailureQueue", "Arn"]}
+    }  # fmt: skip
+    assert template["Resources"]["CounterFailureQueue"]["Type"] == "AWS::SQS::Queue"
+    # Only postings change counters; the filter keeps the function from waking for anything else.
+    [only] = stream["FilterCriteria"]["Filters"]
+    assert json.loads(only["Pattern"]) == {"dynamodb": {"Keys": {"SK": {"S": [{"prefix": keys.POSTING}]}}}}
+
+    table_properties = template["Resources"]["CatalogTable"]["Properties"]
+    assert table_properties["StreamSpecification"] == {"StreamViewType": "NEW_AND_OLD_IMAGES"}
+    assert table_properties["TimeToLiveSpecification"] == {"AttributeName": keys.EXPIRES, "Enabled": True}
+    assert table_definition("catalog-test")["StreamSpecification"] == {
+        "StreamEnabled": True, "StreamViewType": "NEW_AND_OLD_IMAGES"
+    }  # fmt: skip
 
 
 def test_layer_is_built_by_sam_for_arm64(template: dict[str, Any]) -> None:

@@ -1,6 +1,7 @@
 """The index the catalog writer keeps, after sequences of imports, on moto and on DynamoDB Local.
 
-Invariants checked after every import (by a test-only Scan of the whole table):
+Invariants checked after every import, once the table's stream has been handed to the counter
+function (by a test-only Scan of the whole table):
 
 * every partition (distinct ``fpk`` among postings) has a counter item whose ``n`` is the number of
   its postings, and those postings' ``slot`` values are exactly 0..n-1; every counter item matches
@@ -25,6 +26,7 @@ from catalog.writer import CatalogWriter
 
 from devtools.importer import Report, import_lines
 from tests import catalog_data
+from tests.stream_feed import drain
 
 _deserializer = TypeDeserializer()
 Table = tuple[Any, str]
@@ -34,9 +36,11 @@ Table = tuple[Any, str]
 
 
 def run_import(table: Table, records: list[dict]) -> Report:
+    """Import the records, then let the counter function count what changed."""
     client, name = table
     report = import_lines(CatalogWriter(client, name), [json.dumps(record) for record in records], progress=False)
     assert report.rejected == [], report.rejected
+    drain(client, name)
     return report
 
 def loaded(report: Report) -> dict[str, int]:
@@ -59,7 +63,9 @@ def raw_scan(table: Table) -> list[dict]:
 
 
 def scan(table: Table) -> list[dict]:
-    return [{key: _deserializer.deserialize(value) for key, value in item.items()} for item in raw_scan(table)]
+    """Every item but the counter function's markers (its own bookkeeping), deserialized."""
+    items = [{key: _deserializer.deserialize(value) for key, value in item.items()} for item in raw_scan(table)]
+    return [item for item in items if item["SK"] != "applied"]
 
 
 def song_pk(song_id: str) -> str:
@@ -82,7 +88,7 @@ def check_index(table: Table, owners: list[dict] | None = None, songs: list[dict
     postings = [item for item in items if item["SK"].startswith("posting#")]
     counters = {item["PK"]: item["n"] for item in items if item["SK"] == "count"}
     records = {item["PK"]: item for item in items if item["SK"] == "record"}
-    assert len(postings) + len(counters) + len(records) == len(items), "items that are none of the three kinds"
+    assert len(postings) + len(counters) + len(records) == len(items), "items that are none of the four kinds"
 
     slots: dict[str, list[int]] = defaultdict(list)
     for posting in postings:
@@ -279,6 +285,31 @@ def test_the_same_song_twice_in_one_import_keeps_the_last_version(table: Table) 
     fresh_last = dict(fresh, genres=["Soul"])
     run_import(table, [first, fresh, last, fresh_last])
     check_index(table, owners, [song for song in songs if song["id"] != songs[1]["id"]] + [last, fresh_last])
+
+
+def test_the_writer_writes_no_counters(table: Table) -> None:
+    client, name = table
+    import_lines(CatalogWriter(client, name), [json.dumps(record) for record in OWNERS + SONGS], progress=False)
+    assert not [item for item in scan(table) if item["SK"] == "count"], "counters are the counter function's"
+    drain(client, name)
+    check_index(table, OWNERS, SONGS)
+
+
+def test_deleted_songs_take_their_postings_and_free_their_positions(table: Table) -> None:
+    client, name = table
+    run_import(table, OWNERS + SONGS)
+    writer = CatalogWriter(client, name)
+    gone = [SONGS[number]["id"] for number in (0, 3, 4, 9, 15)]
+    assert all(writer.delete_record(SONG_COLLECTION, song_id) for song_id in gone)
+    assert not writer.delete_record(SONG_COLLECTION, catalog_data.song_id(999))
+    changed = dict(SONGS[1], genres=["Folk"])  # deletions and changes in one run
+    owner = next(owner for owner in OWNERS if owner["id"] == changed["ownerId"])
+    writer.put_record(SONG_COLLECTION, stored(changed), Owner.model_validate(stored(owner)).search_names())
+    writer.flush()
+    drain(client, name)
+    kept = [changed if song["id"] == changed["id"] else song for song in SONGS if song["id"] not in gone]
+    items = check_index(table, OWNERS, kept)
+    assert not any(item["PK"] in {song_pk(song_id) for song_id in gone} for item in items)
 
 
 # -- owners ----------------------------------------------------------------------------------------

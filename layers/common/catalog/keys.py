@@ -89,3 +89,14 @@ def is_stored(bound: str) -> bool:
     """Whether a range-key bound is a stored key (a cursor's position) rather than one of
     ``after``/``before``, which fall between keys."""
     return not bound.endswith((SEPARATOR, "\x02"))
+
+
+# Idempotency markers of the counter function (``catalog.counting``): one per stream record whose
+# counter changes were applied, PK ``applied#<stream event id>``, SK ``applied``, deleted by
+# DynamoDB's TTL once the epoch second in ``expires`` has passed (the stream keeps records 24 h).
+APPLIED = "applied"
+EXPIRES = "expires"
+
+
+def applied_key(event_id: str) -> dict:
+    return {"PK": f"{APPLIED}#{event_id}", "SK": APPLIED}

@@ -1,10 +1,15 @@
-"""Write records and keep their postings, slots and counters exact.
+"""Write records and keep their postings and slots exact.
 
 Used by the catalog importer. Every partition keeps its postings at dense positions 0..n-1
-(``slot``, indexed by ``Sampling``) and its size in a counter item, so random picks and plain
-counts read one item. Adding a posting takes position n; removing one moves the partition's last
-posting into the freed position (swap-remove). The writer assumes it is the table's only writer
-while it runs (one import at a time).
+(``slot``, indexed by ``Sampling``), so that a random pick reads one entry. Adding a posting takes
+position n; removing one moves the partition's last posting into the freed position (swap-remove).
+
+The writer does not write counters: the counter function counts postings from the table's stream
+(``catalog.counting``), so counts catch up with a write a moment after it. A partition's size n is
+learnt once per run from the ``Sampling`` index (its highest slot + 1, one entry read), then kept
+here. That index, like the positions this writer looks up in it, is eventually consistent; it
+shows every earlier import within a second or so. So the writer assumes it is the table's only
+writer while it runs, and that imports run one at a time.
 """
 
 from concurrent.futures import ThreadPoolExecutor
@@ -44,7 +49,6 @@ class CatalogWriter:
         self._deletes: set[Key] = set()
         self._sizes: dict[str, int] = {}
         self._occupants: dict[str, dict[int, Key]] = {}
-        self._resized: set[str] = set()
 
     # -- records -----------------------------------------------------------------------------
 
@@ -94,6 +98,16 @@ class CatalogWriter:
         item = self._get(keys.record_key(collection.name, item_id))
         return {name: value for name, value in item.items() if name not in ("PK", "SK")} if item else None
 
+    def delete_record(self, collection: Collection, item_id: str) -> bool:
+        """Remove a record and its postings, freeing their positions; True when there was one."""
+        record_key = keys.record_key(collection.name, item_id)
+        stored = self._item_collection(record_key["PK"])
+        for item in stored:
+            if item["SK"].startswith(keys.POSTING):
+                self._release(item["fpk"], int(item["slot"]))
+            self._delete((item["PK"], item["SK"]))
+        return bool(stored)
+
     def ids_by_facet(self, collection: Collection, facet: str, value: str) -> list[str]:
         """Ids of the records having a facet value, in every scope (from the Listing index)."""
         scopes = [None] if collection.scope is None else [False, True]
@@ -114,19 +128,28 @@ class CatalogWriter:
                 request["ExclusiveStartKey"] = response["LastEvaluatedKey"]
         return found
 
-    # -- slots and counters --------------------------------------------------------------------
+    # -- slots ---------------------------------------------------------------------------------
 
     def _size(self, partition: str) -> int:
+        """How many postings the partition holds: its highest position + 1, read once per run."""
         if partition not in self._sizes:
-            counter = self._get(keys.counter_key(partition))
-            self._sizes[partition] = int(counter["n"]) if counter else 0
+            response = self._client.query(
+                TableName=self._table,
+                IndexName=keys.SAMPLING_INDEX,
+                KeyConditionExpression="fpk = :p",
+                ExpressionAttributeValues={":p": {"S": partition}},
+                ProjectionExpression="slot",
+                ScanIndexForward=False,
+                Limit=1,
+            )
+            items = response.get("Items", [])
+            self._sizes[partition] = int(items[0]["slot"]["N"]) + 1 if items else 0
         return self._sizes[partition]
 
     def _claim(self, partition: str, posting: Key) -> int:
         slot = self._size(partition)
         self._occupants.setdefault(partition, {})[slot] = posting
         self._sizes[partition] = slot + 1
-        self._resized.add(partition)
         return slot
 
     def _release(self, partition: str, slot: int) -> None:
@@ -138,7 +161,6 @@ class CatalogWriter:
             self._move(mover, slot)
         occupants.pop(last, None)
         self._sizes[partition] = last
-        self._resized.add(partition)
 
     def _occupant(self, partition: str, slot: int) -> Key:
         """Who holds a position this run has not touched: the Sampling index knows."""
@@ -150,7 +172,7 @@ class CatalogWriter:
         )
         items = response.get("Items", [])
         if not items:
-            raise RuntimeError(f"partition {partition} has no posting at position {slot}: counters out of step")
+            raise RuntimeError(f"partition {partition} has no posting at position {slot}: positions out of step")
         return items[0]["PK"]["S"], items[0]["SK"]["S"]
 
     def _move(self, posting: Key, slot: int) -> None:
@@ -203,16 +225,11 @@ class CatalogWriter:
         self._deletes.add(key)
 
     def flush(self) -> None:
-        """Write what is buffered, then the counters of the partitions whose size changed."""
+        """Write what is buffered."""
         requests = [{"PutRequest": {"Item": _wire(item)}} for item in self._puts.values()]
         requests += [{"DeleteRequest": {"Key": _key(*key)}} for key in self._deletes]
         self._puts, self._deletes = {}, set()
         self._batch_write(requests)
-        counters = [
-            {"PutRequest": {"Item": _wire({**keys.counter_key(p), "n": self._sizes[p]})}} for p in self._resized
-        ]
-        self._resized = set()
-        self._batch_write(counters)
 
     def _batch_write(self, requests: list[dict]) -> None:
         """BatchWriteItem in chunks of 25, several at once (the items of one flush are independent)."""
