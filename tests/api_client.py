@@ -9,7 +9,6 @@ from urllib.parse import parse_qsl, urlencode, urlsplit
 
 import pytest
 from catalog import operations
-from catalog.config import settings
 from catalog.store import ReadMeter, Store
 
 from devtools.gateway import Invoker, Request, load_api, proxy_event
@@ -47,11 +46,7 @@ class InProcessApi:
         claims = {"sub": caller, "token_use": "access", "scope": "aws.cognito.signin.user.admin"} if caller else None
         event = proxy_event(request, route, path, query, path_parameters, claims, self._api.stage, str(uuid.uuid4()))
         self._stores.clear()
-        settings.cache_clear()  # settings are per process; this process hosts several tables in turn
-        try:
-            result = self._invoker.invoke(route.function, event)
-        finally:
-            settings.cache_clear()
+        result = self._invoker.invoke(route.function, event)
         meter = self._stores[0].meter if self._stores else ReadMeter()
         headers = dict(result.get("headers") or {})
         headers.update({name: values[-1] for name, values in (result.get("multiValueHeaders") or {}).items()})

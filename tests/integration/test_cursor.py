@@ -11,6 +11,7 @@ from devtools.importer import import_lines
 from tests import catalog_data, soundtrack_data
 from tests.api_client import InProcessApi, next_page
 from tests.conftest import table_on
+from tests.stream_feed import drain
 
 OWNERS, SONGS = catalog_data.build()
 SONGS_PATH, SOUNDTRACKS_PATH = "/v1/songs", "/api/v1/soundtracks"
@@ -21,6 +22,7 @@ def catalog_table() -> Iterator[tuple]:
     records = OWNERS + SONGS + soundtrack_data.build()
     with table_on("moto", None) as (client, name):
         import_lines(CatalogWriter(client, name), [json.dumps(record) for record in records], progress=False)
+        drain(client, name)
         yield client, name
 
 

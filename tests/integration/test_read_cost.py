@@ -1,7 +1,9 @@
 """Read cost is part of the contract: each request reads close to what it returns.
 
 The store counts every item DynamoDB reads (compact index entries, whole records, counters). The
-catalog here is 40x the page, so bounds that hold prove reads independent of catalog size.
+catalog here is 40x the page, so bounds that hold prove reads independent of catalog size. These
+run on DynamoDB Local, the real engine: moto reads the same items (the contract tests run on both)
+but scans its whole table on every Query, which makes a catalog of this size slow to load there.
 """
 
 import json
@@ -13,7 +15,7 @@ from catalog.writer import CatalogWriter
 from devtools.importer import import_lines
 from devtools.sample_catalog import generate
 from tests.api_client import InProcessApi, follow_links
-from tests.conftest import BACKENDS, table_on
+from tests.conftest import table_on
 from tests.stream_feed import drain
 
 RECORDS = generate(song_count=200, owner_count=12, seed=7)
@@ -21,7 +23,7 @@ SONGS = [record for record in RECORDS if record["kind"] == "song"]
 LIMIT = 5
 
 
-@pytest.fixture(scope="module", params=BACKENDS)
+@pytest.fixture(scope="module", params=["dynamodb-local"])
 def api(request: pytest.FixtureRequest) -> Iterator[InProcessApi]:
     with table_on(request.param, request) as (client, name), pytest.MonkeyPatch.context() as patch:
         import_lines(CatalogWriter(client, name), [json.dumps(record) for record in RECORDS], progress=False)

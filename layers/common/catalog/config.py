@@ -1,8 +1,11 @@
-"""Settings from the environment, validated once per process."""
+"""Settings from the environment, validated once per environment."""
 
+import os
 from functools import cache
 
 from pydantic import BaseModel, Field, SecretStr
+
+_VARIABLES = ("TABLE_NAME", "CURSOR_KEY")
 
 
 class Settings(BaseModel):
@@ -11,8 +14,15 @@ class Settings(BaseModel):
     """The secret paging cursors are sealed with (list functions only; see ``catalog.cursor``)."""
 
 
-@cache
 def settings() -> Settings:
-    import os
+    """The settings of this process's environment.
 
-    return Settings.model_validate(os.environ)
+    On Lambda an environment is a process; the local gateway and the tests host several functions,
+    each with its own environment (only the list function has ``CURSOR_KEY``), in one process.
+    """
+    return _validated(tuple(os.environ.get(name) for name in _VARIABLES))
+
+
+@cache
+def _validated(values: tuple[str | None, ...]) -> Settings:
+    return Settings.model_validate({name: value for name, value in zip(_VARIABLES, values) if value is not None})
