@@ -1,0 +1,366 @@
+"""Cold start and warm overhead of each function, beside the floor every Python function on AWS pays.
+
+What is measured (milliseconds, medians):
+
+- ``cold_ms_p50``: wall time from just before the benchmark starts a fresh interpreter to the moment
+  that process holds the function's first answer. The process is ``python -c`` (the benchmark's own
+  interpreter), run the way Lambda runs the function: working directory and first ``sys.path`` entry
+  the function's code directory, the layer's directory next (``/var/task`` and ``/opt/python`` on
+  Lambda), the function's environment from ``template.yaml`` plus dummy credentials. The span covers
+  interpreter start-up, ``import app``, creating the DynamoDB client and answering one request: the
+  REST (v1) proxy event the local gateway builds for the route, passed to ``app.lambda_handler``;
+  the answer must be 200. DynamoDB is stubbed (below). Not counted: loading the stub's canned data and
+  registering it, which the child times and subtracts, and interpreter shutdown (Lambda freezes the
+  process instead). Both ends read ``time.monotonic_ns`` (CLOCK_MONOTONIC: one clock for every
+  process on Linux and macOS).
+- ``floor_ms_p50``: the same span for a process that runs
+  ``import boto3; boto3.client("dynamodb", region_name=...)``, same interpreter and environment: what
+  any Python function that talks to DynamoDB pays before doing anything.
+- ``ratio``: cold p50 / floor p50 (target: at most ``COLD_RATIO_TARGET``).
+- ``warm_ms_p50``: in one process, after the first answer, the time ``lambda_handler`` takes for each
+  of ``requests`` more identical requests (``time.perf_counter_ns``), DynamoDB stubbed; the list
+  function's request is a 25-item page (target: at most ``WARM_TARGET_MS``).
+
+How runs are ordered: first one untimed process of the floor and of each function (it writes the
+byte-code caches; the functions' warm figures come from these processes), then ``runs`` rounds. A
+round visits the functions in a shuffled order and runs, for each, a floor process and a function
+process back to back (which goes first alternates), so that noise on the machine hits both alike;
+a row's floor is the median of the floor processes paired with that function.
+
+The stub: no network, no DynamoDB Local. Before the handler is imported, the child registers a
+botocore session initializer (the hook Powertools uses for its user agent) that adds two handlers to
+every session, so to every DynamoDB client the store creates however it creates it: one notes the
+call's parameters, the other answers the call in place of the HTTP exchange (what botocore's Stubber
+does) from canned items: 25 songs of the sample catalog, their records, and their postings in the
+``all`` partition carrying every record attribute, so that entry-only and record-reading paths both
+find what they need. GetItem answers the record or posting of the key, or a counter of 25 for any
+``count`` key; BatchGetItem the items of the keys; Query the postings in key order (up to ``Limit``),
+or the posting at the asked ``slot``. Request parameters are still validated and serialized by
+botocore; requests are not signed and responses not parsed.
+
+    python -m devtools.bench.cold_start [--runs 5] [--requests 300]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import marshal
+import os
+import random
+import statistics
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+LAYER_DIR = REPO_ROOT / "layers" / "common"
+REGION = "us-east-1"
+TABLE = "catalog"
+COLD_RATIO_TARGET = 1.25
+WARM_TARGET_MS = 2.0
+PAGE_ITEMS = 25
+CALLER = "1a000000-0000-4000-8000-000000000001"
+FUNCTIONS = ("list", "count", "get", "random")
+_ROUTES = {"list": "/v1/songs", "count": "/v1/songs/count", "get": "/v1/songs/{id}", "random": "/v1/songs/random"}
+_RESULT = "cold-start-result "
+
+FLOOR_SCRIPT = f"""\
+import time
+import boto3
+boto3.client("dynamodb", region_name={REGION!r})
+answered = time.monotonic_ns()
+import json
+print({_RESULT!r} + json.dumps({{"answered_ns": answered, "stub_ns": 0, "status": 200, "warm_ns": []}}))
+"""
+
+# Runs in the child. Only `sys`, `time` and `marshal` (built in) and `botocore` (which every function
+# imports anyway, through Powertools and its DynamoDB client) come before the timed stub set-up.
+FUNCTION_SCRIPT = f"""\
+import marshal
+import sys
+import time
+
+import botocore
+
+stub_started = time.monotonic_ns()
+CANNED = marshal.loads(sys.stdin.buffer.read())
+ITEMS, POSTINGS = CANNED["items"], CANNED["postings"]
+_calls = []
+
+
+def _remember(params, **_):
+    _calls.append(params)
+
+
+def _answer(model, **_):
+    from botocore.awsrequest import AWSResponse
+
+    params = _calls.pop()
+    if model.name == "GetItem":
+        key = (params["Key"]["PK"]["S"], params["Key"]["SK"]["S"])
+        item = ITEMS.get(key)
+        if key[1] == "count":
+            item = {{"PK": {{"S": key[0]}}, "SK": {{"S": "count"}}, "n": {{"N": str(len(POSTINGS))}}}}
+        body = {{"Item": item}} if item else {{}}
+    elif model.name == "BatchGetItem":
+        table, request = next(iter(params["RequestItems"].items()))
+        found = [ITEMS[key["PK"]["S"], key["SK"]["S"]] for key in request["Keys"] if (key["PK"]["S"], key["SK"]["S"]) in ITEMS]
+        body = {{"Responses": {{table: found}}, "UnprocessedKeys": {{}}}}
+    elif model.name == "Query":
+        values = params.get("ExpressionAttributeValues", {{}})
+        if ":s" in values:
+            slot = int(values[":s"]["N"])
+            found = POSTINGS[slot : slot + 1]
+        else:
+            found = POSTINGS if params.get("ScanIndexForward", True) else POSTINGS[::-1]
+            found = found[: params.get("Limit", len(found))]
+        body = {{"Items": found, "Count": len(found), "ScannedCount": len(found)}}
+    else:
+        raise AssertionError(f"the stub does not answer {{model.name}}")
+    return AWSResponse(None, 200, {{}}, None), body
+
+
+def _install(session):
+    session.register("before-parameter-build.dynamodb", _remember)
+    session.register("before-call.dynamodb", _answer)
+
+
+class Context:
+    function_name = CANNED["function_name"]
+    memory_limit_in_mb = 512
+    invoked_function_arn = f"arn:aws:lambda:{REGION}:123456789012:function:{{function_name}}"
+    aws_request_id = "00000000-0000-4000-8000-000000000000"
+    function_version = "$LATEST"
+
+    def get_remaining_time_in_millis(self):
+        return 10_000
+
+
+botocore.register_initializer(_install)
+event, context = CANNED["event"], Context()
+stub_ns = time.monotonic_ns() - stub_started
+
+sys.path.insert(1, CANNED["layer"])
+import app
+
+answer = app.lambda_handler(event, context)
+answered = time.monotonic_ns()
+
+warm_ns = []
+for _ in range(CANNED["requests"]):
+    started = time.perf_counter_ns()
+    again = app.lambda_handler(event, context)
+    warm_ns.append(time.perf_counter_ns() - started)
+    if again["statusCode"] != answer["statusCode"]:
+        raise AssertionError(again)
+import json
+print({_RESULT!r} + json.dumps({{"answered_ns": answered, "stub_ns": stub_ns, "status": answer["statusCode"],
+                         "body": answer.get("body", "")[:300], "warm_ns": warm_ns}}))
+"""
+
+
+@dataclass(frozen=True)
+class Target:
+    """One function as the benchmark calls it."""
+
+    name: str
+    code_dir: Path
+    environment: dict[str, str]
+    canned: bytes
+    """What the child reads on stdin: canned items, the event, the layer, the number of warm requests."""
+
+
+def _layer_on_path() -> None:
+    if str(LAYER_DIR) not in sys.path:
+        sys.path.insert(0, str(LAYER_DIR))
+
+
+def canned_items() -> tuple[dict, list[dict]]:
+    """25 sample songs (not archived) as stored: records by key, and their ``all`` postings in key order."""
+    _layer_on_path()
+    from boto3.dynamodb.types import TypeSerializer
+    from catalog import indexing, keys
+    from catalog.collections import SONGS
+
+    from devtools.sample_catalog import generate
+
+    wire = TypeSerializer().serialize
+    catalog = generate(song_count=PAGE_ITEMS, owner_count=5, soundtrack_count=0)
+    owners = {item["id"]: item for item in catalog if item["kind"] == "owner"}
+    items, postings = {}, []
+    for song in (item for item in catalog if item["kind"] == "song"):
+        record = {name: value for name, value in song.items() if name != "kind"} | {"archived": False}
+        owner = owners[record["ownerId"]]
+        names = [owner[name] for name in ("nickname", "firstName", "lastName") if owner.get(name)]
+        stored = {**keys.record_key(SONGS.name, record["id"]), **record}
+        everything = keys.posting_sk(keys.path())
+        posting = {**record, **indexing.postings(SONGS, record, names)[everything], "PK": stored["PK"], "SK": everything}
+        for item in (stored, posting):
+            items[item["PK"], item["SK"]] = {name: wire(value) for name, value in item.items()}
+        postings.append(posting)
+    postings.sort(key=lambda posting: posting["fsk"])
+    ordered = []
+    for slot, posting in enumerate(postings):
+        raw = items[posting["PK"], posting["SK"]]
+        raw["slot"] = {"N": str(slot)}
+        ordered.append(raw)
+    return items, ordered
+
+
+def _environment(function_environment: dict[str, str], function_name: str) -> dict[str, str]:
+    """What Lambda gives a function (no PYTHON* variables, no shared AWS config, dummy credentials)."""
+    return {
+        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+        "LANG": "C.UTF-8",
+        "TZ": ":UTC",
+        "AWS_REGION": REGION,
+        "AWS_DEFAULT_REGION": REGION,
+        "AWS_ACCESS_KEY_ID": "bench",
+        "AWS_SECRET_ACCESS_KEY": "bench",
+        "AWS_CONFIG_FILE": os.devnull,
+        "AWS_SHARED_CREDENTIALS_FILE": os.devnull,
+        "AWS_EC2_METADATA_DISABLED": "true",
+        "AWS_LAMBDA_FUNCTION_NAME": function_name,
+        "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": "512",
+        **function_environment,
+    }
+
+
+def targets(functions: Sequence[str] = FUNCTIONS, requests: int = 300) -> list[Target]:
+    """Each function with its request (a songs request of the kind it serves) and its environment."""
+    from devtools.gateway import Request, load_api, proxy_event
+
+    api = load_api(table_name=TABLE)
+    items, postings = canned_items()
+    first_id = postings[0]["id"]["S"]
+    result = []
+    for name in functions:
+        path = _ROUTES[name].format(id=first_id)
+        matched = api.route("GET", path)
+        if matched is None:
+            raise LookupError(f"template.yaml has no route for GET {path}")
+        route, path_parameters = matched
+        request = Request("GET", path, [("Host", "localhost")], b"", "127.0.0.1")
+        claims = {"sub": CALLER, "token_use": "access", "scope": "aws.cognito.signin.user.admin"}
+        event = proxy_event(request, route, path, "", path_parameters, claims, api.stage, str(uuid.uuid4()))
+        package, module = route.function.module.rsplit(".", 1)
+        if module != "app":
+            raise LookupError(f"{route.function.module}: the benchmark imports a function's handler module as `app`")
+        canned = {
+            "items": items,
+            "postings": postings,
+            "event": json.loads(json.dumps(event)),  # plain JSON types, as Lambda hands it over
+            "layer": str(LAYER_DIR),
+            "function_name": route.function.logical_id,
+            "requests": requests,
+        }
+        result.append(
+            Target(
+                name=name,
+                code_dir=REPO_ROOT.joinpath(*package.split(".")),
+                environment=_environment(dict(route.function.environment), route.function.logical_id),
+                canned=marshal.dumps(canned),
+            )
+        )
+    return result
+
+
+@dataclass(frozen=True)
+class Run:
+    ms: float
+    status: int
+    warm_ns: list[int]
+
+
+def _run(script: str, cwd: Path, environment: dict[str, str], stdin: bytes = b"") -> Run:
+    started = time.monotonic_ns()
+    done = subprocess.run(
+        [sys.executable, "-c", script], cwd=cwd, env=environment, input=stdin, capture_output=True, timeout=120
+    )
+    lines = [line for line in done.stdout.decode(errors="replace").splitlines() if line.startswith(_RESULT)]
+    if done.returncode != 0 or not lines:
+        raise RuntimeError(f"benchmark process failed ({done.returncode}):\n{done.stderr.decode(errors='replace')[-3000:]}")
+    result = json.loads(lines[-1][len(_RESULT) :])
+    if result["status"] != 200:
+        raise RuntimeError(f"the function answered {result['status']}: {result.get('body')}")
+    return Run((result["answered_ns"] - started - result["stub_ns"]) / 1e6, result["status"], result["warm_ns"])
+
+
+def _floor(environment: dict[str, str]) -> Run:
+    return _run(FLOOR_SCRIPT, REPO_ROOT, environment)
+
+
+def _cold(target: Target) -> Run:
+    return _run(FUNCTION_SCRIPT, target.code_dir, target.environment, target.canned)
+
+
+def measure(runs: int = 5, requests: int = 300, functions: Sequence[str] = FUNCTIONS) -> list[dict]:
+    """Per function: cold start p50, the boto3 floor p50 of the same run, their ratio, warm p50 (ms)."""
+    chosen = targets(functions, requests)
+    warm: dict[str, float] = {}
+    _floor(chosen[0].environment)  # untimed: byte-code caches, file cache
+    for target in chosen:
+        first = _cold(target)
+        warm[target.name] = statistics.median(first.warm_ns) / 1e6 if first.warm_ns else float("nan")
+    cold: dict[str, list[float]] = {target.name: [] for target in chosen}
+    floor: dict[str, list[float]] = {target.name: [] for target in chosen}
+    order = random.Random(20260101)
+    for round_number in range(runs):
+        for target in order.sample(chosen, len(chosen)):
+            if round_number % 2 == 0:
+                floor[target.name].append(_floor(target.environment).ms)
+                cold[target.name].append(_cold(target).ms)
+            else:
+                cold[target.name].append(_cold(target).ms)
+                floor[target.name].append(_floor(target.environment).ms)
+    rows = []
+    for target in chosen:
+        cold_p50, floor_p50 = statistics.median(cold[target.name]), statistics.median(floor[target.name])
+        rows.append({
+            "function": target.name,
+            "cold_ms_p50": round(cold_p50, 1),
+            "floor_ms_p50": round(floor_p50, 1),
+            "ratio": round(cold_p50 / floor_p50, 3),
+            "warm_ms_p50": round(warm[target.name], 3),
+        })  # fmt: skip
+    return rows
+
+
+def _verdict(met: bool) -> str:
+    return "met" if met else "NOT met"
+
+
+def markdown(rows: list[dict]) -> str:
+    """The rows as a markdown table, each figure beside its target."""
+    lines = [
+        f"| function | cold start p50 (ms) | boto3 floor p50 (ms) | ratio (target ≤ {COLD_RATIO_TARGET}) "
+        f"| warm p50 (ms, target ≤ {WARM_TARGET_MS:g}) |",
+        "| --- | ---: | ---: | ---: | ---: |",
+    ]
+    for row in rows:
+        lines.append(
+            f"| {row['function']} | {row['cold_ms_p50']:.1f} | {row['floor_ms_p50']:.1f} "
+            f"| {row['ratio']:.2f} {_verdict(row['ratio'] <= COLD_RATIO_TARGET)} "
+            f"| {row['warm_ms_p50']:.2f} {_verdict(row['warm_ms_p50'] <= WARM_TARGET_MS)} |"
+        )
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description="Cold start and warm overhead of each function (DynamoDB stubbed).")
+    parser.add_argument("--runs", type=int, default=5, help="timed processes per function (and as many floors)")
+    parser.add_argument("--requests", type=int, default=300, help="warm requests per function")
+    parser.add_argument("--function", action="append", choices=FUNCTIONS, help="only these (repeatable)")
+    arguments = parser.parse_args(argv)
+    rows = measure(arguments.runs, arguments.requests, tuple(arguments.function or FUNCTIONS))
+    print(markdown(rows))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
