@@ -36,12 +36,14 @@ The stub: no network, no DynamoDB Local. Before the handler is imported, the chi
 botocore session initializer (the hook Powertools uses for its user agent) that adds two handlers to
 every session, so to every DynamoDB client the store creates however it creates it: one notes the
 call's parameters, the other answers the call in place of the HTTP exchange (what botocore's Stubber
-does) from canned items: 25 songs of the sample catalog, their records, and their postings in the
-``all`` partition carrying every record attribute, so that entry-only and record-reading paths both
-find what they need. GetItem answers the record or posting of the key, or a counter of 25 for any
-``count`` key; BatchGetItem the items of the keys; Query the postings in key order (up to ``Limit``),
-or the posting at the asked ``slot``. Request parameters are still validated and serialized by
-botocore; requests are not signed and responses not parsed.
+does) from canned items: 30 songs of the sample catalog (more than a page, so that the list answer
+carries a next-page cursor), their records, and their postings in the ``all`` partition carrying
+every record attribute, so that entry-only and record-reading paths both find what they need.
+GetItem answers the record or posting of the key, or a counter of 30 for any ``count`` key;
+BatchGetItem the items of the keys; Query the postings in key order from ``ExclusiveStartKey``, up to
+``Limit`` (with a ``LastEvaluatedKey`` when more follow), or the posting at the asked ``slot``.
+Request parameters are still validated and serialized by botocore; requests are not signed and
+responses not parsed.
 
     python -m devtools.bench.cold_start [--runs 5] [--requests 300]
 """
@@ -69,23 +71,30 @@ TABLE = "catalog"
 COLD_RATIO_TARGET = 1.25
 WARM_TARGET_MS = 2.0
 PAGE_ITEMS = 25
+CATALOG_SONGS = 30
+"""More than a page, so that the list answer carries a next-page cursor, as on a real catalog."""
 CALLER = "1a000000-0000-4000-8000-000000000001"
 FUNCTIONS = ("list", "count", "get", "random")
 _ROUTES = {"list": "/v1/songs", "count": "/v1/songs/count", "get": "/v1/songs/{id}", "random": "/v1/songs/random"}
 _RESULT = "cold-start-result "
 
-FLOOR_SCRIPT = f"""\
+FLOOR_SCRIPT = """\
+import sys
 import time
+
 import boto3
-boto3.client("dynamodb", region_name={REGION!r})
+
+boto3.client("dynamodb", region_name=sys.argv[1])
 answered = time.monotonic_ns()
+
 import json
-print({_RESULT!r} + json.dumps({{"answered_ns": answered, "stub_ns": 0, "status": 200, "warm_ns": []}}))
+
+print(sys.argv[2] + json.dumps({"answered_ns": answered, "stub_ns": 0, "status": 200, "headers": [], "warm_ns": []}))
 """
 
 # Runs in the child. Only `sys`, `time` and `marshal` (built in) and `botocore` (which every function
 # imports anyway, through Powertools and its DynamoDB client) come before the timed stub set-up.
-FUNCTION_SCRIPT = f"""\
+FUNCTION_SCRIPT = """\
 import marshal
 import sys
 import time
@@ -102,32 +111,47 @@ def _remember(params, **_):
     _calls.append(params)
 
 
+def _key(item):
+    return item["PK"]["S"], item["SK"]["S"]
+
+
+def _query(params):
+    values = params.get("ExpressionAttributeValues", {})
+    if ":s" in values:  # a position in the Sampling index
+        slot = int(values[":s"]["N"])
+        found = POSTINGS[slot : slot + 1]
+        return {"Items": found, "Count": len(found), "ScannedCount": len(found)}
+    ordered = POSTINGS if params.get("ScanIndexForward", True) else POSTINGS[::-1]
+    start = 0
+    if "ExclusiveStartKey" in params:
+        last = _key(params["ExclusiveStartKey"])
+        start = 1 + next(number for number, item in enumerate(ordered) if _key(item) == last)
+    found = ordered[start : start + params.get("Limit", len(ordered))]
+    body = {"Items": found, "Count": len(found), "ScannedCount": len(found)}
+    if start + len(found) < len(ordered):
+        body["LastEvaluatedKey"] = {name: found[-1][name] for name in ("PK", "SK", "fpk", "fsk")}
+    return body
+
+
 def _answer(model, **_):
     from botocore.awsrequest import AWSResponse
 
     params = _calls.pop()
     if model.name == "GetItem":
-        key = (params["Key"]["PK"]["S"], params["Key"]["SK"]["S"])
+        key = _key(params["Key"])
         item = ITEMS.get(key)
         if key[1] == "count":
-            item = {{"PK": {{"S": key[0]}}, "SK": {{"S": "count"}}, "n": {{"N": str(len(POSTINGS))}}}}
-        body = {{"Item": item}} if item else {{}}
+            item = {"PK": {"S": key[0]}, "SK": {"S": "count"}, "n": {"N": str(len(POSTINGS))}}
+        body = {"Item": item} if item else {}
     elif model.name == "BatchGetItem":
         table, request = next(iter(params["RequestItems"].items()))
-        found = [ITEMS[key["PK"]["S"], key["SK"]["S"]] for key in request["Keys"] if (key["PK"]["S"], key["SK"]["S"]) in ITEMS]
-        body = {{"Responses": {{table: found}}, "UnprocessedKeys": {{}}}}
+        found = [ITEMS[_key(key)] for key in request["Keys"] if _key(key) in ITEMS]
+        body = {"Responses": {table: found}, "UnprocessedKeys": {}}
     elif model.name == "Query":
-        values = params.get("ExpressionAttributeValues", {{}})
-        if ":s" in values:
-            slot = int(values[":s"]["N"])
-            found = POSTINGS[slot : slot + 1]
-        else:
-            found = POSTINGS if params.get("ScanIndexForward", True) else POSTINGS[::-1]
-            found = found[: params.get("Limit", len(found))]
-        body = {{"Items": found, "Count": len(found), "ScannedCount": len(found)}}
+        body = _query(params)
     else:
-        raise AssertionError(f"the stub does not answer {{model.name}}")
-    return AWSResponse(None, 200, {{}}, None), body
+        raise AssertionError(f"the stub does not answer {model.name}")
+    return AWSResponse(None, 200, {}, None), body
 
 
 def _install(session):
@@ -138,7 +162,7 @@ def _install(session):
 class Context:
     function_name = CANNED["function_name"]
     memory_limit_in_mb = 512
-    invoked_function_arn = f"arn:aws:lambda:{REGION}:123456789012:function:{{function_name}}"
+    invoked_function_arn = CANNED["function_arn"]
     aws_request_id = "00000000-0000-4000-8000-000000000000"
     function_version = "$LATEST"
 
@@ -163,9 +187,12 @@ for _ in range(CANNED["requests"]):
     warm_ns.append(time.perf_counter_ns() - started)
     if again["statusCode"] != answer["statusCode"]:
         raise AssertionError(again)
+
 import json
-print({_RESULT!r} + json.dumps({{"answered_ns": answered, "stub_ns": stub_ns, "status": answer["statusCode"],
-                         "body": answer.get("body", "")[:300], "warm_ns": warm_ns}}))
+
+headers = sorted({**(answer.get("headers") or {}), **(answer.get("multiValueHeaders") or {})})
+print(CANNED["result_marker"] + json.dumps({"answered_ns": answered, "stub_ns": stub_ns, "status": answer["statusCode"],
+                                            "body": answer.get("body", "")[:300], "headers": headers, "warm_ns": warm_ns}))
 """
 
 
@@ -186,7 +213,7 @@ def _layer_on_path() -> None:
 
 
 def canned_items() -> tuple[dict, list[dict]]:
-    """25 sample songs (not archived) as stored: records by key, and their ``all`` postings in key order."""
+    """Sample songs (not archived) as stored: records and postings by key, and the ``all`` postings in key order."""
     _layer_on_path()
     from boto3.dynamodb.types import TypeSerializer
     from catalog import indexing, keys
@@ -195,7 +222,7 @@ def canned_items() -> tuple[dict, list[dict]]:
     from devtools.sample_catalog import generate
 
     wire = TypeSerializer().serialize
-    catalog = generate(song_count=PAGE_ITEMS, owner_count=5, soundtrack_count=0)
+    catalog = generate(song_count=CATALOG_SONGS, owner_count=5, soundtrack_count=0)
     owners = {item["id"]: item for item in catalog if item["kind"] == "owner"}
     items, postings = {}, []
     for song in (item for item in catalog if item["kind"] == "song"):
@@ -262,6 +289,8 @@ def targets(functions: Sequence[str] = FUNCTIONS, requests: int = 300) -> list[T
             "event": json.loads(json.dumps(event)),  # plain JSON types, as Lambda hands it over
             "layer": str(LAYER_DIR),
             "function_name": route.function.logical_id,
+            "function_arn": f"arn:aws:lambda:{REGION}:123456789012:function:{route.function.logical_id}",
+            "result_marker": _RESULT,
             "requests": requests,
         }
         result.append(
@@ -279,29 +308,30 @@ def targets(functions: Sequence[str] = FUNCTIONS, requests: int = 300) -> list[T
 class Run:
     ms: float
     status: int
+    headers: list[str]
+    """The names of the answer's headers."""
     warm_ns: list[int]
 
 
-def _run(script: str, cwd: Path, environment: dict[str, str], stdin: bytes = b"") -> Run:
+def _run(command: list[str], cwd: Path, environment: dict[str, str], stdin: bytes = b"") -> Run:
     started = time.monotonic_ns()
-    done = subprocess.run(
-        [sys.executable, "-c", script], cwd=cwd, env=environment, input=stdin, capture_output=True, timeout=120
-    )
+    done = subprocess.run(command, cwd=cwd, env=environment, input=stdin, capture_output=True, timeout=120)
     lines = [line for line in done.stdout.decode(errors="replace").splitlines() if line.startswith(_RESULT)]
     if done.returncode != 0 or not lines:
         raise RuntimeError(f"benchmark process failed ({done.returncode}):\n{done.stderr.decode(errors='replace')[-3000:]}")
     result = json.loads(lines[-1][len(_RESULT) :])
     if result["status"] != 200:
         raise RuntimeError(f"the function answered {result['status']}: {result.get('body')}")
-    return Run((result["answered_ns"] - started - result["stub_ns"]) / 1e6, result["status"], result["warm_ns"])
+    elapsed_ms = (result["answered_ns"] - started - result["stub_ns"]) / 1e6
+    return Run(elapsed_ms, result["status"], result["headers"], result["warm_ns"])
 
 
 def _floor(environment: dict[str, str]) -> Run:
-    return _run(FLOOR_SCRIPT, REPO_ROOT, environment)
+    return _run([sys.executable, "-c", FLOOR_SCRIPT, REGION, _RESULT], REPO_ROOT, environment)
 
 
 def _cold(target: Target) -> Run:
-    return _run(FUNCTION_SCRIPT, target.code_dir, target.environment, target.canned)
+    return _run([sys.executable, "-c", FUNCTION_SCRIPT], target.code_dir, target.environment, target.canned)
 
 
 def measure(runs: int = 5, requests: int = 300, functions: Sequence[str] = FUNCTIONS) -> list[dict]:

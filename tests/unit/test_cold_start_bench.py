@@ -12,10 +12,18 @@ def test_the_list_function_answers_a_page_in_a_fresh_process_with_dynamodb_stubb
     assert cold_start.markdown(rows).splitlines()[2].startswith("| list |")
 
 
-def test_the_stub_answers_the_page_with_the_canned_songs() -> None:
+def test_the_stubbed_list_answer_links_to_the_next_page_as_on_a_real_catalog() -> None:
+    (target,) = cold_start.targets(("list",), requests=0)
+
+    answer = cold_start._cold(target)
+
+    assert answer.status == 200
+    assert "Link" in answer.headers
+
+
+def test_the_canned_catalog_holds_more_than_a_page() -> None:
     items, postings = cold_start.canned_items()
 
-    assert len(postings) == cold_start.PAGE_ITEMS
-    assert [posting["slot"]["N"] for posting in postings] == [str(slot) for slot in range(cold_start.PAGE_ITEMS)]
-    records = [key for key in items if key[1] == "record"]
-    assert len(records) == cold_start.PAGE_ITEMS
+    assert len(postings) == cold_start.CATALOG_SONGS > cold_start.PAGE_ITEMS
+    assert [posting["slot"]["N"] for posting in postings] == [str(slot) for slot in range(cold_start.CATALOG_SONGS)]
+    assert sum(1 for key in items if key[1] == "record") == cold_start.CATALOG_SONGS
