@@ -47,3 +47,13 @@ def test_a_missing_table_name_is_a_configuration_error(monkeypatch: pytest.Monke
 
     with pytest.raises(ConfigurationError, match="TABLE_NAME is not set"):
         settings()
+
+
+def test_functions_sharing_a_process_each_get_their_own_settings(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The local gateway runs every function in one process, each in its own environment."""
+    monkeypatch.setenv("TABLE_NAME", "catalog")
+    monkeypatch.delenv("CURSOR_KEY", raising=False)
+    assert settings().cursor_key is None  # count, get, random
+
+    monkeypatch.setenv("CURSOR_KEY", KEY)
+    assert settings().cursor_key.get_secret_value() == KEY  # list

@@ -51,13 +51,21 @@ class Settings:
         """The secret paging cursors are sealed with (list functions only; see ``catalog.cursor``)."""
 
 
-def _required(name: str) -> str:
-    value = os.environ.get(name)
-    if value is None:
-        raise ConfigurationError(f"the environment variable {name} is not set")
-    return value
+def settings() -> Settings:
+    """The settings of this process's environment.
+
+    Validated once per distinct environment rather than once per process: on Lambda that is the
+    same thing, but the local gateway and the tests host several functions, each with its own
+    environment (only the list function has ``CURSOR_KEY``), in one process.
+    """
+    return _validated(os.environ.get("TABLE_NAME"), os.environ.get("CURSOR_KEY"))
 
 
 @cache
-def settings() -> Settings:
-    return Settings(table_name=_required("TABLE_NAME"), cursor_key=os.environ.get("CURSOR_KEY"))
+def _validated(table_name: str | None, cursor_key: str | None) -> Settings:
+    if table_name is None:
+        raise ConfigurationError("the environment variable TABLE_NAME is not set")
+    return Settings(table_name, cursor_key)
+
+
+settings.cache_clear = _validated.cache_clear  # type: ignore[attr-defined]  # as with functools.cache
