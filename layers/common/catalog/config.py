@@ -9,7 +9,8 @@ _VARIABLES = ("TABLE_NAME", "CURSOR_KEY")
 
 
 class Settings(BaseModel):
-    table_name: str = Field(min_length=3, max_length=255, validation_alias="TABLE_NAME")
+    table_name: str = Field(pattern=r"^[A-Za-z0-9_.-]{3,255}$", validation_alias="TABLE_NAME")
+    """DynamoDB's rule for table names."""
     cursor_key: SecretStr | None = Field(default=None, min_length=32, validation_alias="CURSOR_KEY")
     """The secret paging cursors are sealed with (list functions only; see ``catalog.cursor``)."""
 
