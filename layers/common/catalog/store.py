@@ -10,11 +10,10 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
-from boto3.dynamodb.types import TypeDeserializer
+from decimal import Decimal
 
 from catalog import keys
 
-_deserializer = TypeDeserializer()
 _BATCH_GET_MAX = 100
 _MAX_PAGE = 1000
 
@@ -39,7 +38,28 @@ class ReadMeter:
 
 
 def _item(raw: dict) -> dict:
-    return {name: _deserializer.deserialize(value) for name, value in raw.items()}
+    return {name: _value(wire) for name, wire in raw.items()}
+
+
+def _value(wire: dict) -> Any:
+    """One attribute from DynamoDB's wire form, as boto3's TypeDeserializer reads it (without
+    importing boto3, whose package import drags s3transfer in: about 100 ms of every cold start)."""
+    ((kind, value),) = wire.items()
+    if kind in ("S", "B", "BOOL"):
+        return value
+    if kind == "N":
+        return Decimal(value)
+    if kind == "NULL":
+        return None
+    if kind == "L":
+        return [_value(item) for item in value]
+    if kind == "M":
+        return {name: _value(item) for name, item in value.items()}
+    if kind == "NS":
+        return {Decimal(number) for number in value}
+    if kind in ("SS", "BS"):
+        return set(value)
+    raise ValueError(f"unknown DynamoDB type {kind!r}")
 
 
 def _whole(items: list[dict]) -> int:
