@@ -1,7 +1,8 @@
-"""Carry out a plan: read index entries, then only the records the answer needs.
+"""Carry out a plan: read exactly the records the answer needs, choosing them on compact entries.
 
-Index entries carry every attribute a filter looks at, so conditions are checked on entries and
-full records are read only for what is returned.
+``Listing``-like entries carry every attribute a filter looks at, so conditions are checked on
+them and whole records are read only for what is returned. When nothing needs choosing (one
+partition, no condition but its key range), a page is read straight from the whole-record index.
 """
 
 import heapq

@@ -1,9 +1,9 @@
 """The operations, each parse -> plan -> fetch -> shape. Handlers call these and nothing else."""
 
+from collections.abc import Callable
+
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.event_handler import Response, content_types
-
-from collections.abc import Callable
 
 from catalog import cursor, fetch, keys, shape
 from catalog.collections import SONGS, SOUNDTRACKS, Collection
