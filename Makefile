@@ -58,7 +58,7 @@ run: setup ## start the whole API locally (DynamoDB Local, token issuer, gateway
 # Catalog sizes (songs) and requests per query shape for `make bench`; RECORD=1 also writes the
 # report into docs/PERFORMANCE.md.
 SIZES ?= 10000 50000
-REPETITIONS ?= 5
+REPETITIONS ?= 3
 
 .PHONY: bench
 bench: $(VENV)/.installed node_modules/.installed ## measure read cost and latency of the query mix (SIZES="10000 50000")

@@ -1,6 +1,6 @@
 """Run the bench: generate catalogs, load them into DynamoDB Local, run the mix, report.
 
-    python -m devtools.bench [--sizes 10000 50000] [--repetitions 5] [--record] ...
+    python -m devtools.bench [--sizes 10000 50000] [--repetitions 3] [--record] ...
 
 The markdown report goes to stdout (progress to stderr), the figures to ``.bench/`` as JSON, and
 with ``--record`` the report replaces the recorded run in docs/PERFORMANCE.md.
@@ -33,7 +33,7 @@ def _options(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 50_000], help="catalog sizes, in songs")
     parser.add_argument("--songs-per-owner", type=int, default=12, help="owners = songs / this (default 12)")
     parser.add_argument("--soundtracks", type=int, default=300, help="soundtracks at every size (default 300)")
-    parser.add_argument("--repetitions", type=int, default=5, help="requests per shape (default 5)")
+    parser.add_argument("--repetitions", type=int, default=3, help="requests per shape (default 3)")
     parser.add_argument("--shape-budget", type=float, default=3.0,
                         help="stop repeating a shape once it has taken this many seconds (default 3)")
     parser.add_argument("--baseline-scans", type=int, default=1, help="full Scans per table and size (default 1)")
