@@ -3,6 +3,11 @@
 The stack is ``make run``'s, on free ports: DynamoDB Local in memory, the local Cognito (moto, in a
 child process) and the gateway serving ``template.yaml``'s routes in a thread of this process.
 
+The gateway's invoker is wrapped in a :class:`HandlerCalls` recorder, so that a test can prove a
+request never reached a handler (a refused token, an unknown route): ``reply.handlers`` names the
+functions that ran while the request was answered. The counter function, fed by the stream, is
+called through the unwrapped invoker and is never counted.
+
 The ``catalog`` fixture imports its records with ``python -m devtools.importer``, as a user would,
 then hands the table's stream to the counter function, as ``make run`` does.
 """
@@ -12,6 +17,7 @@ from __future__ import annotations
 import http.client
 import json
 import os
+import socket
 import subprocess
 import sys
 import threading
@@ -28,7 +34,7 @@ import pytest
 from devtools import table
 from devtools.authorizer import CognitoAuthorizer
 from devtools.dynamodb_local import DynamoDBLocal
-from devtools.gateway import TABLE_NAME, load_api, make_gateway
+from devtools.gateway import TABLE_NAME, Function, Invoker, load_api, make_gateway
 from devtools.streams import StreamFeeder, local_counter_feeder
 from devtools.identity import (
     Credentials,
@@ -50,11 +56,24 @@ SOUNDTRACK = "3d0b6f4a-5e7c-4b9d-8f2a-4b5c6d7e8f9a"
 
 
 
+class HandlerCalls:
+    """The gateway's invoker, recording which function each call ran (tests run one request at a time)."""
+
+    def __init__(self, invoker: Invoker) -> None:
+        self._invoker = invoker
+        self.names: list[str] = []
+
+    def invoke(self, function: Function, event: dict[str, Any]) -> Any:
+        self.names.append(function.logical_id)
+        return self._invoker.invoke(function, event)
+
+
 @dataclass(frozen=True)
 class HttpReply:
     status: int
     headers: Message
     body: bytes
+    handlers: tuple[str, ...] = ()  # the functions the gateway invoked to answer this request
 
     def json(self) -> Any:
         return json.loads(self.body)
@@ -69,6 +88,7 @@ class LocalStack:
     dynamodb_endpoint_url: str
     layer_paths: tuple[Path, ...]
     counters: StreamFeeder  # the table's stream handed to the counter function: ``drain()`` after writing
+    handler_calls: HandlerCalls
 
     def request(self, path: str, *, token: str | None = None, method: str = "GET", headers: dict[str, str] | None = None) -> HttpReply:
         """``method path`` over real HTTP; ``token`` is sent as ``Authorization: Bearer <token>``."""
@@ -77,12 +97,25 @@ class LocalStack:
             sent["Authorization"] = f"Bearer {token}"
         address = urlsplit(self.base_url)
         connection = http.client.HTTPConnection(address.hostname, address.port, timeout=30)
+        calls_before = len(self.handler_calls.names)
         try:
             connection.request(method, path, headers=sent)
             response = connection.getresponse()
-            return HttpReply(response.status, response.headers, response.read())
+            body = response.read()
+            return HttpReply(response.status, response.headers, body, tuple(self.handler_calls.names[calls_before:]))
         finally:
             connection.close()
+
+    def raw_request(self, head: bytes) -> HttpReply:
+        """``head`` (request line and headers, CRLF-terminated) sent byte for byte, as no well-behaved client would."""
+        address = urlsplit(self.base_url)
+        calls_before = len(self.handler_calls.names)
+        with socket.create_connection((address.hostname, address.port), timeout=30) as connection:
+            connection.sendall(head)
+            response = http.client.HTTPResponse(connection)
+            response.begin()
+            body = response.read()
+            return HttpReply(response.status, response.headers, body, tuple(self.handler_calls.names[calls_before:]))
 
 
 @pytest.fixture(scope="session")
@@ -98,6 +131,9 @@ def local_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack
 
         authorizer = CognitoAuthorizer(issuer=pool.issuer, jwks_url=pool.jwks_url, client_ids={pool.client_id})
         gateway = make_gateway(authorizer=authorizer, dynamodb_endpoint_url=dynamodb.endpoint_url, port=0)
+        counter_invoker = gateway.invoker
+        handler_calls = HandlerCalls(counter_invoker)
+        gateway.invoker = handler_calls  # the same ``invoke``, and the same lock behind it
         threading.Thread(target=gateway.serve_forever, name="local-gateway", daemon=True).start()
         stack.callback(gateway.server_close)
         stack.callback(gateway.shutdown)  # callbacks run last-in first-out: shutdown, then close
@@ -109,7 +145,8 @@ def local_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack
             other_client_id=other_client_id,
             dynamodb_endpoint_url=dynamodb.endpoint_url,
             layer_paths=load_api().layer_paths,
-            counters=local_counter_feeder(dynamodb, gateway.invoker),
+            counters=local_counter_feeder(dynamodb, counter_invoker),
+            handler_calls=handler_calls,
         )
 
 

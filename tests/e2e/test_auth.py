@@ -1,8 +1,10 @@
 """The local gateway's Cognito authorizer and its own answers, over real HTTP.
 
 Every refused request gets the template's UNAUTHORIZED gateway response; an unknown route gets its
-MISSING_AUTHENTICATION_TOKEN response, token or not. Forged tokens change one thing at a time of an
-otherwise valid token (``test_forged_token_with_nothing_wrong_passes`` is the control).
+MISSING_AUTHENTICATION_TOKEN response, token or not; and neither reaches a handler (the gateway's
+invoker records every call, see ``HandlerCalls``). Forged tokens change one thing at a time of an
+otherwise valid token (``test_forged_token_with_nothing_wrong_passes`` is the control, and proves
+that the recorder does see the handler).
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from jwt.utils import base64url_encode
 
 from devtools import table
 from devtools.identity import sign_in
+from tests.e2e.conftest import OTHER_OWNER
 
 pytestmark = [pytest.mark.e2e, pytest.mark.dynamodb_local]
 
@@ -44,9 +47,11 @@ EXPIRED = gateway_answer("UNAUTHORIZED", "The incoming token has expired")
 NO_ROUTE = gateway_answer("MISSING_AUTHENTICATION_TOKEN", "Missing Authentication Token")
 
 
-def assert_answer(reply: Any, expected: tuple[int, Any]) -> None:
+def assert_refused(reply: Any, expected: tuple[int, Any]) -> None:
+    """The gateway answered ``expected`` itself: no function ran."""
     assert (reply.status, reply.json()) == expected
     assert reply.headers["Content-Type"] == "application/json"
+    assert reply.handlers == ()
 
 
 def pool_signing_key() -> jwt.PyJWK:
@@ -85,16 +90,16 @@ def another_private_key() -> rsa.RSAPrivateKey:
 
 
 def test_no_authorization_header_is_401(local_stack):
-    assert_answer(local_stack.request(COUNT), UNAUTHORIZED)
+    assert_refused(local_stack.request(COUNT), UNAUTHORIZED)
 
 
 @pytest.mark.parametrize("value", ["", "Bearer", "Bearer ", "Basic dXNlcjpwYXNz", "not-a-jwt", "Bearer abc.def.ghi"])
 def test_malformed_authorization_is_401(local_stack, value):
-    assert_answer(local_stack.request(COUNT, headers={"Authorization": value}), UNAUTHORIZED)
+    assert_refused(local_stack.request(COUNT, headers={"Authorization": value}), UNAUTHORIZED)
 
 
 def test_truncated_token_is_401(local_stack, demo_tokens):
-    assert_answer(local_stack.request(COUNT, token=demo_tokens.access_token[:-10]), UNAUTHORIZED)
+    assert_refused(local_stack.request(COUNT, token=demo_tokens.access_token[:-10]), UNAUTHORIZED)
 
 
 # --- the token is not the pool's -----------------------------------------------------------------
@@ -103,26 +108,40 @@ def test_truncated_token_is_401(local_stack, demo_tokens):
 def test_expired_token_is_401_with_the_expiry_message(local_stack):
     now = int(time.time())
     token = forge(local_stack, iat=now - 7200, auth_time=now - 7200, exp=now - 3600)
-    assert_answer(local_stack.request(COUNT, token=token), EXPIRED)
+    assert_refused(local_stack.request(COUNT, token=token), EXPIRED)
 
 
 def test_token_signed_by_another_key_with_the_pools_kid_is_401(local_stack):
-    assert_answer(local_stack.request(COUNT, token=forge(local_stack, key=another_private_key())), UNAUTHORIZED)
+    assert_refused(local_stack.request(COUNT, token=forge(local_stack, key=another_private_key())), UNAUTHORIZED)
+
+
+def test_token_whose_claims_were_changed_after_signing_is_401(local_stack):
+    """The pool's genuine signature, over other claims: the ``sub`` is swapped for another user's."""
+    header, _, signature = forge(local_stack).split(".")
+    claims = jwt.decode(forge(local_stack), options={"verify_signature": False})
+    payload = base64url_encode(json.dumps({**claims, "sub": OTHER_OWNER}).encode()).decode()
+    assert_refused(local_stack.request(COUNT, token=f"{header}.{payload}.{signature}"), UNAUTHORIZED)
+
+
+def test_token_with_a_corrupted_signature_is_401(local_stack):
+    header, payload, signature = forge(local_stack).split(".")
+    corrupted = ("A" if signature[0] != "A" else "B") + signature[1:]
+    assert_refused(local_stack.request(COUNT, token=f"{header}.{payload}.{corrupted}"), UNAUTHORIZED)
 
 
 def test_token_with_an_unknown_kid_is_401(local_stack):
     token = forge(local_stack, key=another_private_key(), kid="not-in-the-jwks")
-    assert_answer(local_stack.request(COUNT, token=token), UNAUTHORIZED)
+    assert_refused(local_stack.request(COUNT, token=token), UNAUTHORIZED)
 
 
 def test_token_of_another_issuer_is_401(local_stack):
     token = forge(local_stack, iss="https://cognito-idp.us-east-1.amazonaws.com/us-east-1_SomeoneElse")
-    assert_answer(local_stack.request(COUNT, token=token), UNAUTHORIZED)
+    assert_refused(local_stack.request(COUNT, token=token), UNAUTHORIZED)
 
 
 def test_unsigned_token_alg_none_is_401(local_stack):
     token = jwt.encode(jwt.decode(forge(local_stack), options={"verify_signature": False}), None, algorithm="none")
-    assert_answer(local_stack.request(COUNT, token=token), UNAUTHORIZED)
+    assert_refused(local_stack.request(COUNT, token=token), UNAUTHORIZED)
 
 
 def test_hs256_token_keyed_with_the_public_key_is_401(local_stack):
@@ -135,48 +154,62 @@ def test_hs256_token_keyed_with_the_public_key_is_401(local_stack):
     # PyJWT refuses to use a public key as an HMAC secret, so the token is put together by hand.
     signature = base64url_encode(hmac.new(public_pem, header + b"." + payload, hashlib.sha256).digest())
     token = b".".join([header, payload, signature]).decode()
-    assert_answer(local_stack.request(COUNT, token=token), UNAUTHORIZED)
+    assert_refused(local_stack.request(COUNT, token=token), UNAUTHORIZED)
 
 
 def test_token_issued_in_the_future_is_401(local_stack):
     later = int(time.time()) + 600
-    assert_answer(local_stack.request(COUNT, token=forge(local_stack, iat=later, exp=later + 3600)), UNAUTHORIZED)
+    assert_refused(local_stack.request(COUNT, token=forge(local_stack, iat=later, exp=later + 3600)), UNAUTHORIZED)
+
+
+def test_token_not_valid_before_a_later_time_is_401(local_stack):
+    later = int(time.time()) + 600
+    assert_refused(local_stack.request(COUNT, token=forge(local_stack, nbf=later)), UNAUTHORIZED)
 
 
 def test_token_without_exp_is_401(local_stack):
-    assert_answer(local_stack.request(COUNT, token=forge(local_stack, exp=None)), UNAUTHORIZED)
+    assert_refused(local_stack.request(COUNT, token=forge(local_stack, exp=None)), UNAUTHORIZED)
 
 
 # --- a genuine token, but not one these routes take ----------------------------------------------
 
 
 def test_id_token_is_401(local_stack, demo_tokens):
-    assert_answer(local_stack.request(COUNT, token=demo_tokens.id_token), UNAUTHORIZED)
+    assert_refused(local_stack.request(COUNT, token=demo_tokens.id_token), UNAUTHORIZED)
 
 
 def test_access_token_of_another_app_client_is_401(local_stack):
     tokens = sign_in(local_stack.pool, local_stack.demo, client_id=local_stack.other_client_id)
     assert jwt.decode(tokens.access_token, options={"verify_signature": False})["client_id"] == local_stack.other_client_id
-    assert_answer(local_stack.request(COUNT, token=tokens.access_token), UNAUTHORIZED)
+    assert_refused(local_stack.request(COUNT, token=tokens.access_token), UNAUTHORIZED)
+
+
+def test_access_token_naming_an_unknown_client_id_is_401(local_stack):
+    assert_refused(local_stack.request(COUNT, token=forge(local_stack, client_id="not-an-app-client")), UNAUTHORIZED)
 
 
 def test_access_token_without_the_routes_scope_is_401(local_stack):
-    assert_answer(local_stack.request(COUNT, token=forge(local_stack, scope="openid profile")), UNAUTHORIZED)
+    assert_refused(local_stack.request(COUNT, token=forge(local_stack, scope="openid profile")), UNAUTHORIZED)
 
 
 # --- what passes ---------------------------------------------------------------------------------
 
 
+def assert_handled(reply: Any) -> None:
+    assert reply.status != 401, reply.body
+    assert reply.handlers == ("CountFunction",)
+
+
 def test_forged_token_with_nothing_wrong_passes(local_stack):
-    assert local_stack.request(COUNT, token=forge(local_stack)).status != 401
+    assert_handled(local_stack.request(COUNT, token=forge(local_stack)))
 
 
 def test_demo_access_token_passes(local_stack, demo_tokens):
-    assert local_stack.request(COUNT, token=demo_tokens.access_token).status != 401
+    assert_handled(local_stack.request(COUNT, token=demo_tokens.access_token))
 
 
 def test_token_without_bearer_prefix_passes(local_stack, demo_tokens):
-    assert local_stack.request(COUNT, headers={"Authorization": demo_tokens.access_token}).status != 401
+    assert_handled(local_stack.request(COUNT, headers={"Authorization": demo_tokens.access_token}))
 
 
 # --- routes the template does not declare --------------------------------------------------------
@@ -184,8 +217,8 @@ def test_token_without_bearer_prefix_passes(local_stack, demo_tokens):
 
 @pytest.mark.parametrize(("method", "path"), [("GET", "/v1/nothing"), ("GET", "/"), ("POST", "/v1/songs"), ("DELETE", "/v1/songs/x")])
 def test_unknown_route_answers_missing_authentication_token(local_stack, demo_tokens, method, path):
-    assert_answer(local_stack.request(path, method=method), NO_ROUTE)
-    assert_answer(local_stack.request(path, method=method, token=demo_tokens.access_token), NO_ROUTE)
+    assert_refused(local_stack.request(path, method=method), NO_ROUTE)
+    assert_refused(local_stack.request(path, method=method, token=demo_tokens.access_token), NO_ROUTE)
 
 
 # --- through to the handlers -----------------------------------------------------------------------
