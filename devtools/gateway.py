@@ -34,6 +34,7 @@ import uuid
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path, PurePosixPath
 from typing import Any
@@ -57,15 +58,24 @@ API_ID = "local"
 BAD_GATEWAY_BODY = {"code": 502, "description": "Bad Gateway", "cause": "Internal server error"}
 # What API Gateway answers for a response type the template does not customise.
 _DEFAULT_STATUS = {
+    "DEFAULT_4XX": 400,
     "UNAUTHORIZED": 401,
     "MISSING_AUTHENTICATION_TOKEN": 403,
+    "REQUEST_TOO_LARGE": 413,
     "AUTHORIZER_CONFIGURATION_ERROR": 500,
 }
 _DEFAULT_MESSAGE = {
+    "DEFAULT_4XX": "Bad Request",
     "UNAUTHORIZED": "Unauthorized",
     "MISSING_AUTHENTICATION_TOKEN": "Missing Authentication Token",
+    "REQUEST_TOO_LARGE": "Request Too Long",
     "AUTHORIZER_CONFIGURATION_ERROR": "Authorizer configuration error",
 }
+# API Gateway's REST API quota "Total combined size of request line and header values: 10240 bytes"
+# (Amazon API Gateway developer guide, "Quotas for configuring and running a REST API"); a larger
+# request never reaches the authorizer or the function. The guide does not say which status that
+# gets: locally it is the template's REQUEST_TOO_LARGE (413), the response type for a request too large.
+REQUEST_HEAD_LIMIT = 10240
 _AWS_DEFAULT_TEMPLATE = '{"message":$context.error.messageString}'
 _TABLE_TYPES = {"AWS::DynamoDB::Table", "AWS::Serverless::SimpleTable"}
 _MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
@@ -427,6 +437,12 @@ class LocalApiGateway(ThreadingHTTPServer):
     def answer(self, request: Request) -> Reply:
         """The whole of API Gateway's work for one request."""
         request_id = str(uuid.uuid4())
+        if not _is_printable_ascii(request.target):
+            # A request target is visible ASCII (RFC 9112, section 3.2): raw control characters and
+            # bytes above 0x7E are refused before routing (percent-encoded, they are the function's).
+            return self.gateway_response("DEFAULT_4XX", request_id)
+        if _head_size(request) > REQUEST_HEAD_LIMIT:
+            return self.gateway_response("REQUEST_TOO_LARGE", request_id)
         target = urlsplit(request.target)
         path = unquote(target.path) or "/"
         found = self.api.route(request.method, target.path or "/")
@@ -475,10 +491,23 @@ class LocalApiGateway(ThreadingHTTPServer):
                      body.encode())
 
 
+def _is_printable_ascii(text: str) -> bool:
+    return all("!" <= character <= "~" for character in text)
+
+
+def _head_size(request: Request) -> int:
+    """The request line and the header values, in bytes, as API Gateway's quota counts them."""
+    request_line = f"{request.method} {request.target} HTTP/1.1"
+    return len(request_line.encode("latin-1")) + sum(len(value.encode("latin-1", "replace")) for _, value in request.headers)
+
+
 def _error_type(response_type: str) -> str:
-    return {"UNAUTHORIZED": "UnauthorizedException", "MISSING_AUTHENTICATION_TOKEN": "MissingAuthenticationTokenException"}.get(
-        response_type, "InternalFailureException"
-    )
+    return {
+        "UNAUTHORIZED": "UnauthorizedException",
+        "MISSING_AUTHENTICATION_TOKEN": "MissingAuthenticationTokenException",
+        "REQUEST_TOO_LARGE": "RequestTooLargeException",
+        "DEFAULT_4XX": "BadRequestException",
+    }.get(response_type, "InternalFailureException")
 
 
 def _json_headers(request_id: str) -> list[tuple[str, str]]:
@@ -623,6 +652,30 @@ class _RequestHandler(BaseHTTPRequestHandler):
         log.info("%s %s %d %.1f ms", self.command, self.path, reply.status, (time.monotonic() - started) * 1000)
 
     do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_HEAD = do_OPTIONS = _handle
+
+    def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
+        """What the HTTP parser refuses (a line too long, too many headers, an unknown method), in the error shape.
+
+        API Gateway answers an undeclared method as it answers an undeclared path (MISSING_AUTHENTICATION_TOKEN);
+        a request line or headers too large exceed its quota on their size (REQUEST_TOO_LARGE); anything else
+        malformed is a plain 400.
+        """
+        response_type = {
+            HTTPStatus.NOT_IMPLEMENTED.value: "MISSING_AUTHENTICATION_TOKEN",
+            HTTPStatus.REQUEST_URI_TOO_LONG.value: "REQUEST_TOO_LARGE",
+            HTTPStatus.REQUEST_HEADER_FIELDS_TOO_LARGE.value: "REQUEST_TOO_LARGE",
+        }.get(int(code), "DEFAULT_4XX")
+        log.info("%d from the HTTP parser (%s): answered as %s", code, message, response_type)
+        reply = self.server.gateway_response(response_type, str(uuid.uuid4()))
+        self.close_connection = True
+        self.send_response(reply.status)
+        for name, value in reply.headers:
+            self.send_header(name, value)
+        self.send_header("Content-Length", str(len(reply.body)))
+        self.send_header("Connection", "close")
+        self.end_headers()
+        if getattr(self, "command", None) != "HEAD":
+            self.wfile.write(reply.body)
 
     def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - the stdlib's signature
         log.debug("%s - %s", self.address_string(), format % args)
