@@ -19,11 +19,13 @@ can come any more.
 
 A transaction holds at most 100 actions and touches an item once, so records are grouped in stream
 order: per group one marker per record and one ``ADD n :delta`` per partition, the group's changes
-summed. When a group cannot be written (a conflict with another shard's transaction on a busy
-counter that outlasts the retries, throttling, an unexpected error), the batch stops there and
+summed. When DynamoDB refuses a group (conflicts with another shard's transactions on a busy
+counter that outlast the retries, throttling, any other error answer), the batch stops there and
 reports that group's first record and every later one as failed, in the shape Lambda's
 ``ReportBatchItemFailures`` expects. Lambda resumes the shard from the first of them; anything it
-delivers again that was already applied is dropped by its marker.
+delivers again that was already applied is dropped by its marker. Anything else (no connection, a
+posting record without the image it needs) fails the whole batch: Lambda retries it, halved, with
+the same protection.
 
 No boto3 here (the stream images are used in their wire form) and no pydantic: the function's cold
 start is botocore and the Powertools logger only.
