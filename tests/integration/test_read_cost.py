@@ -38,6 +38,11 @@ def page(api: InProcessApi, **params: str):
     return answer
 
 
+def test_an_empty_page_reads_nothing(api: InProcessApi) -> None:
+    answer = api.get("/v1/songs", {"limit": "0", "offset": "30"})
+    assert (answer.status, answer.body, answer.meter.items) == (200, [], 0)
+
+
 def test_get_reads_exactly_one_item(api: InProcessApi) -> None:
     assert api.get(f"/v1/songs/{SONGS[0]['id']}").meter.items == 1
 

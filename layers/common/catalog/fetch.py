@@ -98,6 +98,8 @@ def page(store: Store, plan: Plan, window: Window) -> Page:
     index, skips ``offset`` compact entries and reads ``limit + 1`` whole records in one Query. Otherwise it reads at least
     ``offset + limit + 1`` matching entries per partition, then the ``limit`` records.
     """
+    if window.limit == 0:
+        return Page([], None)
     page_index = plan.query.order.page_index
     if plan.unthinned and page_index:
         last_skipped = None
