@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from devtools.bench import baseline
-from devtools.bench.client import Answer, InProcessApi
+from devtools.in_process import Answer, InProcessApi
 from devtools.bench.mix import Shape
 
 log = logging.getLogger(__name__)

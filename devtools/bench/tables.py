@@ -12,8 +12,9 @@ import threading
 from dataclasses import dataclass, field
 
 from devtools.bench import loader, mix, runner
-from devtools.bench.client import InProcessApi
 from devtools.dynamodb_local import DynamoDBLocal
+from devtools.gateway import local_environment
+from devtools.in_process import InProcessApi
 from devtools.sample_catalog import generate
 
 log = logging.getLogger(__name__)
@@ -101,7 +102,9 @@ def measure(
 ) -> list[runner.Result]:
     """The whole mix at this size, ours and the baseline's."""
     catalog_server, naive_server = servers[setup.catalog_group.instance], servers[setup.naive_group.instance]
-    api = InProcessApi(catalog_server.client(), setup.name("catalog"), catalog_server.endpoint_url)
+    # INFO logs a line per request to stdout; the bench keeps stdout for its report.
+    environment = {**local_environment(catalog_server.endpoint_url), "POWERTOOLS_LOG_LEVEL": "WARNING"}
+    api = InProcessApi(catalog_server.client(), setup.name("catalog"), environment)
     naive = runner.NaiveTables(naive_server.client(), setup.name("naive-songs"), setup.name("naive-owners"),
                                setup.name("naive-soundtracks"))  # fmt: skip
     shapes = mix.shapes(setup.catalog)

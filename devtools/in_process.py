@@ -2,8 +2,9 @@
 
 Routes, handlers and the functions' environment come from ``template.yaml`` (``devtools.gateway``);
 each request is a REST (v1) proxy event handed to the function's real ``lambda_handler``. The only
-seam: ``catalog.operations.default_store`` is replaced, while the bench runs, by a factory of
-metered stores on the bench's own client and table, so every request's ``ReadMeter`` is kept.
+seam: ``catalog.operations.default_store`` is replaced (``serving``, or a test's monkeypatch of
+``new_store``) by a factory of metered stores on a given client and table, so every request's
+``ReadMeter`` is kept. Used by the benchmark and by the read-cost and contract tests.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ import json
 import re
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
@@ -21,7 +22,7 @@ from urllib.parse import urlencode, urlsplit
 from catalog import operations
 from catalog.store import ReadMeter, Store
 
-from devtools.gateway import Invoker, Request, load_api, local_environment, proxy_event
+from devtools.gateway import Invoker, Request, load_api, proxy_event
 
 CALLER = "1a000000-0000-4000-8000-000000000001"
 _NEXT_LINK = re.compile(r'<([^>]*)>\s*;\s*rel="?next"?')
@@ -49,14 +50,15 @@ class Answer:
 class InProcessApi:
     """The API's handlers on one table, one request at a time."""
 
-    def __init__(self, client: Any, table: str, endpoint_url: str) -> None:
+    def __init__(self, client: Any, table: str, environment: Mapping[str, str | None] | None = None) -> None:
+        """``environment``: set on top of each function's own from the template while it runs."""
         self._client, self._table = client, table
         self._api = load_api(table_name=table)
-        # INFO logs a line per request to stdout; the bench keeps stdout for its report.
-        self._invoker = Invoker({**local_environment(endpoint_url), "TABLE_NAME": table, "POWERTOOLS_LOG_LEVEL": "WARNING"})
+        self._invoker = Invoker({**(environment or {}), "TABLE_NAME": table})
         self._stores: list[Store] = []
 
-    def _store(self) -> Store:
+    def new_store(self) -> Store:
+        """A metered store on this table, kept so that the request's meter can be read."""
         store = Store(self._client, self._table)
         self._stores.append(store)
         return store
@@ -65,13 +67,13 @@ class InProcessApi:
     def serving(self) -> Iterator[InProcessApi]:
         """While inside, the handlers read through this object's metered stores."""
         original = operations.default_store
-        operations.default_store = self._store
+        operations.default_store = self.new_store
         try:
             yield self
         finally:
             operations.default_store = original
 
-    def get(self, path: str, params: dict[str, str] | None = None) -> Answer:
+    def get(self, path: str, params: dict[str, str] | None = None, caller: str | None = CALLER) -> Answer:
         """``GET path?params``; ``path`` may already carry a query string (then ``params`` is ignored)."""
         path, _, query = path.partition("?")
         query = query or urlencode(params or {})
@@ -80,7 +82,7 @@ class InProcessApi:
             raise LookupError(f"no route for GET {path}")
         route, path_parameters = matched
         request = Request("GET", f"{path}?{query}", [("Host", "localhost")], b"", "127.0.0.1")
-        claims = {"sub": CALLER, "token_use": "access", "scope": "aws.cognito.signin.user.admin"}
+        claims = {"sub": caller, "token_use": "access", "scope": "aws.cognito.signin.user.admin"} if caller else None
         event = proxy_event(request, route, path, query, path_parameters, claims, self._api.stage, str(uuid.uuid4()))
         self._stores.clear()
         started = time.perf_counter()
