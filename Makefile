@@ -10,6 +10,7 @@ endif
 
 VENV := .venv
 SAM_VENV := .venv-sam
+LINT_VENV := .venv-lint
 PY := $(VENV)/bin/python
 SAM := SAM_CLI_TELEMETRY=0 PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(SAM_VENV)/bin/sam
 STATE := .local
@@ -32,23 +33,40 @@ $(SAM_VENV)/.installed: requirements/sam.txt
 	$(SAM_VENV)/bin/pip install -q -r requirements/sam.txt
 	@touch $@
 
+# checkov pins its own boto3 and pydantic: it gets a virtualenv of its own too.
+$(LINT_VENV)/.installed: requirements/lint.txt
+	@test -n "$(PYTHON313)" || { echo "Python 3.13 is needed (pyenv install 3.13)"; exit 1; }
+	$(PYTHON313) -m venv $(LINT_VENV)
+	$(LINT_VENV)/bin/pip install -q --upgrade pip
+	$(LINT_VENV)/bin/pip install -q -r requirements/lint.txt
+	@touch $@
+
 node_modules/.installed: package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
 	@touch $@
 
 .PHONY: setup
-setup: $(VENV)/.installed $(SAM_VENV)/.installed node_modules/.installed ## create the virtualenvs and install DynamoDB Local
+setup: $(VENV)/.installed $(SAM_VENV)/.installed $(LINT_VENV)/.installed node_modules/.installed ## create the virtualenvs and install DynamoDB Local
 
 .PHONY: validate
 validate: $(SAM_VENV)/.installed ## sam validate --lint
 	$(SAM) validate --lint
+
+# cfn-lint (the version SAM CLI brings) and checkov on the template: any finding fails, and every
+# check the template skips says why, in the template. checkov reads the SAM resources themselves
+# (AWS::Serverless::Function, ::Api); what SAM generates from them (roles, stage) is checked by
+# tests/unit/test_template_security.py.
+.PHONY: lint
+lint: validate $(LINT_VENV)/.installed ## lint the template: sam validate --lint, cfn-lint, checkov
+	$(SAM_VENV)/bin/cfn-lint template.yaml
+	$(LINT_VENV)/bin/checkov -f template.yaml --framework cloudformation --compact --quiet --skip-download
 
 .PHONY: build
 build: $(SAM_VENV)/.installed $(VENV)/.installed ## sam build (no container)
 	$(SAM) build
 
 .PHONY: test
-test: setup validate ## set everything up and run the whole test suite
+test: setup lint ## set everything up and run the whole test suite
 	$(PY) -m pytest
 
 .PHONY: run
