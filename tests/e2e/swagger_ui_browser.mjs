@@ -1,0 +1,95 @@
+// Drives the local Swagger UI in headless Chromium as a person would, for tests/e2e/test_docs_browser.py:
+// open /docs, "Authorize" with an access token, open an operation, "Try it out", fill its query
+// parameters, "Execute", and report what the page then shows. It asserts nothing itself: it prints
+// one JSON object on stdout ({status, body, requestUrl, curl, pageErrors}) for the test to judge, and
+// saves a full-page screenshot either way.
+//
+//   node swagger_ui_browser.mjs '{"docsUrl": ..., "token": ..., "method": "get", "path": "/v1/songs",
+//                                 "query": {"genres": "Pop"}, "chromium": "/usr/bin/chromium",
+//                                 "screenshot": ".artifacts/swagger-ui.png"}'
+//
+// The browser is the system's Chromium (executablePath): playwright-core never downloads one.
+
+import { mkdirSync } from "node:fs";
+import { dirname } from "node:path";
+import { chromium } from "playwright-core";
+
+const STEP_TIMEOUT_MS = 15_000;
+// Without the background-networking flags, Chromium keeps trying to reach Google's services on a
+// machine with no internet access and misbehaves.
+const CHROMIUM_FLAGS = [
+  "--headless",
+  "--no-sandbox",
+  "--disable-gpu",
+  "--disable-quic",
+  "--no-first-run",
+  "--disable-background-networking",
+  "--disable-component-update",
+  "--disable-sync",
+];
+
+const options = JSON.parse(process.argv[2]);
+const browser = await chromium.launch({
+  executablePath: options.chromium,
+  headless: true,
+  args: CHROMIUM_FLAGS, // playwright-core gives every launch a fresh, temporary --user-data-dir
+  timeout: 30_000,
+});
+const pageErrors = [];
+let result = null;
+const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+page.setDefaultTimeout(STEP_TIMEOUT_MS);
+page.on("pageerror", (error) => pageErrors.push(String(error)));
+try {
+  await page.goto(options.docsUrl);
+
+  // Authorize: the bearer scheme's dialog takes the token as it is ("Bearer " is added by Swagger UI).
+  await page.locator(".scheme-container button.authorize").click();
+  const dialog = page.locator(".dialog-ux .modal-ux");
+  await dialog.locator("input#auth-bearer-value").fill(options.token);
+  await dialog.locator(".auth-btn-wrapper button.authorize").click();
+  await dialog.locator("button.btn-done").click();
+
+  // The operation: its block, expanded, in "Try it out" mode.
+  const operation = page
+    .locator(`.opblock.opblock-${options.method}`)
+    .filter({ has: page.locator(`.opblock-summary-path[data-path="${options.path}"]`) })
+    .first();
+  await operation.locator(".opblock-summary").first().click();
+  await operation.locator("button.try-out__btn").click();
+  for (const [name, value] of Object.entries(options.query)) {
+    await fillParameter(operation.locator(`tr[data-param-name="${name}"][data-param-in="query"]`), value);
+  }
+  await operation.locator("button.execute").click();
+
+  const response = operation.locator(".live-responses-table .response").first();
+  await response.locator(".response-col_status").waitFor();
+  result = {
+    status: (await response.locator(".response-col_status").innerText()).trim(),
+    body: await response.locator(".response-col_description pre").first().innerText(),
+    requestUrl: (await operation.locator(".request-url pre").innerText()).trim(),
+    curl: await operation.locator(".curl-command pre, .curl-command code").first().innerText(),
+  };
+  await response.scrollIntoViewIfNeeded();
+} finally {
+  mkdirSync(dirname(options.screenshot), { recursive: true });
+  await page.screenshot({ path: options.screenshot, fullPage: true }).catch(() => {});
+  await browser.close();
+}
+process.stdout.write(JSON.stringify({ ...result, pageErrors }) + "\n");
+
+// A query parameter as Swagger UI renders it: an array (a list of items with "Add item"), an
+// enum (a select) or a scalar (a text field). A comma-separated value is one item per element.
+async function fillParameter(row, value) {
+  const addItem = row.locator("button.json-schema-form-item-add");
+  if ((await addItem.count()) > 0) {
+    for (const item of String(value).split(",")) {
+      await addItem.click();
+      await row.locator("input[type=text]").last().fill(item);
+    }
+  } else if ((await row.locator("select").count()) > 0) {
+    await row.locator("select").first().selectOption(String(value));
+  } else {
+    await row.locator("input[type=text]").first().fill(String(value));
+  }
+}
