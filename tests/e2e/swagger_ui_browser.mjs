@@ -45,10 +45,12 @@ try {
 
   // Authorize: the bearer scheme's dialog takes the token as it is ("Bearer " is added by Swagger UI).
   await page.locator(".scheme-container button.authorize").click();
+  // The document may declare other schemes too: use the (first) HTTP bearer one.
   const dialog = page.locator(".dialog-ux .modal-ux");
-  await dialog.locator("input#auth-bearer-value").fill(options.token);
-  await dialog.locator(".auth-btn-wrapper button.authorize").click();
-  await dialog.locator("button.btn-done").click();
+  const bearer = dialog.locator(".auth-container").filter({ has: page.locator("input#auth-bearer-value") }).first();
+  await bearer.locator("input#auth-bearer-value").fill(options.token);
+  await bearer.locator(".auth-btn-wrapper button.authorize").click();
+  await dialog.locator("button.btn-done").first().click(); // any "Close" closes the whole dialog
 
   // The operation: its block, expanded, in "Try it out" mode.
   const operation = page
