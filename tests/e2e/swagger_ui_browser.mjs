@@ -2,7 +2,7 @@
 // open /docs, "Authorize" with an access token, open an operation, "Try it out", fill its query
 // parameters, "Execute", and report what the page then shows. It asserts nothing itself: it prints
 // one JSON object on stdout ({status, body, requestUrl, curl, pageErrors}) for the test to judge, and
-// saves a full-page screenshot either way.
+// saves a screenshot either way.
 //
 //   node swagger_ui_browser.mjs '{"docsUrl": ..., "token": ..., "method": "get", "path": "/v1/songs",
 //                                 "query": {"genres": "Pop"}, "chromium": "/usr/bin/chromium",
@@ -37,6 +37,7 @@ const browser = await chromium.launch({
 });
 const pageErrors = [];
 let result = null;
+let operation = null;
 const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
 page.setDefaultTimeout(STEP_TIMEOUT_MS);
 page.on("pageerror", (error) => pageErrors.push(String(error)));
@@ -53,14 +54,21 @@ try {
   await dialog.locator("button.btn-done").first().click(); // any "Close" closes the whole dialog
 
   // The operation: its block, expanded, in "Try it out" mode.
-  const operation = page
+  operation = page
     .locator(`.opblock.opblock-${options.method}`)
     .filter({ has: page.locator(`.opblock-summary-path[data-path="${options.path}"]`) })
     .first();
   await operation.locator(".opblock-summary").first().click();
   await operation.locator("button.try-out__btn").click();
-  for (const [name, value] of Object.entries(options.query)) {
-    await fillParameter(operation.locator(`tr[data-param-name="${name}"][data-param-in="query"]`), value);
+  // Swagger UI pre-fills parameters with the document's examples and defaults: set the ones asked
+  // for and empty all the others, so that the request carries exactly options.query.
+  const rows = operation.locator('tr[data-param-in="query"]');
+  const names = await rows.evaluateAll((found) => found.map((row) => row.getAttribute("data-param-name")));
+  for (const name of Object.keys(options.query)) {
+    if (!names.includes(name)) throw new Error(`${options.method} ${options.path} has no query parameter ${name}`);
+  }
+  for (const name of names) {
+    await setParameter(operation.locator(`tr[data-param-name="${name}"][data-param-in="query"]`), options.query[name] ?? "");
   }
   await operation.locator("button.execute").click();
 
@@ -72,26 +80,39 @@ try {
     requestUrl: (await operation.locator(".request-url pre").innerText()).trim(),
     curl: await operation.locator(".curl-command pre, .curl-command code").first().innerText(),
   };
-  await response.scrollIntoViewIfNeeded();
 } finally {
+  // From the top of the page (the Authorize button) to the end of the server's response; the whole
+  // page if it did not get that far.
   mkdirSync(dirname(options.screenshot), { recursive: true });
-  await page.screenshot({ path: options.screenshot, fullPage: true }).catch(() => {});
+  const shot = { path: options.screenshot, fullPage: true };
+  if (result) {
+    const bottom = await operation
+      .locator(".live-responses-table")
+      .first()
+      .evaluate((table) => table.getBoundingClientRect().bottom + window.scrollY);
+    shot.clip = { x: 0, y: 0, width: page.viewportSize().width, height: Math.ceil(bottom) + 16 };
+  }
+  await page.screenshot(shot).catch((error) => process.stderr.write(`no screenshot: ${error}\n`));
   await browser.close();
 }
 process.stdout.write(JSON.stringify({ ...result, pageErrors }) + "\n");
 
-// A query parameter as Swagger UI renders it: an array (a list of items with "Add item"), an
-// enum (a select) or a scalar (a text field). A comma-separated value is one item per element.
-async function fillParameter(row, value) {
+// A query parameter as Swagger UI renders it: an array (a list of items, "Add item"), an enum or
+// a boolean (a select) or a scalar (a text field). A comma-separated value is one item per element;
+// "" empties the parameter (Swagger UI then leaves it out of the request).
+async function setParameter(row, value) {
+  const items = String(value) === "" ? [] : String(value).split(",");
   const addItem = row.locator("button.json-schema-form-item-add");
   if ((await addItem.count()) > 0) {
-    for (const item of String(value).split(",")) {
+    const remove = row.locator("button.json-schema-form-item-remove");
+    while ((await remove.count()) > 0) await remove.first().click();
+    for (const item of items) {
       await addItem.click();
       await row.locator("input[type=text]").last().fill(item);
     }
   } else if ((await row.locator("select").count()) > 0) {
     await row.locator("select").first().selectOption(String(value));
-  } else {
+  } else if ((await row.locator("input[type=text]").count()) > 0) {
     await row.locator("input[type=text]").first().fill(String(value));
   }
 }
