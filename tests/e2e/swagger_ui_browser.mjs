@@ -85,11 +85,14 @@ try {
   // page if it did not get that far.
   mkdirSync(dirname(options.screenshot), { recursive: true });
   const shot = { path: options.screenshot, fullPage: true };
-  if (result) {
-    const bottom = await operation
-      .locator(".live-responses-table")
-      .first()
-      .evaluate((table) => table.getBoundingClientRect().bottom + window.scrollY);
+  const bottom = !result
+    ? null
+    : await operation
+        .locator(".live-responses-table")
+        .first()
+        .evaluate((table) => table.getBoundingClientRect().bottom + window.scrollY)
+        .catch(() => null);
+  if (bottom !== null) {
     shot.clip = { x: 0, y: 0, width: page.viewportSize().width, height: Math.ceil(bottom) + 16 };
   }
   await page.screenshot(shot).catch((error) => process.stderr.write(`no screenshot: ${error}\n`));
