@@ -45,6 +45,13 @@ node_modules/.installed: package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
 	@touch $@
 
+# Chromium for the browser test of the local Swagger UI, from Debian's packages, tried once: when it
+# cannot be installed, `make test` goes on and that test is skipped with the reason.
+$(STATE)/chromium.checked: devtools/install-chromium.sh
+	@mkdir -p $(STATE)
+	@bash devtools/install-chromium.sh
+	@touch $@
+
 .PHONY: setup
 setup: $(VENV)/.installed $(SAM_VENV)/.installed $(LINT_VENV)/.installed node_modules/.installed ## create the virtualenvs and install DynamoDB Local
 
@@ -66,11 +73,11 @@ build: $(SAM_VENV)/.installed $(VENV)/.installed ## sam build (no container)
 	$(SAM) build
 
 .PHONY: test
-test: setup lint ## set everything up and run the whole test suite
+test: setup lint $(STATE)/chromium.checked ## set everything up and run the whole test suite
 	$(PY) -m pytest
 
 .PHONY: run
-run: setup ## start the whole API locally (DynamoDB Local, token issuer, gateway on :3000)
+run: setup ## start the whole API locally (DynamoDB Local, token issuer, gateway and Swagger UI on :3000)
 	$(PY) -m devtools.run $(if $(CATALOG),--catalog "$(CATALOG)")
 
 # Catalog sizes (songs) and requests per query shape for `make bench`; RECORD=1 also writes the
@@ -88,4 +95,4 @@ token: $(VENV)/.installed ## print an access token for USER=<uuid> (needs `make 
 
 .PHONY: clean
 clean: ## remove local data, build output and environments
-	rm -rf $(STATE) .aws-sam .bench .pytest_cache
+	rm -rf $(STATE) .aws-sam .bench .pytest_cache .artifacts

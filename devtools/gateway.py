@@ -3,7 +3,8 @@
 What it does per request, as API Gateway does: match the route (a literal segment beats a
 ``{param}``), run the Cognito authorizer when the method has one, build a REST (v1) proxy event,
 call the function's handler in this process, and write its proxy response back. Its own errors
-(401, unknown route) are the template's ``GatewayResponses``.
+(401, unknown route) are the template's ``GatewayResponses``. Locally it also serves the API's
+documentation under ``/docs`` (Swagger UI, no token needed; see :mod:`devtools.api_docs`).
 
 Everything comes from the template (through :mod:`devtools.table`): routes, handlers, the
 functions' environment (``Globals`` + their own), memory size and timeout, the stage name, the
@@ -40,7 +41,7 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 from urllib.parse import parse_qsl, unquote, urlsplit
 
-from devtools import table
+from devtools import api_docs, table
 from devtools.authorizer import AuthorizerUnavailable, CognitoAuthorizer, Unauthorized
 
 log = logging.getLogger(__name__)
@@ -445,6 +446,8 @@ class LocalApiGateway(ThreadingHTTPServer):
             return self.gateway_response("REQUEST_TOO_LARGE", request_id)
         target = urlsplit(request.target)
         path = unquote(target.path) or "/"
+        if request.method == "GET" and api_docs.is_docs_path(target.path):
+            return self.docs_reply(request, target.path, request_id)
         found = self.api.route(request.method, target.path or "/")
         if found is None:
             return self.gateway_response("MISSING_AUTHENTICATION_TOKEN", request_id)
@@ -469,6 +472,20 @@ class LocalApiGateway(ThreadingHTTPServer):
         except Exception:
             log.exception("%s failed on %s %s", route.function.logical_id, request.method, request.target)
             return Reply(502, _json_headers(request_id), json.dumps(BAD_GATEWAY_BODY, separators=(",", ":")).encode())
+
+    def docs_reply(self, request: Request, raw_path: str, request_id: str) -> Reply:
+        """The local docs pages (no authorizer): a page, the gateway's 404, or a 500 saying what is missing."""
+        host = next((value for name, value in request.headers if name.lower() == "host"), None)
+        try:
+            document = api_docs.page(raw_path, host, self.url)
+        except api_docs.DocsUnavailable as missing:
+            log.error("%s %s: %s", request.method, request.target, missing)
+            body = {"code": 500, "description": HTTPStatus.INTERNAL_SERVER_ERROR.phrase, "cause": str(missing)}
+            return Reply(500, _json_headers(request_id), json.dumps(body, separators=(",", ":")).encode())
+        if document is None:
+            return self.gateway_response("MISSING_AUTHENTICATION_TOKEN", request_id)
+        headers = [("Content-Type", document.content_type), ("Cache-Control", "no-cache"), ("x-amzn-RequestId", request_id)]
+        return Reply(200, headers, document.body)
 
     def gateway_response(self, response_type: str, request_id: str, message: str | None = None) -> Reply:
         """API Gateway's own answer of ``response_type``, as the template customises it."""

@@ -6,9 +6,9 @@ Starts DynamoDB Local (data kept in ``.local/dynamodb``), creates the ``catalog`
 template if it is missing, starts the local Cognito (moto), fills the table (``--catalog PATH``:
 the table is recreated and that file imported; otherwise, if the table is empty, the sample
 catalog), hands the table's stream to the counter function until the counters are exact, then
-serves the API on http://127.0.0.1:3000 and prints a token and a curl line to try it. While it
-runs, the stream keeps being handed to the counter function (``devtools.streams``), so counts
-follow whatever writes the table.
+serves the API on http://127.0.0.1:3000 (and its Swagger UI on /docs) and prints a token and a
+curl line to try it. While it runs, the stream keeps being handed to the counter function
+(``devtools.streams``), so counts follow whatever writes the table.
 
 The demo user's ``sub`` is the first owner id of the imported catalog, so ``ownerIds=me`` finds
 songs. While it runs, ``.local/run.pid`` and ``.local/stack.json`` tell other commands
@@ -348,6 +348,7 @@ def _print_banner(api_url: str, dynamodb_url: str, pool: UserPool, demo: Credent
         f"""
 Local stack running. Ctrl-C stops it.
   API             {api_url}   (routes from template.yaml, without the stage prefix)
+  API docs        {api_url}/docs   (Swagger UI: "Authorize" with the token below, then "Try it out")
   DynamoDB Local  {dynamodb_url}   table "{TABLE_NAME}" ({shown(catalog)}; data in .local/dynamodb)
   Cognito (moto)  {pool.endpoint_url}   user pool {pool.user_pool_id}, app client {pool.client_id}
   Demo user       {demo.username} / {demo.password}   (sub {demo.sub})

@@ -18,7 +18,7 @@ import uuid
 import jwt
 from botocore.exceptions import BotoCoreError, ClientError
 
-from devtools.identity import IdentityError, ensure_user, sign_in
+from devtools.identity import Credentials, IdentityError, UserPool, ensure_user, sign_in
 from devtools.run import STACK_FILE, StackInfo, running_pid
 
 
@@ -39,6 +39,11 @@ def access_token(user: str | None) -> str:
     stack = StackInfo.load()
     pool = stack.pool
     credentials = stack.demo_credentials if user is None else ensure_user(pool, user)
+    return issue_token(pool, credentials)
+
+
+def issue_token(pool: UserPool, credentials: Credentials) -> str:
+    """A fresh access token of ``credentials``' user from ``pool``, checked to carry that user's sub."""
     token = sign_in(pool, credentials).access_token
     sub = jwt.decode(token, options={"verify_signature": False}).get("sub")
     if sub != credentials.sub:
