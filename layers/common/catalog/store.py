@@ -3,16 +3,29 @@
 This is the only module that calls DynamoDB for the API. It reads with eventual consistency
 (half the read capacity of strong reads) and counts, per request, the items DynamoDB read and the
 read capacity it reports, so that tests and the benchmark can hold each query to its read budget.
+
+What DynamoDB cannot answer in time (throttling, timeouts, connection errors, its 5xx), once
+botocore's retries within the request's time budget (``catalog.budget``) are spent, is raised as
+``ServiceUnavailable`` (503 with ``Retry-After``). Any other DynamoDB error (a missing table, a
+denied action) is a fault of the deployment and stays an error (500).
 """
 
+import itertools
+import os
+import random
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import cache
+from decimal import Decimal
 from typing import Any
 
-from decimal import Decimal
+from botocore.exceptions import ClientError, HTTPClientError
 
 from catalog import keys
+from catalog.budget import BudgetExhausted
+from catalog.config import DynamoDBSettings, dynamodb_settings
+from catalog.errors import ServiceUnavailable
 
 _BATCH_GET_MAX = 100
 _MAX_PAGE = 1000
@@ -86,8 +99,18 @@ class Store:
         self._table = table
         self.meter = ReadMeter()
 
+    def _call(self, operation: str, **request: Any) -> dict:
+        try:
+            return getattr(self._client, operation)(**request)
+        except (ClientError, HTTPClientError, BudgetExhausted) as error:
+            unavailable = _unavailable(error)
+            if unavailable is None:
+                raise
+            raise unavailable from error
+
     def get(self, key: dict) -> dict | None:
-        response = self._client.get_item(
+        response = self._call(
+            "get_item",
             TableName=self._table,
             Key={name: {"S": value} for name, value in key.items()},
             ReturnConsumedCapacity="INDEXES",
@@ -103,9 +126,13 @@ class Store:
             pending = [
                 {name: {"S": value} for name, value in key.items()} for key in key_list[start : start + _BATCH_GET_MAX]
             ]
-            while pending:
-                response = self._client.batch_get_item(
-                    RequestItems={self._table: {"Keys": pending}}, ReturnConsumedCapacity="INDEXES"
+            for rounds in itertools.count():
+                if not pending:
+                    break
+                if rounds:  # DynamoDB left keys unprocessed (throttled): back off, as botocore would
+                    _backoff(rounds)
+                response = self._call(
+                    "batch_get_item", RequestItems={self._table: {"Keys": pending}}, ReturnConsumedCapacity="INDEXES"
                 )
                 items = [_item(raw) for raw in response["Responses"].get(self._table, [])]
                 self.meter.add(len(items), response.get("ConsumedCapacity"), records=_whole(items))
@@ -158,7 +185,7 @@ class Store:
             inclusive = low is not None and high is not None and (keys.is_stored(low) or keys.is_stored(high))
             request["Limit"] = page_size + 1 if inclusive else page_size
         while True:
-            response = self._client.query(**request)
+            response = self._call("query", **request)
             items = [_item(raw) for raw in response.get("Items", [])]
             scanned = response.get("ScannedCount", len(items))
             entries, records = (0, scanned) if whole else (scanned, 0)
@@ -172,7 +199,8 @@ class Store:
 
     def slot(self, partition: str, slot: int) -> dict | None:
         """The posting (a whole record) at one position of a partition of the Sampling index."""
-        response = self._client.query(
+        response = self._call(
+            "query",
             TableName=self._table,
             IndexName=keys.SAMPLING_INDEX,
             KeyConditionExpression="fpk = :p AND slot = :s",
