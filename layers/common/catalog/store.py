@@ -16,11 +16,12 @@ import random
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
-from functools import cache
 from decimal import Decimal
+from functools import cache
 from typing import Any
 
 from botocore.exceptions import ClientError, HTTPClientError
+from botocore.exceptions import ConnectionError as ConnectError
 
 from catalog import keys
 from catalog.budget import BudgetExhausted
@@ -80,15 +81,67 @@ def _whole(items: list[dict]) -> int:
     return sum(1 for item in items if item.get("SK") == keys.RECORD or item.get("SK", "").startswith(keys.POSTING))
 
 
-@cache
-def dynamodb_client() -> Any:
-    """One low-level client per process, created on first use (botocore directly: faster cold start)."""
+_TRANSIENT_CODES = frozenset({
+    "ThrottlingException", "ProvisionedThroughputExceededException", "RequestLimitExceeded",
+    "InternalServerError", "ServiceUnavailable", "InternalFailure",
+})  # fmt: skip
+"""DynamoDB errors that say "not now" rather than "never": retried by botocore, then 503."""
+
+
+_NO_ANSWER = (HTTPClientError, ConnectError, BudgetExhausted)
+"""No answer from DynamoDB: read timeouts and closed connections, refused connections and connect
+timeouts, or no time left in the request's budget to ask."""
+
+
+def _unavailable(error: Exception) -> ServiceUnavailable | None:
+    """The 503 this DynamoDB error (raised after botocore's retries) comes to, if it is transient."""
+    if isinstance(error, _NO_ANSWER):
+        reason = type(error).__name__
+    elif isinstance(error, ClientError):
+        reason = error.response.get("Error", {}).get("Code", "")
+        status = error.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0)
+        if reason not in _TRANSIENT_CODES and status < 500:
+            return None
+    else:
+        return None
+    return ServiceUnavailable(reason or "DynamoDB error", dynamodb_settings().retry_after)
+
+
+def _backoff(rounds: int) -> None:
+    """Jittered exponential wait before asking again for unprocessed keys (25 ms, 50 ms, ... up to 1 s),
+    scaled as botocore's backoff is; the request's deadline still applies to the call that follows."""
+    time.sleep(random.random() * min(0.025 * 2 ** (rounds - 1), 1.0) * dynamodb_settings().backoff_scale)
+
+
+def create_client(settings: DynamoDBSettings) -> Any:
+    """A low-level DynamoDB client with these timeouts and retries, held to each request's budget."""
     import botocore.session
     from botocore.config import Config
 
-    return botocore.session.get_session().create_client(
-        "dynamodb", config=Config(retries={"mode": "standard", "max_attempts": 3})
+    from catalog import budget
+
+    config = Config(
+        connect_timeout=settings.connect_timeout,
+        read_timeout=settings.read_timeout,
+        retries={"mode": settings.retry_mode, "total_max_attempts": settings.max_attempts},
     )
+    client = botocore.session.get_session().create_client("dynamodb", config=config)
+    budget.install(client, settings)
+    return client
+
+
+def dynamodb_client() -> Any:
+    """The API's client, created on first use (botocore directly: faster cold start).
+
+    One per process on Lambda. Keyed by the settings and the endpoint, as ``settings()`` is, for
+    the local gateway and the tests, which host functions of several environments in one process.
+    """
+    return _client(dynamodb_settings(), os.environ.get("AWS_ENDPOINT_URL_DYNAMODB"))
+
+
+@cache
+def _client(settings: DynamoDBSettings, _endpoint: str | None) -> Any:
+    return create_client(settings)
 
 
 class Store:
@@ -102,7 +155,7 @@ class Store:
     def _call(self, operation: str, **request: Any) -> dict:
         try:
             return getattr(self._client, operation)(**request)
-        except (ClientError, HTTPClientError, BudgetExhausted) as error:
+        except (ClientError, *_NO_ANSWER) as error:
             unavailable = _unavailable(error)
             if unavailable is None:
                 raise

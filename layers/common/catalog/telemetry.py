@@ -23,9 +23,14 @@ from aws_lambda_powertools.metrics import MetricUnit
 from catalog.store import ReadMeter
 
 DEFAULT_NAMESPACE = "SongsCatalog"
+DEFAULT_SERVICE = "catalog"
 
-# Without a namespace Powertools refuses to flush, failing the request: a default keeps the API up.
-metrics = Metrics(namespace=os.environ.get("POWERTOOLS_METRICS_NAMESPACE") or DEFAULT_NAMESPACE)
+# Without a namespace Powertools refuses to flush, failing the request: defaults keep the API up
+# (and the dimension there) in an environment that lacks the template's variables.
+metrics = Metrics(
+    namespace=os.environ.get("POWERTOOLS_METRICS_NAMESPACE") or DEFAULT_NAMESPACE,
+    service=os.environ.get("POWERTOOLS_SERVICE_NAME") or DEFAULT_SERVICE,
+)
 
 
 def reads(meter: ReadMeter) -> None:
