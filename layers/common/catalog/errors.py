@@ -48,6 +48,6 @@ class ServiceUnavailable(ApiError):
     status = HTTPStatus.SERVICE_UNAVAILABLE
 
     def __init__(self, reason: str, retry_after: int) -> None:
-        super().__init__(f"The catalog is temporarily unavailable, retry in {retry_after} s")
+        super().__init__(f"The catalog is temporarily unavailable: retry after {retry_after} s")
         self.reason = reason
         self.retry_after = retry_after
