@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 from botocore.awsrequest import AWSResponse
 from botocore.exceptions import ConnectTimeoutError, EndpointConnectionError, ReadTimeoutError
-from catalog import store
+from catalog import budget, store
 from catalog.config import dynamodb_settings
 from catalog.http import logger
 
@@ -218,3 +218,18 @@ def test_each_request_flushes_its_metrics_as_emf(api: Served, capsys: pytest.Cap
     assert ok["Requests"] == [1] and ok["ItemsRead"] == [0] and "ReadCapacity" in ok and "Errors" not in ok
     assert unavailable["Requests"] == unavailable["Errors"] == unavailable["Error503"] == [1]
     assert "ItemsRead" not in unavailable
+
+
+@pytest.mark.parametrize("throttled", [False, True])
+def test_past_the_deadline_a_request_still_makes_its_first_attempt_and_no_other(
+    throttled: bool, api: Served, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A function timeout too short for the settings puts the deadline before the request's start."""
+    caller, client, _ = api
+    monkeypatch.setattr(budget, "ANSWER_RESERVE_S", 3600.0)
+    fault = inject(client, Fault(FAULTS["ThrottlingException"], times=1 if throttled else 0))
+
+    answer = caller.get("/v1/songs/count")
+
+    assert fault.attempts == 1
+    assert answer.status == (503 if throttled else 200)

@@ -5,12 +5,11 @@ connection errors, DynamoDB's 5xx) and how long to back off. Two things are adde
 API's client only:
 
 - a **deadline per request**, not per call: a request may make several calls (a Query and a
-  BatchGetItem, Query pages). :func:`begin` marks the request's start; past the deadline no
-  attempt starts (:class:`BudgetExhausted` is raised) and no retry waits (the last error is
-  raised), and the store answers either as 503. The
-  deadline is the request's start plus ``DYNAMODB_TIME_BUDGET``, or earlier when the Lambda
-  context says the function's timeout would not leave one more attempt and :data:`ANSWER_RESERVE_S`
-  to answer;
+  BatchGetItem, Query pages). :func:`begin` marks the request's start. Past the deadline no
+  attempt starts (:class:`BudgetExhausted`; the request's very first attempt always does) and no
+  retry waits (the last error stands); the store answers either as 503. The deadline is the
+  request's start plus ``DYNAMODB_TIME_BUDGET``, or earlier when the Lambda context says the
+  function's timeout would not leave one more attempt and :data:`ANSWER_RESERVE_S` to answer;
 - a **scale** on botocore's backoff (``DYNAMODB_BACKOFF_SCALE``), so tests can retry without waiting.
 
 It counts the attempts each request made, for the log line of a failure.
@@ -94,7 +93,9 @@ class _Budget:
         request = _current.get()
         if request is None:
             return
-        if time.monotonic() >= self._start_by(request):
+        # The request's first attempt always starts: better a try than a sure 503, even when the
+        # settings leave no room within the function's timeout.
+        if request.attempts and time.monotonic() >= self._start_by(request):
             raise BudgetExhausted(f"no time left for attempt {request.attempts + 1}")
         request.attempts += 1
 

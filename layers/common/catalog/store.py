@@ -23,8 +23,7 @@ from typing import Any
 from botocore.exceptions import ClientError, HTTPClientError
 from botocore.exceptions import ConnectionError as ConnectError
 
-from catalog import keys
-from catalog.budget import BudgetExhausted
+from catalog import budget, keys
 from catalog.config import DynamoDBSettings, dynamodb_settings
 from catalog.errors import ServiceUnavailable
 
@@ -88,7 +87,7 @@ _TRANSIENT_CODES = frozenset({
 """DynamoDB errors that say "not now" rather than "never": retried by botocore, then 503."""
 
 
-_NO_ANSWER = (HTTPClientError, ConnectError, BudgetExhausted)
+_NO_ANSWER = (HTTPClientError, ConnectError, budget.BudgetExhausted)
 """No answer from DynamoDB: read timeouts and closed connections, refused connections and connect
 timeouts, or no time left in the request's budget to ask."""
 
@@ -117,8 +116,6 @@ def create_client(settings: DynamoDBSettings) -> Any:
     """A low-level DynamoDB client with these timeouts and retries, held to each request's budget."""
     import botocore.session
     from botocore.config import Config
-
-    from catalog import budget
 
     config = Config(
         connect_timeout=settings.connect_timeout,
