@@ -88,7 +88,8 @@ class InProcessApi:
         route, path_parameters = matched
         request = Request("GET", f"{path}?{query}", [("Host", "localhost")], b"", "127.0.0.1")
         claims = {"sub": caller, "token_use": "access", "scope": "aws.cognito.signin.user.admin"} if caller else None
-        event = proxy_event(request, route, path, query, path_parameters, claims, self._api.stage, request_id or str(uuid.uuid4()))
+        request_id = request_id or str(uuid.uuid4())
+        event = proxy_event(request, route, path, query, path_parameters, claims, self._api.stage, request_id)
         self._stores.clear()
         started = time.perf_counter()
         result = self._invoker.invoke(route.function, event)
