@@ -399,6 +399,10 @@ def local_environment(dynamodb_endpoint_url: str) -> dict[str, str | None]:
         "AWS_REGION": REGION,
         "AWS_DEFAULT_REGION": REGION,
         "AWS_SAM_LOCAL": "true",  # what `sam local` sets: Powertools' Tracer stays off
+        "POWERTOOLS_TRACE_DISABLED": "true",  # no X-Ray daemon here
+        # EMF metric lines are for CloudWatch; locally the per-request `read cost` log line carries
+        # the same figures, and the console (and the bench's stdout report) stays readable.
+        "POWERTOOLS_METRICS_DISABLED": "true",
     }
 
 

@@ -73,8 +73,13 @@ class InProcessApi:
         finally:
             operations.default_store = original
 
-    def get(self, path: str, params: dict[str, str] | None = None, caller: str | None = CALLER) -> Answer:
-        """``GET path?params``; ``path`` may already carry a query string (then ``params`` is ignored)."""
+    def get(
+        self, path: str, params: dict[str, str] | None = None, caller: str | None = CALLER, *, request_id: str | None = None
+    ) -> Answer:
+        """``GET path?params``; ``path`` may already carry a query string (then ``params`` is ignored).
+
+        ``request_id``: API Gateway's request id in the event (the logs' correlation id); a fresh one by default.
+        """
         path, _, query = path.partition("?")
         query = query or urlencode(params or {})
         matched = self._api.route("GET", path)
@@ -83,7 +88,8 @@ class InProcessApi:
         route, path_parameters = matched
         request = Request("GET", f"{path}?{query}", [("Host", "localhost")], b"", "127.0.0.1")
         claims = {"sub": caller, "token_use": "access", "scope": "aws.cognito.signin.user.admin"} if caller else None
-        event = proxy_event(request, route, path, query, path_parameters, claims, self._api.stage, str(uuid.uuid4()))
+        request_id = request_id or str(uuid.uuid4())
+        event = proxy_event(request, route, path, query, path_parameters, claims, self._api.stage, request_id)
         self._stores.clear()
         started = time.perf_counter()
         result = self._invoker.invoke(route.function, event)

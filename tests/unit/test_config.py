@@ -3,7 +3,8 @@
 from collections.abc import Iterator
 
 import pytest
-from catalog.config import ConfigurationError, Settings, settings
+from catalog import budget
+from catalog.config import ConfigurationError, Settings, dynamodb_settings, settings
 
 KEY = "k" * 32
 
@@ -57,3 +58,54 @@ def test_functions_sharing_a_process_each_get_their_own_settings(monkeypatch: py
 
     monkeypatch.setenv("CURSOR_KEY", KEY)
     assert settings().cursor_key.get_secret_value() == KEY  # list
+
+
+# --- DynamoDB client: timeouts, retries, the request's time budget --------------------------------
+
+_DYNAMODB_VARIABLES = ("DYNAMODB_RETRY_MODE", "DYNAMODB_MAX_ATTEMPTS", "DYNAMODB_CONNECT_TIMEOUT", "DYNAMODB_READ_TIMEOUT",
+                       "DYNAMODB_BACKOFF_SCALE", "DYNAMODB_TIME_BUDGET", "RETRY_AFTER")  # fmt: skip
+
+
+@pytest.fixture
+def no_dynamodb_variables(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    for name in _DYNAMODB_VARIABLES:
+        monkeypatch.delenv(name, raising=False)
+    dynamodb_settings.cache_clear()
+    yield
+    dynamodb_settings.cache_clear()
+
+
+def test_the_defaults_end_a_request_s_dynamodb_work_well_within_the_function_timeout(no_dynamodb_variables: None) -> None:
+    found = dynamodb_settings()
+
+    assert (found.retry_mode, found.max_attempts, found.retry_after) == ("standard", 3, 1)
+    # The budget, one last attempt, and the time kept to answer 503, within the template's 10 s.
+    assert found.worst_case + budget.ANSWER_RESERVE_S <= 10
+
+
+def test_dynamodb_settings_come_from_the_environment(no_dynamodb_variables: None, monkeypatch: pytest.MonkeyPatch) -> None:
+    values = {"DYNAMODB_RETRY_MODE": "adaptive", "DYNAMODB_MAX_ATTEMPTS": "5", "DYNAMODB_CONNECT_TIMEOUT": "0.5",
+              "DYNAMODB_READ_TIMEOUT": "1.5", "DYNAMODB_BACKOFF_SCALE": "0", "DYNAMODB_TIME_BUDGET": "3", "RETRY_AFTER": "2"}
+    for name, value in values.items():
+        monkeypatch.setenv(name, value)
+
+    found = dynamodb_settings()
+
+    assert (found.retry_mode, found.max_attempts, found.connect_timeout, found.read_timeout, found.backoff_scale,
+            found.time_budget, found.retry_after) == ("adaptive", 5, 0.5, 1.5, 0.0, 3.0, 2)  # fmt: skip
+    assert found.worst_case == 5.0
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [("DYNAMODB_RETRY_MODE", "legacy"), ("DYNAMODB_MAX_ATTEMPTS", "0"), ("DYNAMODB_MAX_ATTEMPTS", "2.5"),
+     ("DYNAMODB_CONNECT_TIMEOUT", "0"), ("DYNAMODB_READ_TIMEOUT", "soon"), ("DYNAMODB_BACKOFF_SCALE", "-1"),
+     ("DYNAMODB_TIME_BUDGET", "30"), ("DYNAMODB_TIME_BUDGET", "27"), ("RETRY_AFTER", "0")],
+)  # fmt: skip
+def test_a_dynamodb_setting_out_of_range_is_a_configuration_error(
+    name: str, value: str, no_dynamodb_variables: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv(name, value)
+
+    with pytest.raises(ConfigurationError, match=name):
+        dynamodb_settings()

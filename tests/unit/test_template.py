@@ -460,3 +460,27 @@ def test_only_the_list_function_holds_the_cursor_secret(template: dict[str, Any]
     assert holders == ["ListFunction"]
     assert "CURSOR_KEY" not in template["Globals"]["Function"]["Environment"]["Variables"]
     assert template["Resources"]["CursorSecret"]["Type"] == "AWS::SecretsManager::Secret"
+
+
+# --- observability -------------------------------------------------------------------------------------
+
+
+def test_the_api_and_its_functions_are_traced_by_x_ray_and_report_metrics(template: dict[str, Any]) -> None:
+    api = next(iter(resources_of_type(template, "AWS::Serverless::Api").values()))["Properties"]
+    assert api["TracingEnabled"] is True
+    for name in API_FUNCTIONS:
+        properties = functions(template)[name]
+        assert properties["Tracing"] == "Active", name
+        assert properties["Environment"]["Variables"]["POWERTOOLS_METRICS_NAMESPACE"] == "SongsCatalog", name
+    # The counter function's own role grants no X-Ray writes: tracing it would lose its segments.
+    assert functions(template)["CounterFunction"]["Tracing"] == "PassThrough"
+
+
+def test_x_ray_records_at_most_one_request_a_second_of_the_stage(template: dict[str, Any]) -> None:
+    rules = resources_of_type(template, "AWS::XRay::SamplingRule").values()
+    (rule,) = (resource["Properties"]["SamplingRule"] for resource in rules)
+    assert (rule["ReservoirSize"], rule["FixedRate"]) == (1, 0)
+    assert rule["ServiceType"] == "AWS::ApiGateway::Stage"
+    stage_arn = "arn:${AWS::Partition}:apigateway:${AWS::Region}::/restapis/${CatalogApi}/stages/${StageName}"
+    assert rule["ResourceARN"] == {"Fn::Sub": stage_arn}
+    assert rule["Priority"] < 10000  # evaluated before X-Ray's default rule

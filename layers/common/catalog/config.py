@@ -13,6 +13,9 @@ from functools import cache
 _TABLE_NAME = re.compile(r"[A-Za-z0-9_.-]{3,255}")
 """DynamoDB's rule for table names."""
 CURSOR_KEY_MIN_LENGTH = 32
+RETRY_MODES = ("standard", "adaptive")
+INTEGRATION_TIMEOUT_S = 29.0
+"""API Gateway's REST integration timeout: past it the client gets API Gateway's 504, not our 503."""
 
 
 class ConfigurationError(RuntimeError):
@@ -49,6 +52,118 @@ class Settings:
         self.table_name = table_name
         self.cursor_key = Secret(cursor_key) if cursor_key is not None else None
         """The secret paging cursors are sealed with (list functions only; see ``catalog.cursor``)."""
+
+
+class DynamoDBSettings:
+    """How the API's DynamoDB client waits and retries, and how long one request's reads may take.
+
+    Environment (all optional; the defaults fit the functions' 10 s timeout):
+
+    - ``DYNAMODB_RETRY_MODE``: botocore's retry mode, ``standard`` (default) or ``adaptive``
+      (standard plus a client-side rate limiter that may also wait before sending).
+    - ``DYNAMODB_MAX_ATTEMPTS`` (3): attempts per call, the first included (1 to 10).
+    - ``DYNAMODB_CONNECT_TIMEOUT`` (1 s) and ``DYNAMODB_READ_TIMEOUT`` (2 s): botocore's socket
+      timeouts for one attempt.
+    - ``DYNAMODB_BACKOFF_SCALE`` (1): multiplies botocore's backoff between attempts (jittered,
+      doubling; 1 s base for throttling, 25 ms otherwise). Tests set it near 0.
+    - ``DYNAMODB_TIME_BUDGET`` (5 s): no attempt starts (and no backoff sleeps) past this much time
+      after the request began, whatever the number of calls a request makes (Query pages,
+      BatchGetItem). So a request's DynamoDB work ends within the budget plus one attempt
+      (connect + read timeout), and never later than ``catalog.budget.ANSWER_RESERVE_S`` before
+      the function's timeout (taken from the Lambda context at each request).
+    - ``RETRY_AFTER`` (1 s): the ``Retry-After`` of a 503 answer, whole seconds (1 to 3600).
+    """
+
+    __slots__ = ("retry_mode", "max_attempts", "connect_timeout", "read_timeout", "backoff_scale", "time_budget",
+                 "retry_after")  # fmt: skip
+
+    def __init__(
+        self,
+        *,
+        retry_mode: str = "standard",
+        max_attempts: int = 3,
+        connect_timeout: float = 1.0,
+        read_timeout: float = 2.0,
+        backoff_scale: float = 1.0,
+        time_budget: float = 5.0,
+        retry_after: int = 1,
+    ) -> None:
+        if retry_mode not in RETRY_MODES:
+            raise ConfigurationError(f"DYNAMODB_RETRY_MODE {retry_mode!r} is not one of {', '.join(RETRY_MODES)}")
+        _check_range("DYNAMODB_MAX_ATTEMPTS", max_attempts, 1, 10)
+        _check_range("DYNAMODB_CONNECT_TIMEOUT", connect_timeout, 0.01, 10.0)
+        _check_range("DYNAMODB_READ_TIMEOUT", read_timeout, 0.01, 20.0)
+        _check_range("DYNAMODB_BACKOFF_SCALE", backoff_scale, 0.0, 10.0)
+        _check_range("DYNAMODB_TIME_BUDGET", time_budget, 0.01, INTEGRATION_TIMEOUT_S)
+        _check_range("RETRY_AFTER", retry_after, 1, 3600)
+        if time_budget + connect_timeout + read_timeout >= INTEGRATION_TIMEOUT_S:
+            raise ConfigurationError(
+                f"DYNAMODB_TIME_BUDGET + DYNAMODB_CONNECT_TIMEOUT + DYNAMODB_READ_TIMEOUT must stay under "
+                f"API Gateway's {INTEGRATION_TIMEOUT_S:g} s integration timeout"
+            )
+        self.retry_mode = retry_mode
+        self.max_attempts = max_attempts
+        self.connect_timeout = connect_timeout
+        self.read_timeout = read_timeout
+        self.backoff_scale = backoff_scale
+        self.time_budget = time_budget
+        self.retry_after = retry_after
+
+    @property
+    def attempt_limit(self) -> float:
+        """The longest one attempt can wait on the network: connecting, then reading."""
+        return self.connect_timeout + self.read_timeout
+
+    @property
+    def worst_case(self) -> float:
+        """The longest a request's DynamoDB work can take (the budget, then one last attempt)."""
+        return self.time_budget + self.attempt_limit
+
+
+def _check_range(name: str, value: float, low: float, high: float) -> None:
+    if not low <= value <= high:
+        raise ConfigurationError(f"{name} {value!r} is outside {low:g} to {high:g}")
+
+
+def _number(name: str, kind: type, raw: str | None) -> float | int | None:
+    if raw is None or raw.strip() == "":
+        return None
+    try:
+        return kind(raw)
+    except ValueError:
+        raise ConfigurationError(f"{name} {raw!r} is not {'a whole number' if kind is int else 'a number'}") from None
+
+
+_DYNAMODB_VARIABLES = (
+    ("DYNAMODB_RETRY_MODE", "retry_mode", str),
+    ("DYNAMODB_MAX_ATTEMPTS", "max_attempts", int),
+    ("DYNAMODB_CONNECT_TIMEOUT", "connect_timeout", float),
+    ("DYNAMODB_READ_TIMEOUT", "read_timeout", float),
+    ("DYNAMODB_BACKOFF_SCALE", "backoff_scale", float),
+    ("DYNAMODB_TIME_BUDGET", "time_budget", float),
+    ("RETRY_AFTER", "retry_after", int),
+)
+
+
+def dynamodb_settings() -> DynamoDBSettings:
+    """The DynamoDB client settings of this process's environment, validated once per distinct environment."""
+    return _dynamodb_validated(tuple(os.environ.get(name) for name, _, _ in _DYNAMODB_VARIABLES))
+
+
+@cache
+def _dynamodb_validated(raw: tuple[str | None, ...]) -> DynamoDBSettings:
+    given = {}
+    for (name, field, kind), value in zip(_DYNAMODB_VARIABLES, raw):
+        if kind is str:
+            parsed = value.strip() if value and value.strip() else None
+        else:
+            parsed = _number(name, kind, value)
+        if parsed is not None:
+            given[field] = parsed
+    return DynamoDBSettings(**given)
+
+
+dynamodb_settings.cache_clear = _dynamodb_validated.cache_clear  # type: ignore[attr-defined]
 
 
 def settings() -> Settings:

@@ -35,3 +35,19 @@ def invalid_uuid(value: str) -> InvalidArgument:
 
 def invalid_parameter(name: str, problem: str) -> InvalidArgument:
     return InvalidArgument(f"Invalid value for parameter '{name}': {problem}")
+
+
+class ServiceUnavailable(ApiError):
+    """DynamoDB throttled, timed out or could not be reached, and retrying within the request's
+    time budget did not help: 503 with ``Retry-After``.
+
+    ``cause`` is what the client reads (nothing internal); ``reason`` (the DynamoDB error code or
+    the exception's class) is only logged.
+    """
+
+    status = HTTPStatus.SERVICE_UNAVAILABLE
+
+    def __init__(self, reason: str, retry_after: int) -> None:
+        super().__init__(f"The catalog is temporarily unavailable: retry after {retry_after} s")
+        self.reason = reason
+        self.retry_after = retry_after

@@ -1,4 +1,5 @@
-"""HTTP edge shared by every function: the resolver, error mapping (once, here) and request inputs.
+"""HTTP edge shared by every function: the resolver, error mapping (once, here), request inputs and
+the Lambda entrypoint (logs with the request's correlation id, metrics, the DynamoDB time budget).
 
 Every 4xx/5xx body is ``{"code": <status>, "description": <reason phrase>, "cause": <what went wrong>}``.
 """
@@ -12,7 +13,8 @@ from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 from aws_lambda_powertools.event_handler.exceptions import NotFoundError
 from aws_lambda_powertools.logging import correlation_paths
 
-from catalog.errors import ApiError
+from catalog import budget, telemetry
+from catalog.errors import ApiError, ServiceUnavailable
 
 logger = Logger()
 
@@ -37,6 +39,14 @@ def create_resolver() -> APIGatewayRestResolver:
     def api_error(error: ApiError) -> Response:
         logger.info("request refused", extra={"status": error.status.value, "cause": error.cause})
         return error_response(error.status, error.cause)
+
+    @app.exception_handler(ServiceUnavailable)
+    def unavailable(error: ServiceUnavailable) -> Response:
+        # The one line a DynamoDB outage leaves per request (botocore logs nothing at INFO); the
+        # client's cause says nothing of what failed inside.
+        logger.error("DynamoDB unavailable", extra={"status": error.status.value, "reason": error.reason,
+                                                    "dynamodb_attempts": budget.attempts()})  # fmt: skip
+        return error_response(error.status, error.cause, {"Retry-After": str(error.retry_after)})
 
     @app.not_found
     def no_route(_: NotFoundError) -> Response:
@@ -86,10 +96,19 @@ def next_link(app: APIGatewayRestResolver) -> Callable[[str], str]:
 
 
 def lambda_entrypoint(app: APIGatewayRestResolver) -> Callable[[dict, object], dict]:
-    """The Lambda handler of a function: structured logs keyed by the API Gateway request id."""
+    """The Lambda handler of a function: structured logs keyed by the API Gateway request id,
+    metrics flushed once per request (EMF), and the request's DynamoDB time budget started."""
 
     @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)
+    @telemetry.metrics.log_metrics(capture_cold_start_metric=True)
     def lambda_handler(event: dict, context: object) -> dict:
-        return app.resolve(event, context)
+        remaining = getattr(context, "get_remaining_time_in_millis", None)
+        budget.begin(remaining() if remaining else None)
+        try:
+            response = app.resolve(event, context)
+        finally:
+            budget.end()
+        telemetry.answered(response.get("statusCode", 500))
+        return response
 
     return lambda_handler

@@ -5,7 +5,7 @@ from collections.abc import Callable
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.event_handler import Response, content_types
 
-from catalog import cursor, fetch, keys, shape
+from catalog import cursor, fetch, keys, shape, telemetry
 from catalog.collections import SONGS, SOUNDTRACKS, Collection
 from catalog.config import settings
 from catalog.errors import NotFound
@@ -33,6 +33,7 @@ def _log_reads(store: Store, returned: int) -> None:
         extra={"items_returned": returned, "items_read": meter.items, "entries_read": meter.entries,
                "records_read": meter.records, "read_capacity": meter.capacity},
     )  # fmt: skip
+    telemetry.reads(meter)
 
 
 def _list_response(collection: Collection, page: fetch.Page, headers: dict[str, str]) -> Response:

@@ -3,16 +3,29 @@
 This is the only module that calls DynamoDB for the API. It reads with eventual consistency
 (half the read capacity of strong reads) and counts, per request, the items DynamoDB read and the
 read capacity it reports, so that tests and the benchmark can hold each query to its read budget.
+
+What DynamoDB cannot answer in time (throttling, timeouts, connection errors, its 5xx), once
+botocore's retries within the request's time budget (``catalog.budget``) are spent, is raised as
+``ServiceUnavailable`` (503 with ``Retry-After``). Any other DynamoDB error (a missing table, a
+denied action) is a fault of the deployment and stays an error (500).
 """
 
+import itertools
+import os
+import random
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
+from decimal import Decimal
 from functools import cache
 from typing import Any
 
-from decimal import Decimal
+from botocore.exceptions import ClientError, HTTPClientError
+from botocore.exceptions import ConnectionError as ConnectError
 
-from catalog import keys
+from catalog import budget, keys
+from catalog.config import DynamoDBSettings, dynamodb_settings
+from catalog.errors import ServiceUnavailable
 
 _BATCH_GET_MAX = 100
 _MAX_PAGE = 1000
@@ -67,15 +80,65 @@ def _whole(items: list[dict]) -> int:
     return sum(1 for item in items if item.get("SK") == keys.RECORD or item.get("SK", "").startswith(keys.POSTING))
 
 
-@cache
-def dynamodb_client() -> Any:
-    """One low-level client per process, created on first use (botocore directly: faster cold start)."""
+_TRANSIENT_CODES = frozenset({
+    "ThrottlingException", "ProvisionedThroughputExceededException", "RequestLimitExceeded",
+    "InternalServerError", "ServiceUnavailable", "InternalFailure",
+})  # fmt: skip
+"""DynamoDB errors that say "not now" rather than "never": retried by botocore, then 503."""
+
+
+_NO_ANSWER = (HTTPClientError, ConnectError, budget.BudgetExhausted)
+"""No answer from DynamoDB: read timeouts and closed connections, refused connections and connect
+timeouts, or no time left in the request's budget to ask."""
+
+
+def _unavailable(error: Exception) -> ServiceUnavailable | None:
+    """The 503 this DynamoDB error (raised after botocore's retries) comes to, if it is transient."""
+    if isinstance(error, _NO_ANSWER):
+        reason = type(error).__name__
+    elif isinstance(error, ClientError):
+        reason = error.response.get("Error", {}).get("Code", "")
+        status = error.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0)
+        if reason not in _TRANSIENT_CODES and status < 500:
+            return None
+    else:
+        return None
+    return ServiceUnavailable(reason or "DynamoDB error", dynamodb_settings().retry_after)
+
+
+def _backoff(rounds: int) -> None:
+    """Jittered exponential wait before asking again for unprocessed keys (25 ms, 50 ms, ... up to 1 s),
+    scaled as botocore's backoff is; the request's deadline still applies to the call that follows."""
+    time.sleep(random.random() * min(0.025 * 2 ** (rounds - 1), 1.0) * dynamodb_settings().backoff_scale)
+
+
+def create_client(settings: DynamoDBSettings) -> Any:
+    """A low-level DynamoDB client with these timeouts and retries, held to each request's budget."""
     import botocore.session
     from botocore.config import Config
 
-    return botocore.session.get_session().create_client(
-        "dynamodb", config=Config(retries={"mode": "standard", "max_attempts": 3})
+    config = Config(
+        connect_timeout=settings.connect_timeout,
+        read_timeout=settings.read_timeout,
+        retries={"mode": settings.retry_mode, "total_max_attempts": settings.max_attempts},
     )
+    client = botocore.session.get_session().create_client("dynamodb", config=config)
+    budget.install(client, settings)
+    return client
+
+
+def dynamodb_client() -> Any:
+    """The API's client, created on first use (botocore directly: faster cold start).
+
+    One per process on Lambda. Keyed by the settings and the endpoint, as ``settings()`` is, for
+    the local gateway and the tests, which host functions of several environments in one process.
+    """
+    return _client(dynamodb_settings(), os.environ.get("AWS_ENDPOINT_URL_DYNAMODB"))
+
+
+@cache
+def _client(settings: DynamoDBSettings, _endpoint: str | None) -> Any:
+    return create_client(settings)
 
 
 class Store:
@@ -86,8 +149,18 @@ class Store:
         self._table = table
         self.meter = ReadMeter()
 
+    def _call(self, operation: str, **request: Any) -> dict:
+        try:
+            return getattr(self._client, operation)(**request)
+        except (ClientError, *_NO_ANSWER) as error:
+            unavailable = _unavailable(error)
+            if unavailable is None:
+                raise
+            raise unavailable from error
+
     def get(self, key: dict) -> dict | None:
-        response = self._client.get_item(
+        response = self._call(
+            "get_item",
             TableName=self._table,
             Key={name: {"S": value} for name, value in key.items()},
             ReturnConsumedCapacity="INDEXES",
@@ -103,9 +176,13 @@ class Store:
             pending = [
                 {name: {"S": value} for name, value in key.items()} for key in key_list[start : start + _BATCH_GET_MAX]
             ]
-            while pending:
-                response = self._client.batch_get_item(
-                    RequestItems={self._table: {"Keys": pending}}, ReturnConsumedCapacity="INDEXES"
+            for rounds in itertools.count():
+                if not pending:
+                    break
+                if rounds:  # DynamoDB left keys unprocessed (throttled): back off, as botocore would
+                    _backoff(rounds)
+                response = self._call(
+                    "batch_get_item", RequestItems={self._table: {"Keys": pending}}, ReturnConsumedCapacity="INDEXES"
                 )
                 items = [_item(raw) for raw in response["Responses"].get(self._table, [])]
                 self.meter.add(len(items), response.get("ConsumedCapacity"), records=_whole(items))
@@ -158,7 +235,7 @@ class Store:
             inclusive = low is not None and high is not None and (keys.is_stored(low) or keys.is_stored(high))
             request["Limit"] = page_size + 1 if inclusive else page_size
         while True:
-            response = self._client.query(**request)
+            response = self._call("query", **request)
             items = [_item(raw) for raw in response.get("Items", [])]
             scanned = response.get("ScannedCount", len(items))
             entries, records = (0, scanned) if whole else (scanned, 0)
@@ -172,7 +249,8 @@ class Store:
 
     def slot(self, partition: str, slot: int) -> dict | None:
         """The posting (a whole record) at one position of a partition of the Sampling index."""
-        response = self._client.query(
+        response = self._call(
+            "query",
             TableName=self._table,
             IndexName=keys.SAMPLING_INDEX,
             KeyConditionExpression="fpk = :p AND slot = :s",

@@ -1,0 +1,94 @@
+"""DynamoDB stopped under a running API, then started again: 503 with ``Retry-After`` meanwhile, 200 after.
+
+The test has a DynamoDB Local of its own, keeping its data in a directory so that a restart keeps
+the table, and a gateway of its own in front of it (the session's stack, whose in-memory data
+other tests use, is never stopped). Tokens come from the session's user pool.
+"""
+
+import http.client
+import json
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+from catalog.writer import CatalogWriter
+
+from devtools import table
+from devtools.authorizer import CognitoAuthorizer
+from devtools.dynamodb_local import DynamoDBLocal
+from devtools.gateway import TABLE_NAME, make_gateway
+from devtools.identity import Tokens
+from devtools.importer import import_lines
+from tests.e2e.conftest import DEMO_SONGS, DEMO_SUB, LocalStack
+
+pytestmark = [pytest.mark.e2e, pytest.mark.dynamodb_local]
+
+SONG = {"kind": "song", "id": DEMO_SONGS[0], "ownerId": DEMO_SUB, "createdAt": "2024-01-01T10:00:00.000000",
+        "title": "Still Here", "archived": False, "genres": ["Pop"], "coverRemixSample": False,
+        "audioEncodingStatus": "Completed", "mintingStatus": "Minted", "marketplaceStatus": "NotSelling"}  # fmt: skip
+OWNER = {"kind": "owner", "id": DEMO_SUB, "nickname": "Demo Owner"}
+
+
+@dataclass
+class Reply:
+    status: int
+    headers: dict[str, str]
+    body: Any
+
+
+@dataclass
+class OwnStack:
+    dynamodb: DynamoDBLocal
+    url: str
+    token: str
+
+    def get(self, path: str) -> Reply:
+        host, port = self.url.removeprefix("http://").split(":")
+        connection = http.client.HTTPConnection(host, int(port), timeout=60)
+        try:
+            connection.request("GET", path, headers={"Authorization": f"Bearer {self.token}"})
+            response = connection.getresponse()
+            return Reply(response.status, dict(response.headers), json.loads(response.read()))
+        finally:
+            connection.close()
+
+
+@pytest.fixture
+def own_stack(local_stack: LocalStack, demo_tokens: Tokens, tmp_path: Path) -> Iterator[OwnStack]:
+    with DynamoDBLocal(log_path=tmp_path / "dynamodb-local.log", db_path=tmp_path / "data") as dynamodb:
+        client = dynamodb.client()
+        table.create_table(client, TABLE_NAME)
+        report = import_lines(CatalogWriter(client, TABLE_NAME), [json.dumps(OWNER), json.dumps(SONG)], progress=False)
+        assert not report.rejected
+        pool = local_stack.pool
+        authorizer = CognitoAuthorizer(issuer=pool.issuer, jwks_url=pool.jwks_url, client_ids={pool.client_id})
+        gateway = make_gateway(authorizer=authorizer, dynamodb_endpoint_url=dynamodb.endpoint_url, port=0)
+        threading.Thread(target=gateway.serve_forever, name="outage-gateway", daemon=True).start()
+        try:
+            yield OwnStack(dynamodb, gateway.url, demo_tokens.access_token)
+        finally:
+            gateway.shutdown()
+            gateway.server_close()
+
+
+def test_a_stopped_dynamodb_answers_503_with_retry_after_and_the_api_recovers_when_it_is_back(own_stack: OwnStack) -> None:
+    path = f"/v1/songs/{SONG['id']}"
+    before = own_stack.get(path)
+    assert before.status == 200 and before.body["title"] == "Still Here"
+
+    own_stack.dynamodb.stop()
+    during = [own_stack.get(path), own_stack.get("/v1/songs?limit=5"), own_stack.get("/v1/songs/count")]
+
+    for reply in during:
+        assert reply.status == 503, reply.body
+        assert reply.body == {"code": 503, "description": "Service Unavailable", "cause": reply.body["cause"]}
+        assert int(reply.headers["Retry-After"]) >= 1
+        assert own_stack.dynamodb.endpoint_url not in reply.body["cause"]
+
+    own_stack.dynamodb.start()  # same port, same data directory
+    after = own_stack.get(path)
+    assert after.status == 200 and after.body == before.body
+    assert own_stack.get("/v1/songs?limit=5").status == 200
