@@ -24,8 +24,8 @@ import os
 import subprocess
 import sys
 import tempfile
-from contextlib import contextmanager
 from collections.abc import Iterator
+from contextlib import contextmanager, nullcontext
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -143,8 +143,8 @@ def main(argv: list[str] | None = None) -> int:
     summaries: dict[str, dict[str, Any]] = {}
     with local_stack(catalog, environments=options.environments, logs=logs) as stack:
         loaded_items = stack.loaded_items
-        redirect = _standard_output_to(logs / "load-functions.log") if options.environments == 0 else _nothing()
-        with redirect:
+        # In-process functions log to this process's standard output: to the functions' log, as the workers do.
+        with _standard_output_to(logs / "load-functions.log") if options.environments == 0 else nullcontext():
             for name in options.mixes:
                 summaries[name] = _measure(stack, name, options)
     run = {
@@ -164,11 +164,6 @@ def main(argv: list[str] | None = None) -> int:
         report.record(PERFORMANCE_DOC, text)
         log.info("recorded in %s", PERFORMANCE_DOC)
     return 1 if any(summary["total"]["errors"] for summary in summaries.values()) else 0
-
-
-@contextmanager
-def _nothing() -> Iterator[None]:
-    yield
 
 
 if __name__ == "__main__":

@@ -114,9 +114,9 @@ async def _connection(
 
 
 def _close(writer: asyncio.StreamWriter | None) -> None:
+    """Close the connection, if open; returns ``None``, the connection to use next (a new one)."""
     if writer is not None:
         writer.close()
-    return None
 
 
 def request_bytes(target: str, host: str, port: int, authorization: str) -> bytes:

@@ -85,6 +85,11 @@ def summarize(result: dict[str, Any], targets: list[dict[str, str]], cpu_seconds
     }
 
 
+def cpu_per_request(summary: dict[str, Any]) -> float:
+    """CPU milliseconds per request, all processes of the run together."""
+    return sum(value["ms_per_request"] for value in summary["cpu"].values())
+
+
 def _ms(value: float | None) -> str:
     return "–" if value is None else f"{value:,.1f}"
 
@@ -101,16 +106,23 @@ def markdown(run: dict[str, Any], summaries: dict[str, dict[str, Any]]) -> str:
         f"Python {info['python']}; {info['java']}; DynamoDB Local {info['dynamodb_local']}; "
         f"load average {info['load_average_1m']} at the end.",
         "",
-        f"| mix | shapes | requests | req/s | p50 ms | p90 ms | p99 ms | max ms | errors | ≥ {TARGET_RPS:.0f} req/s, 0 errors |",
-        "|---|---|---|---|---|---|---|---|---|---|",
+        f"| mix | shapes | requests | req/s | p50 ms | p90 ms | p99 ms | max ms | errors | ≥ {TARGET_RPS:.0f} req/s, 0 errors "
+        f"| CPU ms per request | {info['cores']} cores / CPU per request |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for name, summary in summaries.items():
         total = summary["total"]
+        cpu_ms = cpu_per_request(summary)
         out.append(
             f"| {name} | {len(summary['shapes'])} | {total['requests']:,} | {total['throughput_rps']:,.1f} | "
             f"{_ms(total['ms_p50'])} | {_ms(total['ms_p90'])} | {_ms(total['ms_p99'])} | {_ms(total['ms_max'])} | "
-            f"{total['errors']:,} | {'met' if summary['target']['met'] else '**not met**'} |"
+            f"{total['errors']:,} | {'met' if summary['target']['met'] else '**not met**'} | {cpu_ms:,.1f} | "
+            f"{info['cores'] * 1000 / cpu_ms if cpu_ms else 0:,.0f} req/s |"
         )
+    out += ["", "CPU ms per request: the CPU time of the gateway, the functions, DynamoDB Local and the load generator, "
+                "per request. The last column divides the machine's cores by it: the highest rate the stack could "
+                "reach with every core to itself and all of them busy, an upper bound that other work on the machine "
+                "does not lower."]  # fmt: skip
     for name, summary in summaries.items():
         total = summary["total"]
         if total["errors"]:
