@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import signal
 import sys
 from collections.abc import Iterable, Mapping
 from concurrent.futures import ProcessPoolExecutor
@@ -39,6 +40,7 @@ def _start_worker(paths: list[str], base_environment: dict[str, str | None], fun
                   log_path: str | None, all_started: Any) -> None:  # fmt: skip
     global _invoker, _all_started
     _all_started = all_started
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # a Ctrl-C stops the gateway, which then stops its workers
     if log_path is not None:
         descriptor = os.open(log_path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
         os.dup2(descriptor, 1)

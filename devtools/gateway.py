@@ -439,6 +439,14 @@ class LocalApiGateway(ThreadingHTTPServer):
         host, port = self.server_address[:2]
         return f"http://{host}:{port}"
 
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """A client that goes away mid-answer (reset, broken pipe) is logged in a line, not as a traceback."""
+        error = sys.exc_info()[1]
+        if isinstance(error, ConnectionError):
+            log.info("%s:%s went away: %s", *client_address[:2], error)
+            return
+        super().handle_error(request, client_address)
+
     def answer(self, request: Request) -> Reply:
         """The whole of API Gateway's work for one request."""
         request_id = str(uuid.uuid4())

@@ -132,6 +132,14 @@ def _measure(stack: Stack, name: str, options: argparse.Namespace) -> dict[str, 
 
 
 def main(argv: list[str] | None = None) -> int:
+    try:
+        return _main(argv)
+    except KeyboardInterrupt:
+        log.info("interrupted: everything started is stopped")
+        return 130
+
+
+def _main(argv: list[str] | None) -> int:
     options = _options(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s: %(message)s", datefmt="%H:%M:%S", stream=sys.stderr)
     logging.getLogger("devtools.gateway").setLevel(logging.WARNING)  # one line per request otherwise
