@@ -45,6 +45,8 @@ class Stack:
 @contextmanager
 def local_stack(catalog: loader.Catalog, *, environments: int, logs: Path) -> Iterator[Stack]:
     """The whole stack, serving until the ``with`` block ends; then everything is stopped."""
+    logs.mkdir(parents=True, exist_ok=True)
+    (logs / "load-functions.log").write_bytes(b"")  # this run's function logs only (a few MB a minute of load)
     with ExitStack() as cleanup:
         dynamodb = cleanup.enter_context(DynamoDBLocal(log_path=logs / "load-dynamodb-local.log"))
         client = dynamodb.client()
