@@ -32,6 +32,8 @@ from typing import Any
 
 from devtools.bench import loader, mix
 from devtools.bench import report as bench_report
+from devtools.dynamodb_local import DynamoDBLocalError
+from devtools.identity import IdentityError
 from devtools.load import report, targets
 from devtools.load.stack import Stack, local_stack
 from devtools.sample_catalog import generate
@@ -66,6 +68,10 @@ def _options(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--out", type=Path, default=REPO_ROOT / ".bench", help="folder for the JSON figures and logs (default .bench)")
     parser.add_argument("--record", action="store_true", help="write the report into docs/PERFORMANCE.md")
     return parser.parse_args(argv)  # fmt: skip
+
+
+class GeneratorFailed(RuntimeError):
+    """The load generator's process failed (its error output is in the message)."""
 
 
 def _cpu_seconds(pids: set[int]) -> float:
@@ -109,7 +115,7 @@ def _run_generator(stack: Stack, requests: list[dict[str, str]], options: argpar
     finally:
         os.unlink(stream.name)
     if completed.returncode != 0:
-        raise RuntimeError(f"the load generator failed ({completed.returncode}):\n{completed.stderr}")
+        raise GeneratorFailed(f"the load generator failed ({completed.returncode}):\n{completed.stderr}")
     return json.loads(completed.stdout)
 
 
@@ -137,6 +143,10 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         log.info("interrupted: everything started is stopped")
         return 130
+    except (targets.TargetError, GeneratorFailed, DynamoDBLocalError, IdentityError) as error:
+        # Everything started before the failing step is stopped by now.
+        print(f"error: {error}", file=sys.stderr)
+        return 1
 
 
 def _main(argv: list[str] | None) -> int:
