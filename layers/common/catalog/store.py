@@ -5,6 +5,7 @@ This is the only module that calls DynamoDB for the API. It reads with eventual 
 read capacity it reports, so that tests and the benchmark can hold each query to its read budget.
 """
 
+import base64
 from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import cache
@@ -45,8 +46,10 @@ def _value(wire: dict) -> Any:
     """One attribute from DynamoDB's wire form, as boto3's TypeDeserializer reads it (without
     importing boto3, whose package import drags s3transfer in: about 100 ms of every cold start)."""
     ((kind, value),) = wire.items()
-    if kind in ("S", "B", "BOOL"):
+    if kind in ("S", "BOOL"):
         return value
+    if kind == "B":
+        return _binary(value)
     if kind == "N":
         return Decimal(value)
     if kind == "NULL":
@@ -57,9 +60,16 @@ def _value(wire: dict) -> Any:
         return {name: _value(item) for name, item in value.items()}
     if kind == "NS":
         return {Decimal(number) for number in value}
-    if kind in ("SS", "BS"):
+    if kind == "SS":
         return set(value)
+    if kind == "BS":
+        return {_binary(item) for item in value}
     raise ValueError(f"unknown DynamoDB type {kind!r}")
+
+
+def _binary(value: str | bytes) -> bytes:
+    """A binary value: base64 text on the wire (``catalog.wire``), bytes from a client that decodes it."""
+    return value if isinstance(value, bytes) else base64.b64decode(value)
 
 
 def _whole(items: list[dict]) -> int:
@@ -73,9 +83,11 @@ def dynamodb_client() -> Any:
     import botocore.session
     from botocore.config import Config
 
-    return botocore.session.get_session().create_client(
-        "dynamodb", config=Config(retries={"mode": "standard", "max_attempts": 3})
-    )
+    from catalog import wire
+
+    session = botocore.session.get_session()
+    session.register_component("response_parser_factory", wire.ParserFactory())  # answers as sent: see catalog.wire
+    return session.create_client("dynamodb", config=Config(retries={"mode": "standard", "max_attempts": 3}))
 
 
 class Store:
