@@ -89,6 +89,13 @@ REPETITIONS ?= 3
 bench: $(VENV)/.installed node_modules/.installed ## measure read cost and latency of the query mix (SIZES="10000 50000")
 	PYTHONPATH=layers/common $(PY) -m devtools.bench --sizes $(SIZES) --repetitions $(REPETITIONS) $(if $(RECORD),--record)
 
+# Seconds of load per mix for `make load`; RECORD=1 also writes the report into docs/PERFORMANCE.md.
+LOAD_SECONDS ?= 60
+
+.PHONY: load
+load: $(VENV)/.installed node_modules/.installed ## load test of the local stack from a second process (LOAD_SECONDS=60 per mix)
+	PYTHONPATH=layers/common $(PY) -m devtools.load --seconds $(LOAD_SECONDS) $(if $(RECORD),--record)
+
 .PHONY: token
 token: $(VENV)/.installed ## print an access token for USER=<uuid> (needs `make run` running)
 	@$(PY) -m devtools.token $(if $(filter command line,$(origin USER)),--user "$(USER)")

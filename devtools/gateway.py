@@ -350,6 +350,11 @@ class Invoker:
         self.base_environment = dict(base_environment)
         self._lock = threading.Lock()
 
+    def load(self, function: Function) -> None:
+        """Import the function's handler module in its environment, ahead of its first call (its cold start)."""
+        with self._lock, _environment({**function.environment, **self.base_environment}):
+            importlib.import_module(function.module)
+
     def invoke(self, function: Function, event: dict[str, Any]) -> Any:
         context = LambdaContext(
             function_name=function.logical_id,
@@ -438,6 +443,14 @@ class LocalApiGateway(ThreadingHTTPServer):
     def url(self) -> str:
         host, port = self.server_address[:2]
         return f"http://{host}:{port}"
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """A client that goes away mid-answer (reset, broken pipe) is logged in a line, not as a traceback."""
+        error = sys.exc_info()[1]
+        if isinstance(error, ConnectionError):
+            log.info("%s:%s went away: %s", *client_address[:2], error)
+            return
+        super().handle_error(request, client_address)
 
     def answer(self, request: Request) -> Reply:
         """The whole of API Gateway's work for one request."""
@@ -649,6 +662,9 @@ def _clf_time(epoch: float) -> str:
 
 class _RequestHandler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+    # The head and the body of an answer are two writes: with Nagle's algorithm on, the body waits for
+    # the client's delayed ACK of the head (40 ms on Linux) on every keep-alive request.
+    disable_nagle_algorithm = True
     server: LocalApiGateway
 
     def _handle(self) -> None:

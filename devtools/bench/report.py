@@ -209,10 +209,10 @@ def figures(
     }
 
 
-def record(document: Path, text: str) -> None:
-    """Replace the recorded run in ``document`` (between its markers) with ``text``."""
+def record(document: Path, text: str, *, start: str = RECORD_START, end: str = RECORD_END) -> None:
+    """Replace the recorded run in ``document`` (between the markers ``start`` and ``end``) with ``text``."""
     content = document.read_text(encoding="utf-8")
-    pattern = re.compile(re.escape(RECORD_START) + ".*?" + re.escape(RECORD_END), re.DOTALL)
+    pattern = re.compile(re.escape(start) + ".*?" + re.escape(end), re.DOTALL)
     if not pattern.search(content):
-        raise ValueError(f"{document} has no {RECORD_START} ... {RECORD_END} section")
-    document.write_text(pattern.sub(lambda _: f"{RECORD_START}\n{text}{RECORD_END}", content), encoding="utf-8")
+        raise ValueError(f"{document} has no {start} ... {end} section")
+    document.write_text(pattern.sub(lambda _: f"{start}\n{text}{end}", content), encoding="utf-8")

@@ -10,6 +10,7 @@ botocore's retries within the request's time budget (``catalog.budget``) are spe
 denied action) is a fault of the deployment and stays an error (500).
 """
 
+import base64
 import itertools
 import os
 import random
@@ -58,8 +59,10 @@ def _value(wire: dict) -> Any:
     """One attribute from DynamoDB's wire form, as boto3's TypeDeserializer reads it (without
     importing boto3, whose package import drags s3transfer in: about 100 ms of every cold start)."""
     ((kind, value),) = wire.items()
-    if kind in ("S", "B", "BOOL"):
+    if kind in ("S", "BOOL"):
         return value
+    if kind == "B":
+        return _binary(value)
     if kind == "N":
         return Decimal(value)
     if kind == "NULL":
@@ -70,9 +73,16 @@ def _value(wire: dict) -> Any:
         return {name: _value(item) for name, item in value.items()}
     if kind == "NS":
         return {Decimal(number) for number in value}
-    if kind in ("SS", "BS"):
+    if kind == "SS":
         return set(value)
+    if kind == "BS":
+        return {_binary(item) for item in value}
     raise ValueError(f"unknown DynamoDB type {kind!r}")
+
+
+def _binary(value: str | bytes) -> bytes:
+    """A binary value: base64 text on the wire (``catalog.wire``), bytes from a client that decodes it."""
+    return value if isinstance(value, bytes) else base64.b64decode(value)
 
 
 def _whole(items: list[dict]) -> int:
@@ -117,12 +127,16 @@ def create_client(settings: DynamoDBSettings) -> Any:
     import botocore.session
     from botocore.config import Config
 
+    from catalog import wire
+
     config = Config(
         connect_timeout=settings.connect_timeout,
         read_timeout=settings.read_timeout,
         retries={"mode": settings.retry_mode, "total_max_attempts": settings.max_attempts},
     )
-    client = botocore.session.get_session().create_client("dynamodb", config=config)
+    session = botocore.session.get_session()
+    session.register_component("response_parser_factory", wire.ParserFactory())  # answers as sent: see catalog.wire
+    client = session.create_client("dynamodb", config=config)
     budget.install(client, settings)
     return client
 
