@@ -103,3 +103,7 @@ token: $(VENV)/.installed ## print an access token for USER=<uuid> (needs `make 
 .PHONY: clean
 clean: ## remove local data, build output and environments
 	rm -rf $(STATE) .aws-sam .bench .pytest_cache .artifacts
+
+.PHONY: openapi
+openapi: $(VENV)/.installed ## regenerate docs/openapi.json from the code (routes, parameter declarations, models)
+	PYTHONPATH=layers/common $(PY) -m devtools.openapi
