@@ -107,3 +107,10 @@ clean: ## remove local data, build output and environments
 .PHONY: openapi
 openapi: $(VENV)/.installed ## regenerate docs/openapi.json from the code (routes, parameter declarations, models)
 	PYTHONPATH=layers/common $(PY) -m devtools.openapi
+
+# Requests the schemathesis run sends in total (`make test` runs the same test with 5,000).
+FUZZ_REQUESTS ?= 50000
+
+.PHONY: fuzz
+fuzz: setup ## fuzz the local API from docs/openapi.json with schemathesis (FUZZ_REQUESTS=50000)
+	FUZZ_REQUESTS=$(FUZZ_REQUESTS) $(PY) -m pytest tests/e2e/test_fuzz.py -q

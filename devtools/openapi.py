@@ -135,6 +135,16 @@ def _model_schemas(models: list[type], always_present: dict[str, tuple[str, ...]
 # --- parameters ------------------------------------------------------------------------------------
 
 
+def _text(declared: Any) -> dict[str, Any]:
+    """The schema of a string parameter, or of a list's items (their ``+``/``-`` prefix is in the description):
+    its format, or one of its allowed values, or either."""
+    formatted = {"type": "string", "format": declared.format} if declared.format else None
+    listed = {"type": "string", "enum": list(declared.allowed)} if declared.allowed else None
+    if formatted and listed:
+        return {"anyOf": [formatted, listed]}
+    return formatted or listed or {"type": "string"}
+
+
 def parameter(declared: Any, layer: dict[str, ModuleType]) -> dict[str, Any]:
     """A layer :class:`catalog.parse.Parameter` as an OpenAPI 3.0 parameter object."""
     parse = layer["parse"]
@@ -147,25 +157,14 @@ def parameter(declared: Any, layer: dict[str, ModuleType]) -> dict[str, Any]:
     elif declared.type == "boolean":
         schema = {"type": "boolean"}
     elif declared.type == "string":
-        schema = {"type": "string"}
-        if declared.format:
-            schema["format"] = declared.format
-        if declared.pattern:
-            schema["pattern"] = f"^{declared.pattern}$"
-        if declared.allowed:
-            schema["enum"] = list(declared.allowed)
+        schema = _text(declared)
     elif declared.type == "list":
-        items: dict[str, Any] = {"type": "string"}
-        if declared.pattern:
-            items["pattern"] = f"^{declared.pattern}$"
-        schema = {"type": "array", "items": items, "minItems": 1, "maxItems": parse.MAX_LIST_ITEMS}
+        schema = {"type": "array", "items": _text(declared), "minItems": 1, "maxItems": parse.MAX_LIST_ITEMS}
     else:
         raise ValueError(f"{declared.name}: no OpenAPI form for a parameter of type {declared.type!r}")
     if declared.default is not None:
         schema["default"] = declared.default
     description = declared.description
-    if declared.type == "list" and declared.allowed:
-        description += f" The values: {', '.join(declared.allowed)}."
     if declared.type == "integer" and declared.maximum is None:
         description += f" At most {parse.MAX_INTEGER_DIGITS} digits."
     result: dict[str, Any] = {"name": declared.name, "in": declared.location, "description": description}

@@ -18,8 +18,7 @@ MAX_LIST_ITEMS = 100
 MAX_INTEGER_DIGITS = 18
 """An integer parameter has at most this many digits (larger is refused, whatever its bounds)."""
 
-UUID_PATTERN = r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"
-_UUID = re.compile(UUID_PATTERN)
+_UUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
 
 Parameters = Mapping[str, list[str]]
 """The query string: name -> every value given."""
@@ -30,13 +29,13 @@ class Parameter:
 
     A plain class (not a dataclass or a pydantic model): the functions import these declarations at
     cold start. ``type`` is ``integer``, ``boolean``, ``string`` or ``list`` (comma-separated items,
-    each optionally prefixed with ``+`` to include or ``-`` to exclude). ``format`` and ``pattern``
-    describe a string, or a list's items. ``allowed`` lists the only values (or list items) accepted.
+    each optionally prefixed with ``+`` to include or ``-`` to exclude). A string, or a list's item
+    (its prefix aside), is accepted when it has the ``format`` (``uuid``, ``date-time``) or is one of
+    ``allowed``; with neither, any text is.
     """
 
     __slots__ = (
-        "name", "type", "description", "location", "default", "minimum", "maximum", "allowed", "format", "pattern",
-        "example",
+        "name", "type", "description", "location", "default", "minimum", "maximum", "allowed", "format", "example",
     )  # fmt: skip
 
     def __init__(
@@ -51,7 +50,6 @@ class Parameter:
         maximum: int | None = None,
         allowed: tuple[str, ...] = (),
         format: str | None = None,  # noqa: A002 - OpenAPI's word
-        pattern: str | None = None,
         example: object = None,
     ) -> None:
         self.name = name
@@ -63,7 +61,6 @@ class Parameter:
         self.maximum = maximum
         self.allowed = allowed
         self.format = format
-        self.pattern = pattern
         self.example = example
 
     def __repr__(self) -> str:
