@@ -63,6 +63,7 @@ SORT = Parameter(
     "Ties are broken by uuid in the same direction; a soundtrack without the field comes last ascending, first "
     "descending; text sorts by Unicode code point. An unknown field is 422 naming `sort`.",
     default=DEFAULT_SORT, example="release_date,DESC",
+    allowed=tuple(f"{field}{direction}" for field in SORT_FIELDS for direction in ("", ",ASC", ",DESC")),
 )  # fmt: skip
 ORDER = Parameter(
     "order", "string",
