@@ -275,12 +275,11 @@ def _operation(kind: str, collection: _Collection, handler: Callable, api: gatew
     elif kind == "count":
         success = {"description": f"How many {collection.name} match.",
                    "content": {"application/json": {"schema": {"$ref": COMPONENT_REF.format(model="Count")},
-                                                    "example": {"count": 300}}}}  # fmt: skip
+                                                    "example": layer["model.bodies"].COUNT_EXAMPLE}}}  # fmt: skip
     else:
         success = {"description": f"One {singular}.",
                    "content": {"application/json": {"schema": model_ref, "example": collection.example}}}  # fmt: skip
 
-    status = HTTPStatus
     query = {"songs": lambda parameters: dialect.query(parameters, None),
              "soundtracks": dialect.query}[collection.name]  # fmt: skip
     responses: dict[str, Any] = {"200": success}
@@ -308,13 +307,13 @@ def _operation(kind: str, collection: _Collection, handler: Callable, api: gatew
         unauthorized_text += " Also `ownerIds=me` where no authorizer ran (never behind API Gateway)."
     responses[str(gateway_status["UNAUTHORIZED"])] = _error_response(unauthorized_text, {"token": unauthorized})
     if kind == "get":
-        missing = _error_example(layer, status.NOT_FOUND, f"Entity with id {collection.id_parameter.example} not found")
+        missing = _error_example(layer, HTTPStatus.NOT_FOUND, f"Entity with id {collection.id_parameter.example} not found")
         responses["404"] = _error_response(f"No {singular} has that id (cause names it in lower case).",
                                            {"missing": missing})  # fmt: skip
     if kind == "random":
         responses["404"] = _error_response(
             f"No {singular} matches the filters.",
-            {"none": _error_example(layer, status.NOT_FOUND, f"No {collection.name} match the filters")},
+            {"none": _error_example(layer, HTTPStatus.NOT_FOUND, f"No {collection.name} match the filters")},
         )
     text, example = gateway_answer("REQUEST_TOO_LARGE")
     responses[str(gateway_status["REQUEST_TOO_LARGE"])] = _error_response(text + ".", {"too large": example})
@@ -336,7 +335,7 @@ def _operation(kind: str, collection: _Collection, handler: Callable, api: gatew
     responses[str(gateway_status["THROTTLED"])] = _error_response(text + ".", {"throttled": example})
     responses["500"] = _error_response(
         "An unexpected failure inside the function, or of the authorizer.",
-        {"failure": _error_example(layer, status.INTERNAL_SERVER_ERROR, "The server could not answer this request")},
+        {"failure": _error_example(layer, HTTPStatus.INTERNAL_SERVER_ERROR, "The server could not answer this request")},
     )
     text, example = gateway_answer("INTEGRATION_TIMEOUT")
     responses[str(gateway_status["INTEGRATION_TIMEOUT"])] = _error_response(text + ".", {"timeout": example})

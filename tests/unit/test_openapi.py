@@ -150,3 +150,16 @@ def test_the_bodies_the_code_builds_fit_the_documented_schemas(document: dict[st
         assert validator(document, {"$ref": "#/components/schemas/Error"}).is_valid(body), body
     assert validator(document, {"$ref": "#/components/schemas/Count"}).is_valid(shape.count(7))
     assert not validator(document, {"$ref": "#/components/schemas/Count"}).is_valid({"count": -1})
+
+
+def test_every_status_the_layer_raises_is_documented(document: dict[str, Any]) -> None:
+    from catalog.errors import ApiError
+
+    def kinds(error: type[ApiError]) -> Iterator[type[ApiError]]:
+        for subclass in error.__subclasses__():
+            yield subclass
+            yield from kinds(subclass)
+
+    documented = {status for _, _, operation in operations(document) for status in operation["responses"]}
+    for error in kinds(ApiError):
+        assert str(error.status.value) in documented, f"{error.__name__} ({error.status.value}) is in no operation"

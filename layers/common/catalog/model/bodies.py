@@ -7,12 +7,15 @@ the read path does not import pydantic. These models describe them for the OpenA
 
 from pydantic import BaseModel, ConfigDict, Field
 
+COUNT_EXAMPLE = {"count": 300}
+ERROR_EXAMPLE = {"code": 422, "description": "Unprocessable Entity", "cause": "Invalid UUID string: 123456789"}
+
 
 class Count(BaseModel):
     """How many items match the filters."""
 
     model_config = ConfigDict(extra="forbid", use_attribute_docstrings=True,
-                              json_schema_extra={"examples": [{"count": 300}]})  # fmt: skip
+                              json_schema_extra={"examples": [COUNT_EXAMPLE]})  # fmt: skip
 
     count: int = Field(ge=0)
     """The number of matching items."""
@@ -21,13 +24,8 @@ class Count(BaseModel):
 class Error(BaseModel):
     """The body of every error answer, the function's and API Gateway's own alike."""
 
-    model_config = ConfigDict(
-        extra="forbid",
-        use_attribute_docstrings=True,
-        json_schema_extra={
-            "examples": [{"code": 422, "description": "Unprocessable Entity", "cause": "Invalid UUID string: 123456789"}]
-        },
-    )
+    model_config = ConfigDict(extra="forbid", use_attribute_docstrings=True,
+                              json_schema_extra={"examples": [ERROR_EXAMPLE]})  # fmt: skip
 
     code: int = Field(ge=400, le=599)
     """The HTTP status code."""
