@@ -63,7 +63,7 @@ def _layer() -> dict[str, ModuleType]:
     for path in gateway.load_api().layer_paths:
         if str(path) not in sys.path:
             sys.path.insert(0, str(path))
-    names = ("catalog.http", "catalog.errors", "catalog.parse", "catalog.parse.songs", "catalog.parse.soundtracks",
+    names = ("catalog.http", "catalog.errors", "catalog.config", "catalog.parse", "catalog.parse.songs", "catalog.parse.soundtracks",
              "catalog.model.song", "catalog.model.soundtrack", "catalog.model.bodies")  # fmt: skip
     return {name.removeprefix("catalog."): importlib.import_module(name) for name in names}
 
@@ -195,13 +195,15 @@ def _refusal(layer: dict[str, ModuleType], call: Callable[[], object]) -> dict[s
     raise AssertionError(f"{call} accepted what should be refused")
 
 
-def _error_response(description: str, examples: dict[str, dict[str, Any]]) -> dict[str, Any]:
+def _error_response(description: str, examples: dict[str, dict[str, Any]],
+                    headers: dict[str, Any] | None = None) -> dict[str, Any]:  # fmt: skip
     content: dict[str, Any] = {"schema": {"$ref": COMPONENT_REF.format(model="Error")}}
     if len(examples) == 1:
         content["example"] = next(iter(examples.values()))
     else:
         content["examples"] = {name: {"value": value} for name, value in examples.items()}
-    return {"description": description, "content": {"application/json": content}}
+    return {"description": description, **({"headers": headers} if headers else {}),
+            "content": {"application/json": content}}  # fmt: skip
 
 
 class _Collection:
@@ -337,6 +339,18 @@ def _operation(kind: str, collection: _Collection, handler: Callable, api: gatew
         "An unexpected failure inside the function, or of the authorizer.",
         {"failure": _error_example(layer, HTTPStatus.INTERNAL_SERVER_ERROR, "The server could not answer this request")},
     )
+    retry_after = layer["config"].DynamoDBSettings().retry_after
+    unavailable = layer["errors"].ServiceUnavailable("example", retry_after)
+    responses[str(unavailable.status.value)] = _error_response(
+        "DynamoDB throttled the read, timed out or could not be reached, and retrying within the request's time "
+        "budget did not help. Worth retrying after `Retry-After` seconds.",
+        {"unavailable": _error_example(layer, unavailable.status, unavailable.cause)},
+        {"Retry-After": {
+            "description": f"Seconds to wait before retrying (the deployment's `RETRY_AFTER`, {retry_after} by default).",
+            "required": True,
+            "schema": {"type": "integer", "minimum": 1},
+        }},
+    )  # fmt: skip
     text, example = gateway_answer("INTEGRATION_TIMEOUT")
     responses[str(gateway_status["INTEGRATION_TIMEOUT"])] = _error_response(text + ".", {"timeout": example})
     operation = {
