@@ -159,7 +159,8 @@ def parameter(declared: Any, layer: dict[str, ModuleType]) -> dict[str, Any]:
     elif declared.type == "string":
         schema = _text(declared)
     elif declared.type == "list":
-        schema = {"type": "array", "items": _text(declared), "minItems": 1, "maxItems": parse.MAX_LIST_ITEMS}
+        # No minItems: Swagger UI would then refuse to send a request that leaves the list out.
+        schema = {"type": "array", "items": _text(declared), "maxItems": parse.MAX_LIST_ITEMS}
     else:
         raise ValueError(f"{declared.name}: no OpenAPI form for a parameter of type {declared.type!r}")
     if declared.default is not None:

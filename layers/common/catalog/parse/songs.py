@@ -109,7 +109,7 @@ MINTING_STATUSES_PARAMETER = Parameter(
     "mintingStatuses", "list",
     f"Comma-separated list of song minting statuses for filtering results, exact and case-sensitive; any other "
     f"value is 422. {_LIST_RULES}",
-    allowed=MINTING_STATUS_NAMES, example="Minted,Released",
+    allowed=MINTING_STATUS_NAMES,  # no example: Swagger UI would pre-select it, and sends an emptied selection
 )  # fmt: skip
 _INSTANT_RULES = (
     "Exclusive. Accepts ISO-8601 date-times with or without a zone (zone-less is UTC, as `createdAt` is returned), "
