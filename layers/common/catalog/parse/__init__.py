@@ -5,7 +5,7 @@ Every value is checked before anything is read, and each refusal names the param
 
 Every parameter is declared once, as a :class:`Parameter`: the parsers read its name, default and
 bounds from the declaration, and the OpenAPI document (``devtools/openapi.py``, ``docs/openapi.json``)
-is generated from the same declarations, so the document cannot say something the parser does not do.
+is generated from the same declarations, so the names, defaults and bounds it gives are the parser's.
 """
 
 import re
