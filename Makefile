@@ -103,3 +103,14 @@ token: $(VENV)/.installed ## print an access token for USER=<uuid> (needs `make 
 .PHONY: clean
 clean: ## remove local data, build output and environments
 	rm -rf $(STATE) .aws-sam .bench .pytest_cache .artifacts
+
+.PHONY: openapi
+openapi: $(VENV)/.installed ## regenerate docs/openapi.json from the code (routes, parameter declarations, models)
+	PYTHONPATH=layers/common $(PY) -m devtools.openapi
+
+# Requests the schemathesis run sends in total (`make test` runs the same test with 5,000).
+FUZZ_REQUESTS ?= 50000
+
+.PHONY: fuzz
+fuzz: setup ## fuzz the local API from docs/openapi.json with schemathesis (FUZZ_REQUESTS=50000)
+	FUZZ_REQUESTS=$(FUZZ_REQUESTS) $(PY) -m pytest tests/e2e/test_fuzz.py -q

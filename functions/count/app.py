@@ -8,11 +8,13 @@ app = create_resolver()
 
 @app.get("/v1/songs/count")
 def count_songs() -> dict:
+    """How many songs match the filters."""
     return operations.count_songs(parameters(app), caller(app), operations.default_store())
 
 
 @app.get("/api/v1/soundtracks/count")
 def count_soundtracks() -> dict:
+    """How many soundtracks match the filters."""
     return operations.count_soundtracks(parameters(app), operations.default_store())
 
 

@@ -8,11 +8,13 @@ app = create_resolver()
 
 @app.get("/v1/songs/<songId>")
 def get_song(songId: str) -> dict:  # noqa: N803 - the template's path parameter name
+    """One song by id, archived or not."""
     return operations.get_song(songId, operations.default_store())
 
 
 @app.get("/api/v1/soundtracks/<uuid>")
 def get_soundtrack(uuid: str) -> dict:
+    """One soundtrack by uuid."""
     return operations.get_soundtrack(uuid, operations.default_store())
 
 

@@ -9,11 +9,13 @@ app = create_resolver()
 
 @app.get("/v1/songs")
 def list_songs() -> Response:
+    """A page of songs matching the filters."""
     return operations.list_songs(parameters(app), caller(app), operations.default_store(), next_link(app))
 
 
 @app.get("/api/v1/soundtracks")
 def list_soundtracks() -> Response:
+    """A page of soundtracks matching the filters."""
     return operations.list_soundtracks(parameters(app), operations.default_store(), next_link(app))
 
 

@@ -100,8 +100,8 @@ try {
 }
 process.stdout.write(JSON.stringify({ ...result, pageErrors }) + "\n");
 
-// A query parameter as Swagger UI renders it: an array (a list of items, "Add item"), an enum or
-// a boolean (a select) or a scalar (a text field). A comma-separated value is one item per element;
+// A query parameter as Swagger UI renders it: an array (a list of items, "Add item"), an array of an
+// enum (a multiple select), an enum or a boolean (a select) or a scalar (a text field). A comma-separated value is one item per element;
 // "" empties the parameter (Swagger UI then leaves it out of the request).
 async function setParameter(row, value) {
   const items = String(value) === "" ? [] : String(value).split(",");
@@ -114,7 +114,11 @@ async function setParameter(row, value) {
       await row.locator("input[type=text]").last().fill(item);
     }
   } else if ((await row.locator("select").count()) > 0) {
-    await row.locator("select").first().selectOption(String(value));
+    // An array of an enum is a multiple select, one option per item. Swagger UI sends even an emptied one
+    // (`name=`), so one that should stay out is left untouched (the document gives it no example).
+    const select = row.locator("select").first();
+    if (!(await select.evaluate((element) => element.multiple))) await select.selectOption(String(value));
+    else if (items.length > 0) await select.selectOption(items);
   } else if ((await row.locator("input[type=text]").count()) > 0) {
     await row.locator("input[type=text]").first().fill(String(value));
   }

@@ -145,6 +145,21 @@ def test_count_takes_every_filter(api: InProcessApi) -> None:
         assert answer.body == {"count": len(catalog_data.expected(OWNERS, SONGS, params, CALLER))}, params
 
 
+@pytest.mark.parametrize("others", [{}, {"genres": "Pop"}, {"genres": "Pop,Jazz"}, {"ids": f"{A},{B}"}, {"phrase": "song"}])
+@pytest.mark.parametrize("order", ["asc", "desc"])
+def test_an_empty_or_inverted_time_window_matches_nothing(api: InProcessApi, others: dict, order: str) -> None:
+    # Found by the schemathesis run (tests/e2e/test_fuzz.py): newerThan after olderThan was a DynamoDB
+    # ValidationException (BETWEEN with its bounds reversed), answered 500.
+    early, late = SONGS[5]["createdAt"], SONGS[25]["createdAt"]
+    for window in ({"newerThan": late, "olderThan": early}, {"newerThan": early, "olderThan": early}):
+        params = {**others, **window, "sortOrder": order}
+        page = api.get("/v1/songs", params)
+        assert (page.status, page.body, page.headers.get("Link")) == (200, [], None)
+        assert api.get("/v1/songs/count", params).body == {"count": 0}
+        assert api.get("/v1/songs/random", params).status == 404
+        assert catalog_data.expected(OWNERS, SONGS, params, CALLER) == []
+
+
 def test_count_ignores_paging(api: InProcessApi) -> None:
     assert api.get("/v1/songs/count", {"limit": "1", "offset": "3"}).body == api.get("/v1/songs/count").body
 

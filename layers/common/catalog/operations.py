@@ -82,7 +82,7 @@ def list_songs(parameters: Parameters, caller: str | None, store: Store, next_li
     """A bare array; ``Link: <...>; rel="next"`` when more songs follow."""
     query, window = songs.query(parameters, caller), songs.window(parameters)
     planned, pages = plan(query), 1
-    token = cursor_parameter(parameters, "offset")
+    token = cursor_parameter(parameters, songs.OFFSET)
     if token is not None:
         position = cursor.unseal(query, token)
         planned, pages = resume(planned, position.after), position.pages + 1
@@ -111,7 +111,7 @@ def list_soundtracks(parameters: Parameters, store: Store, next_link: NextLink) 
     query = soundtracks.query(parameters)
     number, size = soundtracks.page(parameters)
     planned = plan(query)
-    token = cursor_parameter(parameters, "page")
+    token = cursor_parameter(parameters, soundtracks.PAGE)
     if token is None:
         page, total = fetch.counted_page(store, planned, soundtracks.window(number, size))
     else:

@@ -223,6 +223,8 @@ class Store:
         ``start_after``: an entry of this partition, from any index with the same keys, to start after.
         A bound may be a stored range key (a cursor's position): BETWEEN includes it, so it is dropped here.
         """
+        if low is not None and high is not None and low >= high:
+            return  # an empty range (newerThan at or after olderThan): nothing to read, and DynamoDB refuses it
         condition = "fpk = :p"
         values: dict[str, dict] = {":p": {"S": partition}}
         if low is not None and high is not None:

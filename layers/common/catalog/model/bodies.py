@@ -1,0 +1,35 @@
+"""The answers that are not records: a count, and the error body every 4xx/5xx carries.
+
+At run time these bodies are plain dicts (``catalog.shape.count``, ``catalog.http.error_response``):
+the read path does not import pydantic. These models describe them for the OpenAPI document
+(``devtools/openapi.py``), and the tests check that what the code answers fits them.
+"""
+
+from pydantic import BaseModel, ConfigDict, Field
+
+COUNT_EXAMPLE = {"count": 300}
+ERROR_EXAMPLE = {"code": 422, "description": "Unprocessable Entity", "cause": "Invalid UUID string: 123456789"}
+
+
+class Count(BaseModel):
+    """How many items match the filters."""
+
+    model_config = ConfigDict(extra="forbid", use_attribute_docstrings=True,
+                              json_schema_extra={"examples": [COUNT_EXAMPLE]})  # fmt: skip
+
+    count: int = Field(ge=0)
+    """The number of matching items."""
+
+
+class Error(BaseModel):
+    """The body of every error answer, the function's and API Gateway's own alike."""
+
+    model_config = ConfigDict(extra="forbid", use_attribute_docstrings=True,
+                              json_schema_extra={"examples": [ERROR_EXAMPLE]})  # fmt: skip
+
+    code: int = Field(ge=400, le=599)
+    """The HTTP status code."""
+    description: str
+    """The status's reason phrase (`Unprocessable Entity` for 422, as the contract spells it)."""
+    cause: str
+    """What went wrong."""
