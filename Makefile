@@ -19,27 +19,24 @@ STATE := .local
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
 
+# A virtualenv of Python 3.13 ($(1)) with the pinned requirements of $(2) installed.
+define make-venv
+	@test -n "$(PYTHON313)" || { echo "Python 3.13 is needed (pyenv install 3.13)"; exit 1; }
+	$(PYTHON313) -m venv $(1)
+	$(1)/bin/pip install -q --upgrade pip
+	$(1)/bin/pip install -q -r $(2)
+	@touch $(1)/.installed
+endef
+
 $(VENV)/.installed: requirements/dev.txt requirements/runtime.txt
-	@test -n "$(PYTHON313)" || { echo "Python 3.13 is needed (pyenv install 3.13)"; exit 1; }
-	$(PYTHON313) -m venv $(VENV)
-	$(VENV)/bin/pip install -q --upgrade pip
-	$(VENV)/bin/pip install -q -r requirements/dev.txt
-	@touch $@
+	$(call make-venv,$(VENV),requirements/dev.txt)
 
+# SAM CLI pins boto3 and pydantic exactly, and checkov pins its own: each gets a virtualenv of its own.
 $(SAM_VENV)/.installed: requirements/sam.txt
-	@test -n "$(PYTHON313)" || { echo "Python 3.13 is needed (pyenv install 3.13)"; exit 1; }
-	$(PYTHON313) -m venv $(SAM_VENV)
-	$(SAM_VENV)/bin/pip install -q --upgrade pip
-	$(SAM_VENV)/bin/pip install -q -r requirements/sam.txt
-	@touch $@
+	$(call make-venv,$(SAM_VENV),requirements/sam.txt)
 
-# checkov pins its own boto3 and pydantic: it gets a virtualenv of its own too.
 $(LINT_VENV)/.installed: requirements/lint.txt
-	@test -n "$(PYTHON313)" || { echo "Python 3.13 is needed (pyenv install 3.13)"; exit 1; }
-	$(PYTHON313) -m venv $(LINT_VENV)
-	$(LINT_VENV)/bin/pip install -q --upgrade pip
-	$(LINT_VENV)/bin/pip install -q -r requirements/lint.txt
-	@touch $@
+	$(call make-venv,$(LINT_VENV),requirements/lint.txt)
 
 node_modules/.installed: package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
