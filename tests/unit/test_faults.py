@@ -11,13 +11,14 @@ import io
 import json
 import logging
 import uuid
+import warnings
 from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
 from botocore.awsrequest import AWSResponse
 from botocore.exceptions import ConnectTimeoutError, EndpointConnectionError, ReadTimeoutError
-from catalog import budget, store
+from catalog import budget, store, telemetry
 from catalog.config import dynamodb_settings
 from catalog.http import logger
 
@@ -218,6 +219,22 @@ def test_each_request_flushes_its_metrics_as_emf(api: Served, capsys: pytest.Cap
     assert ok["Requests"] == [1] and ok["ItemsRead"] == [0] and "ReadCapacity" in ok and "Errors" not in ok
     assert unavailable["Requests"] == unavailable["Errors"] == unavailable["Error503"] == [1]
     assert "ItemsRead" not in unavailable
+
+
+def test_with_metrics_disabled_nothing_piles_up_or_gets_printed(
+    api: Served, capsys: pytest.CaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """As the local stack runs the functions: Powertools then never publishes, nor clears, the metrics."""
+    caller, _, _ = api
+    monkeypatch.setenv("POWERTOOLS_METRICS_DISABLED", "true")
+    capsys.readouterr()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # Powertools warns when it flushes an empty set
+        for _ in range(120):
+            caller.get("/v1/songs/count")
+
+    assert not [line for line in capsys.readouterr().out.splitlines() if '"_aws"' in line]
+    assert telemetry.metrics.metric_set["Requests"]["Value"] == [1]
 
 
 @pytest.mark.parametrize("throttled", [False, True])

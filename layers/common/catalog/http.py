@@ -102,6 +102,7 @@ def lambda_entrypoint(app: APIGatewayRestResolver) -> Callable[[dict, object], d
     @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)
     @telemetry.metrics.log_metrics(capture_cold_start_metric=True)
     def lambda_handler(event: dict, context: object) -> dict:
+        telemetry.begin()
         remaining = getattr(context, "get_remaining_time_in_millis", None)
         budget.begin(remaining() if remaining else None)
         try:

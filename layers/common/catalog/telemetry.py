@@ -33,6 +33,13 @@ metrics = Metrics(
 )
 
 
+def begin() -> None:
+    """Start a request's metrics from nothing. Powertools clears them only when it publishes them:
+    with ``POWERTOOLS_METRICS_DISABLED`` they would pile up request after request (and be printed
+    anyway, every 100 values of a metric)."""
+    metrics.clear_metrics()
+
+
 def reads(meter: ReadMeter) -> None:
     metrics.add_metric(name="ItemsRead", unit=MetricUnit.Count, value=meter.items)
     metrics.add_metric(name="ReadCapacity", unit=MetricUnit.Count, value=meter.capacity)
