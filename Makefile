@@ -98,7 +98,7 @@ token: $(VENV)/.installed ## print an access token for USER=<uuid> (needs `make 
 	@$(PY) -m devtools.token $(if $(filter command line,$(origin USER)),--user "$(USER)")
 
 .PHONY: clean
-clean: ## remove local data, build output and environments
+clean: ## remove local data, build output, reports and screenshots (not the environments)
 	rm -rf $(STATE) .aws-sam .bench .pytest_cache .artifacts
 
 .PHONY: openapi
