@@ -2,11 +2,12 @@
 
 DynamoDB Local and moto keep the table's stream (the table is created from template.yaml, stream
 included), but nothing reads it. :class:`StreamFeeder` reads every shard in order (a parent shard
-before its children), turns the records into the event Lambda sends (``{"Records": [...]}``, at
-most the template's ``BatchSize`` per event) and hands each event to the counter function's
-handler, then moves past what the handler applied. When the handler reports failed records
-(``batchItemFailures``), it resumes at the first of them, as Lambda does, a few times, then gives up
-with :class:`StreamFeedError`.
+before its children), keeps the records the template's ``FilterCriteria`` let through (as Lambda's
+event source mapping does, before it forms batches: :mod:`devtools.event_filter`), turns them into
+the event Lambda sends (``{"Records": [...]}``, at most the template's ``BatchSize`` per event) and
+hands each event to the counter function's handler, then moves past what the handler applied.
+When the handler reports failed records (``batchItemFailures``), it resumes at the first of them,
+as Lambda does, a few times, then gives up with :class:`StreamFeedError`.
 
 - :meth:`StreamFeeder.drain` returns once every change written before the call has been handled:
   the tests and ``make run`` call it after an import, so counts are exact from then on.
@@ -18,8 +19,8 @@ Lambda keeps its checkpoint), so that a restarted ``make run`` does not hand the
 retained stream again. The handler would drop those records anyway (each carries a marker), only
 more slowly.
 
-Every record reaches the handler, including those the template's filter keeps from the function
-on AWS (anything but postings): the handler ignores them itself.
+GetRecords answers are read as sent (``catalog.wire``): botocore's walk of the model costs more
+than DynamoDB Local takes to answer, and the images are handed over in their wire form anyway.
 """
 
 from __future__ import annotations
@@ -34,8 +35,9 @@ from typing import Any
 
 import botocore.session
 from botocore.config import Config
+from catalog import wire
 
-from devtools import table
+from devtools import event_filter, table
 from devtools.dynamodb_local import ACCESS_KEY_ID, SECRET_ACCESS_KEY, DynamoDBLocal
 from devtools.gateway import TABLE_NAME, Invoker, load_function
 
@@ -54,14 +56,25 @@ class StreamFeedError(RuntimeError):
     """The table has no stream, or the handler kept failing on a batch."""
 
 
-def batch_size(template_path: Path = table.TEMPLATE_PATH) -> int:
-    """The ``BatchSize`` of the counter function's stream event in the template (Lambda's default: 100)."""
+def _stream_event(template_path: Path) -> dict[str, Any]:
+    """The properties of the counter function's DynamoDB stream event in the template."""
     template = table.load_template(template_path)
     events = table.function_properties(template, COUNTER_FUNCTION).get("Events") or {}
     for event in events.values():
         if event.get("Type") == "DynamoDB":
-            return int(event["Properties"].get("BatchSize", 100))
+            return event["Properties"]
     raise StreamFeedError(f"{COUNTER_FUNCTION} has no DynamoDB stream event in {template_path}")
+
+
+def batch_size(template_path: Path = table.TEMPLATE_PATH) -> int:
+    """The ``BatchSize`` of the counter function's stream event in the template (Lambda's default: 100)."""
+    return int(_stream_event(template_path).get("BatchSize", 100))
+
+
+def filter_patterns(template_path: Path = table.TEMPLATE_PATH) -> list[dict[str, Any]]:
+    """The ``FilterCriteria`` patterns of the counter function's stream event (none: every record)."""
+    filters = (_stream_event(template_path).get("FilterCriteria") or {}).get("Filters") or []
+    return event_filter.parse([entry["Pattern"] for entry in filters])
 
 
 def streams_client(dynamodb_client: Any, **credentials: str) -> Any:
@@ -72,7 +85,9 @@ def streams_client(dynamodb_client: Any, **credentials: str) -> Any:
     ``credentials`` (``aws_access_key_id``, ``aws_secret_access_key``) default to the environment's.
     """
     endpoint = dynamodb_client.meta.endpoint_url
-    return botocore.session.get_session().create_client(
+    session = botocore.session.get_session()
+    session.register_component("response_parser_factory", wire.ParserFactory())
+    return session.create_client(
         "dynamodbstreams",
         region_name=dynamodb_client.meta.region_name,
         endpoint_url=None if endpoint.endswith(".amazonaws.com") else endpoint,
@@ -84,13 +99,15 @@ def streams_client(dynamodb_client: Any, **credentials: str) -> Any:
 def lambda_record(record: dict[str, Any], stream_arn: str) -> dict[str, Any]:
     """A record as GetRecords returns it, in the shape Lambda delivers it to a function.
 
-    The fields are the same, plus ``eventSourceARN``; the creation time is epoch seconds (boto3
-    parses it into a datetime).
+    The fields are the same, plus ``eventSourceARN``; the creation time is whole epoch seconds (a
+    number as sent, a datetime from a client that parses it).
     """
     dynamodb = dict(record["dynamodb"])
     created = dynamodb.get("ApproximateCreationDateTime")
     if isinstance(created, datetime):
         dynamodb["ApproximateCreationDateTime"] = int(created.timestamp())
+    elif created is not None:
+        dynamodb["ApproximateCreationDateTime"] = int(created)
     delivered = {name: value for name, value in record.items() if name != "dynamodb"}
     return {**delivered, "dynamodb": dynamodb, "eventSourceARN": stream_arn}
 
@@ -106,6 +123,7 @@ class StreamFeeder:
         deliver: Deliver,
         *,
         batch_size: int = 100,
+        patterns: list[dict[str, Any]] | None = None,
         positions_path: Path | None = None,
     ) -> None:
         self._dynamodb = dynamodb_client
@@ -113,6 +131,7 @@ class StreamFeeder:
         self._table = table_name
         self._deliver = deliver
         self._batch_size = batch_size
+        self._patterns = patterns or []
         self._positions_path = positions_path
         self._stream_arn: str | None = None
         self._positions: dict[str, str] = {}  # shard id -> sequence number of the last record handled
@@ -131,14 +150,14 @@ class StreamFeeder:
             while True:
                 shards = self._shards_in_order()
                 present = {shard["ShardId"] for shard in shards}
-                delivered = 0
+                read = 0
                 for shard in shards:
                     parent = shard.get("ParentShardId")
                     if parent in present and parent not in self._finished:
                         continue  # its parent still has records to hand over first
-                    delivered += self._read_shard(shard)
-                handled += delivered
-                if not delivered:
+                    shard_read, shard_handed = self._read_shard(shard)
+                    read, handled = read + shard_read, handled + shard_handed
+                if not read:
                     break
             self._save_positions()
             return handled
@@ -198,11 +217,12 @@ class StreamFeeder:
             place(shard)
         return ordered
 
-    def _read_shard(self, shard: dict[str, Any]) -> int:
-        """Hand over the shard's records after its position; returns how many were handed over."""
+    def _read_shard(self, shard: dict[str, Any]) -> tuple[int, int]:
+        """Hand over the shard's matching records after its position; returns how many records were
+        read, and how many of them handed over."""
         shard_id = shard["ShardId"]
         if shard_id in self._finished:
-            return 0
+            return 0, 0
         position = self._positions.get(shard_id)
         start = (
             {"ShardIteratorType": "AFTER_SEQUENCE_NUMBER", "SequenceNumber": position}
@@ -210,19 +230,31 @@ class StreamFeeder:
             else {"ShardIteratorType": "TRIM_HORIZON"}
         )
         iterator = self._streams.get_shard_iterator(StreamArn=self._stream_arn, ShardId=shard_id, **start)["ShardIterator"]
-        handed = 0
+        handed = total = 0
+        batch: list[dict[str, Any]] = []  # matching records read and not handed over yet
         while iterator:
             response = self._streams.get_records(ShardIterator=iterator, Limit=_GET_RECORDS_LIMIT)
-            records = [lambda_record(record, self._stream_arn or "") for record in response.get("Records", [])]
-            for first in range(0, len(records), self._batch_size):
-                self._hand_over(shard_id, records[first : first + self._batch_size])
-            handed += len(records)
+            read = response.get("Records", [])
+            total += len(read)
+            batch += [
+                lambda_record(record, self._stream_arn or "")
+                for record in read
+                if event_filter.matches_any(self._patterns, record)
+            ]
+            while len(batch) >= self._batch_size:
+                self._hand_over(shard_id, batch[: self._batch_size])
+                handed, batch = handed + self._batch_size, batch[self._batch_size :]
+            if read and not batch:  # what the filter dropped is passed, as Lambda moves past it
+                self._positions[shard_id] = read[-1]["dynamodb"]["SequenceNumber"]
             iterator = response.get("NextShardIterator")
-            if not records:
+            if not read:
                 break  # caught up with an open shard
+        if batch:
+            self._hand_over(shard_id, batch)
+            handed += len(batch)
         if not iterator:
             self._finished.add(shard_id)  # a closed shard, read to its end
-        return handed
+        return total, handed
 
     def _hand_over(self, shard_id: str, batch: list[dict[str, Any]]) -> None:
         """One event per batch; a partial failure is handed over again from its first failed record."""
@@ -284,5 +316,6 @@ def local_counter_feeder(
         table_name,
         lambda event: invoker.invoke(function, event),
         batch_size=batch_size(),
+        patterns=filter_patterns(),
         positions_path=positions_path,
     )

@@ -12,7 +12,7 @@ import pytest
 from catalog import counting
 
 from devtools.gateway import LambdaContext
-from devtools.streams import StreamFeeder, batch_size, streams_client
+from devtools.streams import StreamFeeder, batch_size, filter_patterns, streams_client
 from functions.counters import app
 
 _feeders: dict[str, StreamFeeder] = {}  # by table name: every test table's name is new
@@ -35,8 +35,9 @@ def deliver_to_handler(client: Any, name: str) -> Callable[[dict], dict]:
 def feeder(client: Any, name: str) -> StreamFeeder:
     if name not in _feeders:
         _feeders[name] = StreamFeeder(
-            client, streams_client(client), name, deliver_to_handler(client, name), batch_size=batch_size()
-        )
+            client, streams_client(client), name, deliver_to_handler(client, name),
+            batch_size=batch_size(), patterns=filter_patterns(),
+        )  # fmt: skip
     return _feeders[name]
 
 

@@ -11,15 +11,20 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from boto3.dynamodb.types import TypeSerializer
 from botocore.exceptions import ClientError
 from catalog import counting, keys
-from catalog.counting import MAX_ACTIONS, Change, Counters, StreamViewError, change_of, groups
+from catalog.counting import MAX_ACTIONS, Change, Counters, StreamViewError, change_of, transactions
 
 from devtools.gateway import LambdaContext
 from tests.conftest import table_on
 
 Table = tuple[Any, str]
 _sequence = itertools.count(1)
+_serializer = TypeSerializer()
+
+SCOPE = "songs|archived=false"
+ARCHIVED = "songs|archived=true"
 
 
 @pytest.fixture
@@ -28,9 +33,17 @@ def moto_table(request: pytest.FixtureRequest) -> Iterator[Table]:
         yield made
 
 
-def stream_record(event: str, sk: str = "posting#all", old: str | None = None, new: str | None = None, pk: str = "songs#1") -> dict:
-    """One record as Lambda delivers it (NEW_AND_OLD_IMAGES); ``old``/``new`` are the images' fpk."""
-    key = {"PK": {"S": pk}, "SK": {"S": sk}}
+def song(number: int = 1, **fields: Any) -> dict:
+    """A song's all posting as the writer stores it: the record's fields (a few are enough here)."""
+    return {"id": f"s{number}", "archived": False, "ownerId": "o1", "mintingStatus": "Minted", "genres": ["Pop"],
+            "title": "A", **fields}  # fmt: skip
+
+
+def stream_record(event: str, old: dict | None = None, new: dict | None = None, *, sk: str = keys.ALL_POSTING,
+                  collection: str = "songs") -> dict:  # fmt: skip
+    """One record as Lambda delivers it (NEW_AND_OLD_IMAGES): ``old``/``new`` are the item's fields."""
+    item_id = (old or new or {}).get("id") or (old or new or {}).get("uuid") or "x"
+    key = {"PK": {"S": f"{collection}#{item_id}"}, "SK": {"S": sk}}
     dynamodb: dict[str, Any] = {
         "ApproximateCreationDateTime": 1_700_000_000,
         "Keys": key,
@@ -38,10 +51,9 @@ def stream_record(event: str, sk: str = "posting#all", old: str | None = None, n
         "SizeBytes": 100,
         "StreamViewType": "NEW_AND_OLD_IMAGES",
     }
-    if old is not None:
-        dynamodb["OldImage"] = {**key, "fpk": {"S": old}, "slot": {"N": "0"}}
-    if new is not None:
-        dynamodb["NewImage"] = {**key, "fpk": {"S": new}, "slot": {"N": "0"}}
+    for image, fields in (("OldImage", old), ("NewImage", new)):
+        if fields is not None:
+            dynamodb[image] = {**key, **{name: _serializer.serialize(value) for name, value in fields.items()}}
     return {
         "eventID": uuid.uuid4().hex,
         "eventName": event,
@@ -70,62 +82,94 @@ def expected(records: list[dict]) -> dict[str, int]:
 
 
 def a_batch() -> list[dict]:
-    """Songs arriving, moving partitions, leaving, and changes that count nothing, mixed."""
+    """Songs arriving, changing genres and scope, leaving, and changes that count nothing, mixed."""
     return [
-        stream_record("INSERT", new="p|all", pk="songs#1"),
-        stream_record("INSERT", "posting#genre=Pop", new="p|genre=Pop", pk="songs#1"),
-        stream_record("INSERT", new="p|all", pk="songs#2"),
-        stream_record("INSERT", "record", pk="songs#2"),  # a record item: no fpk, counts nothing
-        stream_record("MODIFY", old="p|all", new="q|all", pk="songs#2"),  # archived: moves partition
-        stream_record("MODIFY", "posting#genre=Pop", old="p|genre=Pop", new="p|genre=Pop", pk="songs#1"),  # same
-        stream_record("INSERT", "posting#genre=Rock", new="p|genre=Rock", pk="songs#3"),
-        stream_record("REMOVE", "posting#genre=Rock", old="p|genre=Rock", pk="songs#3"),
-        stream_record("REMOVE", old="p|all", pk="songs#1"),
+        stream_record("INSERT", new=song(1)),
+        stream_record("INSERT", new=song(2, genres=["Pop", "Rock"])),
+        stream_record("INSERT", new=song(2, genres=["Pop", "Rock"]), sk="posting#genre=Rock"),  # not the all posting
+        stream_record("INSERT", new=song(2), sk="record"),  # the record item: counts nothing
+        stream_record("MODIFY", old=song(2, genres=["Pop", "Rock"]), new=song(2, genres=["Pop", "Rock"], archived=True)),
+        stream_record("MODIFY", old=song(1), new=song(1, title="B")),  # same partitions
+        stream_record("INSERT", new=song(3, genres=["Jazz"])),
+        stream_record("REMOVE", old=song(3, genres=["Jazz"])),
+        stream_record("REMOVE", old=song(1)),
     ]
 
 
 # -- which records count ----------------------------------------------------------------------------
 
 
-def test_a_new_posting_counts_one_in_its_partition() -> None:
-    assert change_of(stream_record("INSERT", new="p|all")).deltas == {"p|all": 1}
+def test_a_new_song_counts_one_in_each_of_its_partitions() -> None:
+    change = change_of(stream_record("INSERT", new=song(genres=["Pop", "Rock"], moods=["Calm"])))
+    assert change.deltas == {f"{SCOPE}|all": 1, f"{SCOPE}|owner=o1": 1, f"{SCOPE}|status=Minted": 1,
+                             f"{SCOPE}|genre=Pop": 1, f"{SCOPE}|genre=Rock": 1, f"{SCOPE}|mood=Calm": 1}  # fmt: skip
 
 
-def test_a_removed_posting_counts_minus_one_in_its_old_partition() -> None:
-    assert change_of(stream_record("REMOVE", old="p|all")).deltas == {"p|all": -1}
+def test_a_removed_song_counts_minus_one_in_each_of_its_old_partitions() -> None:
+    change = change_of(stream_record("REMOVE", old=song()))
+    assert change.deltas == {f"{SCOPE}|all": -1, f"{SCOPE}|owner=o1": -1, f"{SCOPE}|status=Minted": -1,
+                             f"{SCOPE}|genre=Pop": -1}  # fmt: skip
 
 
-def test_a_posting_that_changes_partition_moves_one() -> None:
-    assert change_of(stream_record("MODIFY", old="p|all", new="q|all")).deltas == {"p|all": -1, "q|all": 1}
+def test_a_song_whose_genres_change_moves_between_the_genres_only() -> None:
+    change = change_of(stream_record("MODIFY", old=song(genres=["Pop", "Rock"]), new=song(genres=["Rock", "Jazz"])))
+    assert change.deltas == {f"{SCOPE}|genre=Pop": -1, f"{SCOPE}|genre=Jazz": 1}
 
 
-def test_a_posting_rewritten_in_the_same_partition_counts_nothing() -> None:
-    assert change_of(stream_record("MODIFY", old="p|all", new="p|all")).deltas == {}
+def test_an_archived_song_moves_every_partition_to_the_other_scope() -> None:
+    change = change_of(stream_record("MODIFY", old=song(), new=song(archived=True)))
+    assert change.deltas == {f"{SCOPE}|all": -1, f"{SCOPE}|owner=o1": -1, f"{SCOPE}|status=Minted": -1,
+                             f"{SCOPE}|genre=Pop": -1, f"{ARCHIVED}|all": 1, f"{ARCHIVED}|owner=o1": 1,
+                             f"{ARCHIVED}|status=Minted": 1, f"{ARCHIVED}|genre=Pop": 1}  # fmt: skip
 
 
-@pytest.mark.parametrize("sk", ["record", "count", "applied"])
+def test_a_song_rewritten_within_the_same_partitions_counts_nothing() -> None:
+    assert change_of(stream_record("MODIFY", old=song(), new=song(title="Other", genres=["Pop", "Pop"]))).deltas == {}
+
+
+def test_a_soundtrack_counts_in_the_partitions_of_its_facets() -> None:
+    soundtrack = {"uuid": "t1", "name": "Main Title", "artist": "Hildur", "duration": 201000}
+    change = change_of(stream_record("INSERT", new=soundtrack, collection="soundtracks"))
+    assert change.deltas == {"soundtracks|all": 1, "soundtracks|name=Main Title": 1, "soundtracks|artist=Hildur": 1,
+                             "soundtracks|duration=201000": 1}  # fmt: skip
+
+
+@pytest.mark.parametrize("sk", ["record", "posting#genre=Pop", "count", "applied"])
 @pytest.mark.parametrize("event", ["INSERT", "MODIFY", "REMOVE"])
-def test_items_other_than_postings_count_nothing(sk: str, event: str) -> None:
-    record = stream_record(event, sk, old="p|all" if event != "INSERT" else None, new="p|all" if event != "REMOVE" else None)
+def test_items_other_than_all_postings_count_nothing(sk: str, event: str) -> None:
+    record = stream_record(event, old=song() if event != "INSERT" else None, new=song() if event != "REMOVE" else None, sk=sk)
     assert change_of(record).deltas == {}
 
 
-def test_a_posting_without_the_image_it_needs_is_an_error() -> None:
-    record = stream_record("REMOVE", old="p|all")
+def test_an_all_posting_without_the_image_it_needs_is_an_error() -> None:
+    record = stream_record("REMOVE", old=song())
     del record["dynamodb"]["OldImage"]  # a KEYS_ONLY or NEW_IMAGE stream
     with pytest.raises(StreamViewError):
         change_of(record)
 
 
-def test_groups_fit_one_transaction_and_keep_stream_order() -> None:
+def test_transactions_fit_dynamodbs_limit_and_keep_stream_order() -> None:
     changes = [
-        Change(str(number), f"e{number}", {f"p{number % 70}": 1, f"q{number % 3}": -1}) for number in range(300)
+        Change(str(number), f"e{number}", {f"p{number % 70}": 1, f"q{number % 3}": -1, f"own{number}": 1})
+        for number in range(300)
     ] + [Change("none", "e-none", {})]
-    cut = groups(changes)
-    assert [change for group in cut for change in group] == changes[:-1]
-    for group in cut:
-        partitions = {partition for change in group for partition in change.deltas}
-        assert len(group) + len(partitions) <= MAX_ACTIONS
+    packed = transactions(changes)
+    assert [part.marker for parts in packed for part in parts] == [f"e{n}" for n in range(300)]
+    for parts in packed:
+        partitions = {partition for part in parts for partition in part.deltas}
+        assert len(parts) + len(partitions) <= MAX_ACTIONS
+
+
+def test_a_record_with_more_partitions_than_a_transaction_holds_is_applied_in_parts(moto_table: Table) -> None:
+    many = song(genres=[f"g{n}" for n in range(150)], moods=[f"m{n}" for n in range(60)])
+    record = stream_record("INSERT", new=many)
+    parts = change_of(record).parts()
+    assert len(parts) == 3 and len({part.marker for part in parts}) == 3
+    assert all(len(part.deltas) < MAX_ACTIONS for part in parts)
+    Counters(*moto_table).apply([record])
+    Counters(*moto_table).apply([record])  # replayed: every part meets its marker
+    assert counters(moto_table) == expected([record])
+    assert sum(counters(moto_table).values()) == 1 + 1 + 1 + 150 + 60
 
 
 # -- applying batches, idempotently ------------------------------------------------------------------
@@ -134,7 +178,9 @@ def test_groups_fit_one_transaction_and_keep_stream_order() -> None:
 def test_a_batch_moves_the_counters_it_implies(moto_table: Table) -> None:
     batch = a_batch()
     assert Counters(*moto_table).apply(batch) == {"batchItemFailures": []}
-    assert counters(moto_table) == {"q|all": 1, "p|genre=Pop": 1} == expected(batch)
+    song_two = {f"{ARCHIVED}|all": 1, f"{ARCHIVED}|owner=o1": 1, f"{ARCHIVED}|status=Minted": 1,
+                f"{ARCHIVED}|genre=Pop": 1, f"{ARCHIVED}|genre=Rock": 1}  # fmt: skip
+    assert counters(moto_table) == song_two == expected(batch)
 
 
 def test_replaying_a_batch_changes_nothing(moto_table: Table) -> None:
@@ -150,13 +196,13 @@ def test_replaying_a_partly_applied_batch_applies_only_the_rest(moto_table: Tabl
     Counters(*moto_table).apply(batch[:4])  # Lambda's retry after a failure: the batch again, from its start
     Counters(*moto_table).apply(batch)
     Counters(*moto_table).apply(batch[2:])  # and a halved batch (bisect on error) once more
-    assert counters(moto_table) == {"q|all": 1, "p|genre=Pop": 1}
+    assert counters(moto_table) == expected(batch)
 
 
 def test_a_batch_larger_than_one_transaction_is_exact_and_replays_are_dropped(moto_table: Table) -> None:
-    batch = [stream_record("INSERT", f"posting#owner={n}", new=f"p|owner={n % 40}", pk=f"songs#{n}") for n in range(150)]
-    batch += [stream_record("REMOVE", f"posting#owner={n}", old=f"p|owner={n % 40}", pk=f"songs#{n}") for n in range(0, 150, 7)]
-    assert len(groups([change_of(record) for record in batch])) > 2
+    batch = [stream_record("INSERT", new=song(n, ownerId=f"o{n % 40}", genres=[f"g{n}"])) for n in range(150)]
+    batch += [stream_record("REMOVE", old=song(n, ownerId=f"o{n % 40}", genres=[f"g{n}"])) for n in range(0, 150, 7)]
+    assert len(transactions([change_of(record) for record in batch])) > 2
     Counters(*moto_table).apply(batch)
     Counters(*moto_table).apply(batch[50:120])
     Counters(*moto_table).apply(batch)
@@ -178,16 +224,16 @@ class FailingClient:
         return self._client.transact_write_items(**request)
 
 
-def test_a_group_that_stays_contended_is_reported_with_every_later_record(moto_table: Table) -> None:
+def test_a_transaction_that_stays_contended_is_reported_from_the_first_record_it_holds(moto_table: Table) -> None:
     client, name = moto_table
-    batch = [stream_record("INSERT", f"posting#owner={n}", new=f"p|owner={n}", pk=f"songs#{n}") for n in range(120)]
+    batch = [stream_record("INSERT", new=song(n, ownerId=f"o{n}", genres=[f"g{n}"])) for n in range(60)]
     failing = FailingClient(client, fail_from=2)
     response = Counters(failing, name, sleep=lambda seconds: None).apply(batch)
-    first_group = groups([change_of(record) for record in batch])[0]
+    first_transaction = transactions([change_of(record) for record in batch])[0]
     failed = [item["itemIdentifier"] for item in response["batchItemFailures"]]
-    assert failed == [record["dynamodb"]["SequenceNumber"] for record in batch[len(first_group) :]]
-    assert failing.calls == 1 + counting._ATTEMPTS  # the second group tried, paused, and given up
-    assert sum(counters(moto_table).values()) == len(first_group)
+    assert failed == [record["dynamodb"]["SequenceNumber"] for record in batch[len(first_transaction) :]]
+    assert failing.calls == 1 + counting._ATTEMPTS  # the second transaction tried, paused, and given up
+    assert counters(moto_table) == expected(batch[: len(first_transaction)])
 
     # Lambda resumes the shard at the first failed record (and may replay from the batch start too).
     resumed = [record for record in batch if record["dynamodb"]["SequenceNumber"] in set(failed)]
@@ -198,7 +244,7 @@ def test_a_group_that_stays_contended_is_reported_with_every_later_record(moto_t
 
 def test_markers_carry_an_expiry_after_the_streams_retention(moto_table: Table) -> None:
     client, name = moto_table
-    record = stream_record("INSERT", new="p|all")
+    record = stream_record("INSERT", new=song())
     Counters(client, name, clock=lambda: 1_700_000_000).apply([record])
     marker = client.get_item(TableName=name, Key={k: {"S": v} for k, v in keys.applied_key(record["eventID"]).items()})["Item"]
     assert int(marker[keys.EXPIRES]["N"]) == 1_700_000_000 + counting.MARKER_LIFETIME_S
@@ -218,4 +264,4 @@ def test_the_handler_applies_lambdas_event_and_answers_a_partial_batch_response(
     batch = a_batch()
     assert app.lambda_handler({"Records": batch}, context) == {"batchItemFailures": []}
     assert app.lambda_handler({"Records": batch}, context) == {"batchItemFailures": []}
-    assert counters(moto_table) == {"q|all": 1, "p|genre=Pop": 1}
+    assert counters(moto_table) == expected(batch)

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from devtools.streams import StreamFeeder, StreamFeedError, lambda_record, streams_client
+from devtools.streams import StreamFeeder, StreamFeedError, filter_patterns, lambda_record, streams_client
 from tests.conftest import table_on
 
 Table = tuple[Any, str]
@@ -165,3 +165,19 @@ def test_a_parent_shard_is_handed_over_before_its_child() -> None:
     assert StreamFeeder(OneTable(), TwoShards(), "t", recorder).drain() == 3
     assert recorder.keys() == ["p1", "p2", "c1"]
 
+
+
+def test_only_records_the_filter_lets_through_are_handed_over_in_full_batches(moto_table: Table) -> None:
+    """As Lambda's event source mapping: filtered out before batching, and passed by the checkpoint."""
+    client, name = moto_table
+    for number in range(10):
+        client.put_item(TableName=name, Item={"PK": {"S": f"k{number:03d}"}, "SK": {"S": "posting#all"}})
+        client.put_item(TableName=name, Item={"PK": {"S": f"k{number:03d}"}, "SK": {"S": "record"}})
+    patterns = filter_patterns()
+    recorder = Recorder()
+    fed = feeder(moto_table, recorder, batch_size=4, patterns=patterns)
+    assert fed.drain() == 10
+    assert [len(event["Records"]) for event in recorder.events] == [4, 4, 2]
+    assert {r["dynamodb"]["Keys"]["SK"]["S"] for e in recorder.events for r in e["Records"]} == {"posting#all"}
+    client.put_item(TableName=name, Item={"PK": {"S": "k999"}, "SK": {"S": "record"}})
+    assert fed.drain() == 0 and len(recorder.events) == 3

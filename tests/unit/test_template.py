@@ -307,7 +307,7 @@ def test_the_counter_function_is_fed_by_the_tables_stream(template: dict[str, An
     assert template["Resources"]["CounterFailureQueue"]["Type"] == "AWS::SQS::Queue"
     # Only postings change counters; the filter keeps the function from waking for anything else.
     [only] = stream["FilterCriteria"]["Filters"]
-    assert json.loads(only["Pattern"]) == {"dynamodb": {"Keys": {"SK": {"S": [{"prefix": keys.POSTING}]}}}}
+    assert json.loads(only["Pattern"]) == {"dynamodb": {"Keys": {"SK": {"S": [keys.ALL_POSTING]}}}}
 
     table_properties = template["Resources"]["CatalogTable"]["Properties"]
     assert table_properties["StreamSpecification"] == {"StreamViewType": "NEW_AND_OLD_IMAGES"}

@@ -1,13 +1,16 @@
-"""DynamoDB's answers read as sent (``catalog.wire``): the store reads the same items as through
-botocore's own parser, and errors are still botocore's ``ClientError`` shape."""
+"""DynamoDB's answers read as sent (``catalog.wire``): the same items as through botocore's own parser
+and boto3's deserializer (no boto3 import on the request path), and errors still botocore's ``ClientError``."""
 
 import base64
 import json
+from decimal import Decimal
 
 import botocore.session
+import pytest
+from boto3.dynamodb.types import Binary, TypeDeserializer, TypeSerializer
 from botocore.parsers import create_parser
 from catalog import wire
-from catalog.store import _item
+
 
 _MODEL = botocore.session.get_session().get_service_model("dynamodb")
 _ITEMS = [
@@ -29,8 +32,8 @@ def test_a_query_answer_reads_as_through_botocores_parser() -> None:
     shape = _MODEL.operation_model("Query").output_shape
     ours = wire.ParserFactory().create_parser("json").parse(_response(200, _ANSWER), shape)
     theirs = create_parser("json").parse(_response(200, _ANSWER), shape)
-    assert [_item(raw) for raw in ours["Items"]] == [_item(raw) for raw in theirs["Items"]]
-    assert _item(ours["Items"][0])["blob"] == b"\x00\xff"
+    assert [wire.item(raw) for raw in ours["Items"]] == [wire.item(raw) for raw in theirs["Items"]]
+    assert wire.item(ours["Items"][0])["blob"] == b"\x00\xff"
     for name in ("Count", "ScannedCount", "LastEvaluatedKey", "ConsumedCapacity"):
         assert ours[name] == theirs[name]
     assert ours["ResponseMetadata"]["RequestId"] == "request-1"
@@ -48,3 +51,16 @@ def test_an_error_answer_is_parsed_by_botocore() -> None:
 
 def test_other_protocols_keep_botocores_parsers() -> None:
     assert type(wire.ParserFactory().create_parser("query")) is type(create_parser("query"))
+
+
+@pytest.mark.parametrize(
+    "value",
+    ["text", "", Decimal("1.5"), 3, -10**30, True, False, None, [1, "a", [True, None]], {"a": {"b": [Decimal(2)]}},
+     {"a", "b"}, {Decimal(1), Decimal("2.5")}, b"\x00\xff", {b"x", b"y"}, [], {}],
+)  # fmt: skip
+def test_items_read_as_boto3_reads_them(value: object) -> None:
+    sent = {"attribute": TypeSerializer().serialize(value)}
+    expected = TypeDeserializer().deserialize(sent["attribute"])
+    got = wire.item(sent)["attribute"]
+    plain = lambda v: v.value if isinstance(v, Binary) else {plain(x) for x in v} if isinstance(v, set) else v  # noqa: E731
+    assert plain(got) == plain(expected)

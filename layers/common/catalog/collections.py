@@ -129,3 +129,6 @@ SOUNDTRACKS = Collection(
     fields=SOUNDTRACK_FIELDS,
     id_attribute="uuid",
 )
+
+COLLECTIONS = {collection.name: collection for collection in (SONGS, SOUNDTRACKS)}
+"""Every collection by name, which is also its records' key prefix (``keys.record_key``)."""

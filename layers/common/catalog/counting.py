@@ -2,10 +2,14 @@
 
 A partition's counter (``keys.counter_key``, attribute ``n``) is its number of postings. Nothing but
 this module writes counters: the counter function runs it on every batch of the table's stream
-(``NEW_AND_OLD_IMAGES``). A posting (SK ``posting#...``) that appears adds 1 to the counter of its
-``fpk``, one that disappears takes 1 from its old ``fpk``'s, and one whose ``fpk`` changes does
-both. Every other change (records, owners, counters, markers, a posting rewritten in the same
-partition) counts nothing.
+(``NEW_AND_OLD_IMAGES``). It reads one stream record per record change: the record's ``all``
+posting (SK ``keys.ALL_POSTING``), a whole copy of the record that the writer rewrites whenever the
+record or its postings change. The partitions a record has postings in follow from the record
+(``indexing.partitions``), so its old image and its new image say which counters lose one and
+which gain one: a song that appears adds 1 in each of its partitions, one that leaves takes 1 from
+each, one whose genres change moves between the genres' partitions. Every other change (other
+postings, owners, counters, markers, a record rewritten within the same partitions) counts
+nothing, and the template's filter keeps those records from the function.
 
 Lambda delivers stream records at least once and retries failed batches (whole, halved, or from a
 reported record on), so a record may arrive several times. Each record's changes are therefore
@@ -18,16 +22,18 @@ Markers expire (TTL on ``keys.EXPIRES``) well after the stream's 24-hour retenti
 can come any more.
 
 A transaction holds at most 100 actions and touches an item once, so records are grouped in stream
-order: per group one marker per record and one ``ADD n :delta`` per partition, the group's changes
-summed. When DynamoDB refuses a group (conflicts with another shard's transactions on a busy
-counter that outlast the retries, throttling, any other error answer), the batch stops there and
-reports that group's first record and every later one as failed, in the shape Lambda's
-``ReportBatchItemFailures`` expects. Lambda resumes the shard from the first of them; anything it
-delivers again that was already applied is dropped by its marker. Anything else (no connection, a
-posting record without the image it needs) fails the whole batch: Lambda retries it, halved, with
-the same protection.
+order: per group one marker per record and one ``ADD n :delta`` per counter, the group's changes
+summed (consecutive songs share their scope's ``all`` counter, and often a genre or a status: the
+sample catalog costs 4.3 actions a song, its marker included). A record with more partitions than a
+transaction holds (a song with dozens of genres) is applied in parts, each with a marker of its
+own. When DynamoDB refuses a group (conflicts with another shard's transactions on a busy counter
+that outlast the retries, throttling, any other error answer), the batch stops there and reports
+the first record not applied yet and every later one as failed, in the shape Lambda's
+``ReportBatchItemFailures`` expects. Lambda resumes the shard from there; anything it delivers again that was already applied
+is dropped by its marker. Anything else (no connection, an ``all`` posting's record without the
+image it needs) fails the whole batch: Lambda retries it, halved, with the same protection.
 
-No boto3 here (the stream images are used in their wire form) and no pydantic: the function's cold
+No boto3 here (the stream images are read in their wire form) and no pydantic: the function's cold
 start is botocore and the Powertools logger only.
 """
 
@@ -43,7 +49,8 @@ from typing import Any
 from aws_lambda_powertools import Logger
 from botocore.exceptions import ClientError
 
-from catalog import keys
+from catalog import indexing, keys, wire
+from catalog.collections import COLLECTIONS
 
 logger = Logger(child=True)
 
@@ -58,11 +65,22 @@ _TRANSIENT = {"None", "TransactionConflict", "ThrottlingError", "ProvisionedThro
 
 
 class StreamViewError(ValueError):
-    """A posting's stream record lacks the image it needs: the stream must be NEW_AND_OLD_IMAGES."""
+    """An ``all`` posting's stream record lacks the image it needs: the stream must be NEW_AND_OLD_IMAGES."""
 
 
 class CountersBusy(RuntimeError):
-    """A group's transaction kept being cancelled by conflicts or throttling."""
+    """A transaction kept being cancelled by conflicts or throttling."""
+
+
+@dataclass(frozen=True)
+class Part:
+    """Counter changes applied atomically with their own marker: a record's, or a share of them."""
+
+    sequence_number: str
+    """The stream record's, to report it as failed."""
+    marker: str
+    """The id its marker is keyed by (``keys.applied_key``)."""
+    deltas: dict[str, int]
 
 
 @dataclass(frozen=True)
@@ -72,45 +90,64 @@ class Change:
     sequence_number: str
     event_id: str
     deltas: dict[str, int]
-    """Partition -> +1 or -1; empty when the record counts nothing."""
+    """Partition -> change of its counter; empty when the record counts nothing."""
+
+    def parts(self) -> list[Part]:
+        """The change in parts that each fit a transaction with their marker (one part, nearly always).
+
+        The split depends on the change alone, so a replayed record is cut the same way and its
+        parts meet their markers.
+        """
+        partitions = sorted(self.deltas)
+        size = MAX_ACTIONS - 1
+        if len(partitions) <= size:
+            return [Part(self.sequence_number, self.event_id, self.deltas)] if partitions else []
+        return [
+            Part(self.sequence_number, f"{self.event_id}/{number}", {p: self.deltas[p] for p in partitions[start : start + size]})
+            for number, start in enumerate(range(0, len(partitions), size))
+        ]
 
 
-def _partition(stream: dict, image: str) -> str:
+def _partitions(stream: dict, image: str) -> Counter[str]:
     try:
-        return stream[image]["fpk"]["S"]
+        record = wire.item(stream[image])
     except KeyError:
-        raise StreamViewError(f"a posting's stream record has no {image} with its fpk") from None
+        raise StreamViewError(f"an all posting's stream record has no {image}") from None
+    return Counter(indexing.partitions(COLLECTIONS[keys.prefix_of(record["PK"])], record))
 
 
 def change_of(record: dict) -> Change:
     """The counter changes of one stream record, as Lambda delivers it."""
     stream = record["dynamodb"]
     deltas: Counter[str] = Counter()
-    if stream["Keys"]["SK"]["S"].startswith(keys.POSTING):
+    if stream["Keys"]["SK"]["S"] == keys.ALL_POSTING:
         event = record["eventName"]
         if event in ("MODIFY", "REMOVE"):
-            deltas[_partition(stream, "OldImage")] -= 1
+            deltas.subtract(_partitions(stream, "OldImage"))
         if event in ("INSERT", "MODIFY"):
-            deltas[_partition(stream, "NewImage")] += 1
+            deltas.update(_partitions(stream, "NewImage"))
     return Change(stream["SequenceNumber"], record["eventID"], {p: d for p, d in deltas.items() if d})
 
 
-def groups(changes: list[Change]) -> list[list[Change]]:
-    """The changes that count something, in stream order, cut so that each group fits one transaction."""
-    cut: list[list[Change]] = []
-    group: list[Change] = []
+def transactions(changes: list[Change]) -> list[list[Part]]:
+    """The parts of the changes that count something, in stream order, cut into transactions.
+
+    Each holds at most ``MAX_ACTIONS`` actions: its parts' markers and one update per counter they
+    touch, so consecutive records that share counters share their updates.
+    """
+    cut: list[list[Part]] = []
+    parts: list[Part] = []
     partitions: set[str] = set()
     for change in changes:
-        if not change.deltas:
-            continue
-        grown = partitions | change.deltas.keys()
-        if group and len(group) + 1 + len(grown) > MAX_ACTIONS:
-            cut.append(group)
-            group, grown = [], set(change.deltas)
-        group.append(change)
-        partitions = grown
-    if group:
-        cut.append(group)
+        for part in change.parts():
+            grown = partitions | part.deltas.keys()
+            if parts and len(parts) + 1 + len(grown) > MAX_ACTIONS:
+                cut.append(parts)
+                parts, grown = [], set(part.deltas)
+            parts.append(part)
+            partitions = grown
+    if parts:
+        cut.append(parts)
     return cut
 
 
@@ -144,24 +181,28 @@ class Counters:
     def apply(self, records: list[dict]) -> dict:
         """Apply a batch; the answer is Lambda's partial batch response (``batchItemFailures``)."""
         tally = Tally(records=len(records))
-        for group in groups([change_of(record) for record in records]):
+        changes = [change_of(record) for record in records]
+        applied: set[str] = set()
+        for parts in transactions(changes):
             try:
-                self._write(group, tally)
+                self._write(parts, tally)
             except (ClientError, CountersBusy) as error:
-                first = next(n for n, r in enumerate(records) if r["dynamodb"]["SequenceNumber"] == group[0].sequence_number)
-                failed = [record["dynamodb"]["SequenceNumber"] for record in records[first:]]
+                first = next(n for n, change in enumerate(changes) if not {p.marker for p in change.parts()} <= applied)
+                failed = [change.sequence_number for change in changes[first:]]
                 logger.warning(
                     "counters not updated: the batch resumes at a failed record",
                     extra={"error": str(error), "failed_records": len(failed), "first_failed": failed[0],
                            **_summary(tally)},
                 )  # fmt: skip
                 return {"batchItemFailures": [{"itemIdentifier": number} for number in failed]}
+            applied.update(part.marker for part in parts)
+        tally.counted = sum(1 for change in changes if change.deltas)
         logger.info("counters updated", extra=_summary(tally))
         return {"batchItemFailures": []}
 
-    def _write(self, group: list[Change], tally: Tally) -> None:
-        """One transaction for the group, less the records already applied; retried while contended."""
-        pending = group
+    def _write(self, parts: list[Part], tally: Tally) -> None:
+        """One transaction for the parts, less those already applied; retried while contended."""
+        pending = parts
         pauses = 0
         while pending:
             try:
@@ -170,11 +211,11 @@ class Counters:
                 if error.response.get("Error", {}).get("Code") != "TransactionCanceledException":
                     raise
                 reasons = [reason.get("Code", "None") for reason in error.response.get("CancellationReasons", [])]
-                # Markers come first, in the group's order: reason i is about change i.
+                # Markers come first, in the parts' order: reason i is about part i.
                 applied = {n for n, code in enumerate(reasons[: len(pending)]) if code == _ALREADY_APPLIED}
                 if applied:
                     tally.replayed += len(applied)
-                    pending = [change for n, change in enumerate(pending) if n not in applied]
+                    pending = [part for n, part in enumerate(pending) if n not in applied]
                     continue
                 if not set(reasons) <= _TRANSIENT or pauses + 1 >= _ATTEMPTS:
                     raise CountersBusy(f"transaction cancelled: {', '.join(reasons) or 'no reasons given'}") from error
@@ -182,25 +223,24 @@ class Counters:
                 pauses += 1
                 continue
             tally.transactions += 1
-            tally.counted += len(pending)
-            tally.partitions.update(partition for change in pending for partition in change.deltas)
+            tally.partitions.update(partition for part in pending for partition in part.deltas)
             return
 
-    def _actions(self, pending: list[Change]) -> list[dict]:
+    def _actions(self, pending: list[Part]) -> list[dict]:
         expires = str(int(self._clock()) + MARKER_LIFETIME_S)
         actions: list[dict] = [
             {
                 "Put": {
                     "TableName": self._table,
-                    "Item": {**_wire(keys.applied_key(change.event_id)), keys.EXPIRES: {"N": expires}},
+                    "Item": {**_wire(keys.applied_key(part.marker)), keys.EXPIRES: {"N": expires}},
                     "ConditionExpression": "attribute_not_exists(PK)",
                 }
             }
-            for change in pending
+            for part in pending
         ]
         totals: Counter[str] = Counter()
-        for change in pending:
-            totals.update(change.deltas)
+        for part in pending:
+            totals.update(part.deltas)
         actions += [
             {
                 "Update": {
@@ -211,7 +251,7 @@ class Counters:
                 }
             }
             for partition, delta in sorted(totals.items())
-            if delta  # a posting that left a partition and another that came in: nothing to write
+            if delta  # a record that left a partition and another that came in: nothing to write
         ]
         return actions
 

@@ -1,6 +1,7 @@
 """Derive a record's postings: one item per access path, each a copy of the record with its index keys.
 
-Pure functions: the writer diffs what they return against what the table holds.
+Pure functions: the writer diffs what they return against what the table holds, and the counter
+function counts a record in the partitions they name (``partitions``).
 """
 
 from catalog import keys
@@ -20,18 +21,22 @@ def postings(collection: Collection, record: dict, owner_names: list[str]) -> di
     posting alone. The ``Listing`` index projects only what filters look at (facets, ``search``).
     """
     item_id = record[collection.id_attribute]
-    scoped = record.get(collection.scope) if collection.scope else None
     entry = dict(record)
     if collection.search_attributes:
         entry["search"] = search_terms(collection, record, owner_names)
     for sort in collection.sorts:
         value = record.get(sort.attribute)
         entry[sort.key] = keys.sort_key(None if value is None else sort.encode(value), item_id)
+    return {keys.posting_sk(access_path): {"fpk": fpk, **entry} for access_path, fpk in _paths(collection, record)}
+
+
+def partitions(collection: Collection, record: dict) -> list[str]:
+    """The partitions the record has a posting in: its ``all`` path and one per facet value, in its scope."""
+    return list(dict.fromkeys(fpk for _, fpk in _paths(collection, record)))
+
+
+def _paths(collection: Collection, record: dict) -> list[tuple[str, str]]:
+    """(access path, partition) of each of the record's postings."""
+    scoped = record.get(collection.scope) if collection.scope else None
     paths = [keys.path()] + [keys.path(facet.name, value) for facet in collection.facets for value in facet.values(record)]
-    return {
-        keys.posting_sk(access_path): {
-            "fpk": keys.partition(collection.name, collection.scope, scoped, access_path),
-            **entry,
-        }
-        for access_path in paths
-    }
+    return [(path, keys.partition(collection.name, collection.scope, scoped, path)) for path in paths]

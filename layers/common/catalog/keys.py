@@ -22,6 +22,8 @@ RECORD = "record"
 COUNT = "count"
 POSTING = "posting#"
 ALL = "all"
+ALL_POSTING = POSTING + ALL
+"""The SK of a record's ``all`` posting: the one stream record per record change the counter function reads."""
 
 
 def record_key(prefix: str, item_id: str) -> dict:
@@ -31,6 +33,11 @@ def record_key(prefix: str, item_id: str) -> dict:
 def id_of(item: dict) -> str:
     """The id of the record an item (record, posting or index entry) belongs to."""
     return item["PK"].split("#", 1)[1]
+
+
+def prefix_of(pk: str) -> str:
+    """The collection (or ``owners``) a record's, or its postings', partition key belongs to."""
+    return pk.split("#", 1)[0]
 
 
 def path(facet: str | None = None, value: str | None = None) -> str:

@@ -10,21 +10,19 @@ botocore's retries within the request's time budget (``catalog.budget``) are spe
 denied action) is a fault of the deployment and stays an error (500).
 """
 
-import base64
 import itertools
 import os
 import random
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
-from decimal import Decimal
 from functools import cache
 from typing import Any
 
 from botocore.exceptions import ClientError, HTTPClientError
 from botocore.exceptions import ConnectionError as ConnectError
 
-from catalog import budget, keys
+from catalog import budget, keys, wire
 from catalog.config import DynamoDBSettings, dynamodb_settings
 from catalog.errors import ServiceUnavailable
 
@@ -49,40 +47,6 @@ class ReadMeter:
         self.records += records
         for part in consumed if isinstance(consumed, list) else [consumed] if consumed else []:
             self.capacity += part.get("CapacityUnits", 0.0)
-
-
-def _item(raw: dict) -> dict:
-    return {name: _value(wire) for name, wire in raw.items()}
-
-
-def _value(wire: dict) -> Any:
-    """One attribute from DynamoDB's wire form, as boto3's TypeDeserializer reads it (without
-    importing boto3, whose package import drags s3transfer in: about 100 ms of every cold start)."""
-    ((kind, value),) = wire.items()
-    if kind in ("S", "BOOL"):
-        return value
-    if kind == "B":
-        return _binary(value)
-    if kind == "N":
-        return Decimal(value)
-    if kind == "NULL":
-        return None
-    if kind == "L":
-        return [_value(item) for item in value]
-    if kind == "M":
-        return {name: _value(item) for name, item in value.items()}
-    if kind == "NS":
-        return {Decimal(number) for number in value}
-    if kind == "SS":
-        return set(value)
-    if kind == "BS":
-        return {_binary(item) for item in value}
-    raise ValueError(f"unknown DynamoDB type {kind!r}")
-
-
-def _binary(value: str | bytes) -> bytes:
-    """A binary value: base64 text on the wire (``catalog.wire``), bytes from a client that decodes it."""
-    return value if isinstance(value, bytes) else base64.b64decode(value)
 
 
 def _whole(items: list[dict]) -> int:
@@ -126,8 +90,6 @@ def create_client(settings: DynamoDBSettings) -> Any:
     """A low-level DynamoDB client with these timeouts and retries, held to each request's budget."""
     import botocore.session
     from botocore.config import Config
-
-    from catalog import wire
 
     config = Config(
         connect_timeout=settings.connect_timeout,
@@ -179,7 +141,7 @@ class Store:
             Key={name: {"S": value} for name, value in key.items()},
             ReturnConsumedCapacity="INDEXES",
         )
-        item = _item(response["Item"]) if "Item" in response else None
+        item = wire.item(response["Item"]) if "Item" in response else None
         self.meter.add(1 if item else 0, response.get("ConsumedCapacity"), records=_whole([item] if item else []))
         return item
 
@@ -198,7 +160,7 @@ class Store:
                 response = self._call(
                     "batch_get_item", RequestItems={self._table: {"Keys": pending}}, ReturnConsumedCapacity="INDEXES"
                 )
-                items = [_item(raw) for raw in response["Responses"].get(self._table, [])]
+                items = [wire.item(raw) for raw in response["Responses"].get(self._table, [])]
                 self.meter.add(len(items), response.get("ConsumedCapacity"), records=_whole(items))
                 found.update({(item["PK"], item["SK"]): item for item in items})
                 pending = response.get("UnprocessedKeys", {}).get(self._table, {}).get("Keys", [])
@@ -252,7 +214,7 @@ class Store:
             request["Limit"] = page_size + 1 if inclusive else page_size
         while True:
             response = self._call("query", **request)
-            items = [_item(raw) for raw in response.get("Items", [])]
+            items = [wire.item(raw) for raw in response.get("Items", [])]
             scanned = response.get("ScannedCount", len(items))
             entries, records = (0, scanned) if whole else (scanned, 0)
             self.meter.add(scanned, response.get("ConsumedCapacity"), entries=entries, records=records)
@@ -273,7 +235,7 @@ class Store:
             ExpressionAttributeValues={":p": {"S": partition}, ":s": {"N": str(slot)}},
             ReturnConsumedCapacity="INDEXES",
         )
-        items = [_item(raw) for raw in response.get("Items", [])]
+        items = [wire.item(raw) for raw in response.get("Items", [])]
         self.meter.add(len(items), response.get("ConsumedCapacity"), records=len(items))
         return items[0] if items else None
 
