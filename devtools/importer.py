@@ -1,10 +1,15 @@
 """Import a catalog from JSON Lines into the table (DynamoDB Local or a real AWS table).
 
 Each line is one record: ``{"kind": "owner", ...}``, ``{"kind": "song", ...}`` or
-``{"kind": "soundtrack", ...}`` with the fields the API returns. Lines are validated with the API's own models; a bad line is reported with its
-number and reason and never stops the good ones. Re-importing the same file changes nothing.
+``{"kind": "soundtrack", ...}`` with the fields the API returns. Lines are validated with the API's
+own models first, so every bad line is reported with its number and reason, even when nothing can
+be written; a bad line never stops the good ones. Re-importing the same file changes nothing.
 
-    python -m devtools.importer --table catalog [--endpoint-url URL] [--region REGION] FILE
+    python -m devtools.importer --table catalog [--endpoint-url URL] [--region REGION] [--create-table] FILE
+
+With ``--endpoint-url`` (DynamoDB Local) and no AWS credentials in the environment, it signs with
+dummy ones: DynamoDB Local accepts any. ``--create-table`` creates a missing table from
+``template.yaml`` (keys, indexes and stream as deployed).
 
 Exit status: 0 all lines loaded, 2 some lines rejected, 1 nothing could be done.
 """
@@ -14,10 +19,12 @@ import json
 import sys
 from collections import Counter
 from collections.abc import Iterable, Iterator
+from typing import Any
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import boto3
+import botocore.session
 from botocore.exceptions import BotoCoreError, ClientError
 from pydantic import BaseModel, ValidationError
 from tqdm import tqdm
@@ -26,6 +33,8 @@ from catalog.collections import SONGS, SOUNDTRACKS
 from catalog.model.song import Owner, Song
 from catalog.model.soundtrack import Soundtrack
 from catalog.writer import CatalogWriter
+
+from devtools import table
 
 MODELS: dict[str, type[BaseModel]] = {"owner": Owner, "song": Song, "soundtrack": Soundtrack}
 
@@ -81,18 +90,46 @@ def read_records(lines: Iterable[bytes | str], report: Report) -> Iterator[tuple
             report.rejected.append((number, f"invalid {kind}: {_explain(error)}"))
 
 
-def import_lines(writer: CatalogWriter, lines: Iterable[bytes | str], progress: bool = True) -> Report:
-    report = Report()
-    records = list(read_records(lines, report))
-    owners = {record.to_item()["id"]: record for kind, record in records if kind == "owner"}
-    songs = [record.to_item() for kind, record in records if kind == "song"]
-    soundtracks = [record.to_item() for kind, record in records if kind == "soundtrack"]
-    known: dict[str, Owner | None] = dict(owners)
-    total = len(owners) + len(songs) + len(soundtracks)
-    bar = tqdm(total=total, unit="record", disable=not progress, file=sys.stderr)
+@dataclass
+class Catalog:
+    """A file's valid records, by kind, as the models store them."""
+
+    owners: dict[str, Owner] = field(default_factory=dict)
+    songs: list[dict] = field(default_factory=list)
+    soundtracks: list[dict] = field(default_factory=list)
+    kinds: Counter[str] = field(default_factory=Counter)
+
+    @property
+    def size(self) -> int:
+        return len(self.owners) + len(self.songs) + len(self.soundtracks)
+
+
+def read_catalog(lines: Iterable[bytes | str], report: Report) -> Catalog:
+    """Every valid record of a file; every bad line is added to the report instead."""
+    catalog = Catalog()
+    for kind, record in read_records(lines, report):
+        catalog.kinds[kind] += 1
+        if kind == "owner":
+            catalog.owners[record.to_item()["id"]] = record
+        elif kind == "song":
+            catalog.songs.append(record.to_item())
+        else:
+            catalog.soundtracks.append(record.to_item())
+    return catalog
+
+
+def write_catalog(writer: CatalogWriter, catalog: Catalog, report: Report, progress: bool = True) -> None:
+    """Write a catalog's records, and re-index the stored songs of owners whose names changed.
+
+    Songs go out scope by scope and owner by owner (a song given twice, in its last version): the
+    counter function then finds the songs that share counters next to each other in the stream,
+    and applies them in fewer transactions.
+    """
+    known: dict[str, Owner | None] = dict(catalog.owners)
+    bar = tqdm(total=catalog.size, unit="record", disable=not progress, file=sys.stderr)
 
     changed_owners = set()
-    for owner_id, owner in owners.items():
+    for owner_id, owner in catalog.owners.items():
         if writer.put_owner(owner.to_item()):
             changed_owners.add(owner_id)
             report.changed += 1
@@ -105,23 +142,64 @@ def import_lines(writer: CatalogWriter, lines: Iterable[bytes | str], progress: 
         owner = known[owner_id]
         return owner.search_names() if owner else []
 
-    for song in songs:
+    latest = {song["id"]: song for song in catalog.songs}.values()  # a song given twice: its last version
+    for song in sorted(latest, key=lambda song: (song["archived"], song["ownerId"])):
         report.changed += writer.put_record(SONGS, song, names(song["ownerId"]))
         bar.update()
-    for soundtrack in soundtracks:
+    for soundtrack in catalog.soundtracks:
         report.changed += writer.put_record(SOUNDTRACKS, soundtrack, [])
         bar.update()
     bar.close()
 
-    imported = {song["id"] for song in songs}
-    for owner_id in changed_owners:
+    imported = {song["id"] for song in catalog.songs}
+    for owner_id in () if writer.started_empty else changed_owners:  # no song was there before this import
         for song_id in set(writer.ids_by_facet(SONGS, "owner", owner_id)) - imported:
             stored = writer.record(SONGS, song_id)
             if stored is not None:
                 report.reindexed += writer.put_record(SONGS, stored, names(owner_id))
     writer.flush()
-    report.loaded = dict(Counter(kind for kind, _ in records))
+    report.loaded = dict(catalog.kinds)
+
+
+def import_lines(writer: CatalogWriter, lines: Iterable[bytes | str], progress: bool = True) -> Report:
+    report = Report()
+    write_catalog(writer, read_catalog(lines, report), report, progress)
     return report
+
+
+class CannotImport(RuntimeError):
+    """Nothing can be written: no region, no credentials, no table, DynamoDB unreachable."""
+
+
+def dynamodb_client(endpoint_url: str | None, region: str | None) -> Any:
+    """The importer's client: the environment's credentials and region, or dummy credentials for an endpoint."""
+    session = botocore.session.get_session()
+    region = region or session.get_config_variable("region")
+    if not region:
+        raise CannotImport("no AWS region: pass --region, or set AWS_REGION (or AWS_DEFAULT_REGION)")
+    credentials: dict[str, str] = {}
+    if session.get_credentials() is None:
+        if endpoint_url is None:
+            raise CannotImport("no AWS credentials found (environment, ~/.aws, or an instance role)")
+        credentials = {"aws_access_key_id": "local", "aws_secret_access_key": "local"}  # DynamoDB Local takes any
+    return boto3.client("dynamodb", endpoint_url=endpoint_url, region_name=region, **credentials)
+
+
+def ensure_table(client: Any, name: str, *, create: bool) -> None:
+    """Check that the table exists; with ``create``, create it from the template when it does not."""
+    try:
+        client.describe_table(TableName=name)
+        return
+    except client.exceptions.ResourceNotFoundException:
+        if not create:
+            raise CannotImport(f"table {name!r} does not exist (--create-table creates it from template.yaml)") from None
+    except (BotoCoreError, ClientError) as error:
+        raise CannotImport(f"cannot reach DynamoDB: {error}") from None
+    try:
+        table.create_table(client, name)
+    except (BotoCoreError, ClientError) as error:
+        raise CannotImport(f"cannot create table {name!r}: {error}") from None
+    sys.stderr.write(f"created table {name!r} from template.yaml\n")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -130,20 +208,22 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--table", required=True, help="table name")
     parser.add_argument("--endpoint-url", help="DynamoDB endpoint (DynamoDB Local); default: AWS")
     parser.add_argument("--region", default=None, help="AWS region (default: the environment's)")
+    parser.add_argument("--create-table", action="store_true", help="create the table from template.yaml if it is missing")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
     args = parser.parse_args(argv)
 
     if not args.file.is_file():
         parser.exit(1, f"error: no such file: {args.file}\n")
-    client = boto3.client("dynamodb", endpoint_url=args.endpoint_url, region_name=args.region)
-    try:
-        client.describe_table(TableName=args.table)
-    except client.exceptions.ResourceNotFoundException:
-        parser.exit(1, f"error: table {args.table!r} does not exist\n")
-    except (BotoCoreError, ClientError) as error:
-        parser.exit(1, f"error: cannot reach DynamoDB: {error}\n")
+    report = Report()
     with args.file.open("rb") as lines:
-        report = import_lines(CatalogWriter(client, args.table), lines, progress=not args.quiet)
+        catalog = read_catalog(lines, report)
+    try:
+        client = dynamodb_client(args.endpoint_url, args.region)
+        ensure_table(client, args.table, create=args.create_table)
+    except CannotImport as error:
+        sys.stderr.write("\n".join(report.lines()[1:]) + f"\nerror: {error}\n")
+        return 1
+    write_catalog(CatalogWriter(client, args.table), catalog, report, progress=not args.quiet)
     sys.stderr.write("\n".join(report.lines()) + "\n")
     return 2 if report.rejected else 0
 

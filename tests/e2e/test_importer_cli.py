@@ -29,16 +29,22 @@ OWNERS, SONGS = catalog_data.build()
 _names = itertools.count()
 
 
-def importer(*arguments: str, endpoint_url: str | None) -> subprocess.CompletedProcess[str]:
+def importer(
+    *arguments: str, endpoint_url: str | None, region: str | None = "us-east-1", credentials: bool = True, home: Path | None = None
+) -> subprocess.CompletedProcess[str]:
+    """The importer as a user runs it; ``credentials=False``, ``region=None``: none in the environment
+    (with ``home``, a home without ~/.aws either)."""
     environment = {
-        **os.environ,
-        "PYTHONPATH": os.pathsep.join([str(REPO_ROOT / "layers" / "common"), str(REPO_ROOT)]),
-        "AWS_ACCESS_KEY_ID": "local",
-        "AWS_SECRET_ACCESS_KEY": "local",
-    }
+        name: value for name, value in os.environ.items() if not name.startswith("AWS_")
+    } | {"PYTHONPATH": os.pathsep.join([str(REPO_ROOT / "layers" / "common"), str(REPO_ROOT)])}
+    if credentials:
+        environment |= {"AWS_ACCESS_KEY_ID": "local", "AWS_SECRET_ACCESS_KEY": "local"}
+    if home is not None:
+        environment |= {"HOME": str(home), "AWS_EC2_METADATA_DISABLED": "true"}
     endpoint = ["--endpoint-url", endpoint_url] if endpoint_url else []
+    chosen = ["--region", region] if region else []
     return subprocess.run(
-        [sys.executable, "-m", "devtools.importer", *endpoint, "--region", "us-east-1", *arguments],
+        [sys.executable, "-m", "devtools.importer", *endpoint, *chosen, *arguments],
         cwd=REPO_ROOT, env=environment, capture_output=True, text=True, timeout=60,
     )  # fmt: skip
 
@@ -125,6 +131,64 @@ def test_missing_table_exits_1_with_a_clear_message(dynamodb_local: DynamoDBLoca
     assert result.returncode == 1
     assert "Traceback" not in result.stderr
     assert "'no-such-table' does not exist" in result.stderr
+    assert "--create-table" in result.stderr
+
+
+def test_bad_lines_are_reported_even_when_the_table_is_missing(dynamodb_local: DynamoDBLocal, tmp_path: Path) -> None:
+    path = tmp_path / "catalog.jsonl"
+    path.write_text(json.dumps(OWNERS[0]) + "\nnot json\n" + json.dumps({"kind": "album"}) + "\n", encoding="utf-8")
+    result = importer("--table", "no-such-table", str(path), endpoint_url=dynamodb_local.endpoint_url)
+    assert result.returncode == 1
+    assert sorted(reported_lines(result.stderr)) == [2, 3], result.stderr
+    assert "rejected 2 line(s)" in result.stderr
+    assert result.stderr.splitlines()[-1].startswith("error: table 'no-such-table' does not exist")
+
+
+def test_create_table_makes_the_templates_table_and_imports_into_it(dynamodb_local: DynamoDBLocal, tmp_path: Path) -> None:
+    client, name = dynamodb_local.client(), f"importer-cli-new-{next(_names)}"
+    path = tmp_path / "catalog.jsonl"
+    path.write_text("".join(json.dumps(record) + "\n" for record in OWNERS[:1] + SONGS[:2]), encoding="utf-8")
+    try:
+        result = importer("--quiet", "--create-table", "--table", name, str(path), endpoint_url=dynamodb_local.endpoint_url)
+        assert result.returncode == 0, result.stderr
+        assert f"created table {name!r} from template.yaml" in result.stderr
+        described = client.describe_table(TableName=name)["Table"]
+        assert {index["IndexName"] for index in described["GlobalSecondaryIndexes"]} >= {"Listing", "Pages", "Sampling"}
+        assert described["StreamSpecification"]["StreamViewType"] == "NEW_AND_OLD_IMAGES"
+        assert record_of(client, name, f"songs#{SONGS[1]['id']}") is not None
+        again = importer("--quiet", "--create-table", "--table", name, str(path), endpoint_url=dynamodb_local.endpoint_url)
+        assert again.returncode == 0 and "created table" not in again.stderr and "(0 written" in again.stderr
+    finally:
+        client.delete_table(TableName=name)
+
+
+def test_an_endpoint_needs_no_aws_credentials(local_table: tuple[Any, str], dynamodb_local: DynamoDBLocal, tmp_path: Path) -> None:
+    client, name = local_table
+    path = tmp_path / "catalog.jsonl"
+    path.write_text(json.dumps(OWNERS[0]) + "\n", encoding="utf-8")
+    result = importer("--quiet", "--table", name, str(path), endpoint_url=dynamodb_local.endpoint_url,
+                      credentials=False, home=tmp_path)  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert record_of(client, name, f"owners#{OWNERS[0]['id']}") is not None
+
+
+def test_no_region_is_one_clear_line(dynamodb_local: DynamoDBLocal, tmp_path: Path) -> None:
+    path = tmp_path / "catalog.jsonl"
+    path.write_text(json.dumps(OWNERS[0]) + "\n", encoding="utf-8")
+    for endpoint in (dynamodb_local.endpoint_url, None):
+        result = importer("--table", "catalog", str(path), endpoint_url=endpoint, region=None, home=tmp_path)
+        assert result.returncode == 1
+        assert "Traceback" not in result.stderr
+        assert result.stderr.splitlines()[-1] == "error: no AWS region: pass --region, or set AWS_REGION (or AWS_DEFAULT_REGION)"
+
+
+def test_no_credentials_without_an_endpoint_is_one_clear_line(tmp_path: Path) -> None:
+    path = tmp_path / "catalog.jsonl"
+    path.write_text(json.dumps(OWNERS[0]) + "\n", encoding="utf-8")
+    result = importer("--table", "catalog", str(path), endpoint_url=None, credentials=False, home=tmp_path)
+    assert result.returncode == 1
+    assert "Traceback" not in result.stderr
+    assert result.stderr.splitlines()[-1].startswith("error: no AWS credentials found")
 
 
 def _closed_port() -> int:

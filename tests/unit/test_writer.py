@@ -379,3 +379,43 @@ def test_song_imported_before_its_owner_becomes_findable_by_the_owner_name(table
         for posting in postings_of(items, song["id"]).values():
             assert posting["search"] == [title, "ada", "lovelace", "ada lovelace"]
     assert postings_of(items, other["id"]) == other_before
+
+
+class CallCounter:
+    """A client that counts the calls made through it, by operation."""
+
+    def __init__(self, client: Any) -> None:
+        self._client, self.calls = client, Counter()
+
+    def __getattr__(self, operation: str) -> Any:
+        self.calls[operation] += 1
+        return getattr(self._client, operation)
+
+
+def test_an_import_into_an_empty_table_reads_nothing_but_one_item(table: Table) -> None:
+    client, name = table
+    counting_client = CallCounter(client)
+    import_lines(CatalogWriter(counting_client, name), [json.dumps(r) for r in OWNERS + SONGS], progress=False)
+    assert counting_client.calls == {"scan": 1, "batch_write_item": counting_client.calls["batch_write_item"]}
+    drain(client, name)
+    check_index(table, OWNERS, SONGS)
+
+    again = CallCounter(client)  # the table holds something now: a re-import reads what it diffs against
+    import_lines(CatalogWriter(again, name), [json.dumps(r) for r in OWNERS + SONGS], progress=False)
+    assert again.calls["query"] >= len(SONGS) and again.calls["batch_write_item"] == 0
+
+
+def test_an_empty_table_given_a_song_twice_across_flushes_keeps_the_last_version(
+    table: Table, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(writer_module, "_FLUSH_AT", 7)  # the first version is written before the second is read
+    first = dict(SONGS[1], genres=["Folk"], archived=True)
+    last = dict(SONGS[1], genres=["Blues", "Pop"], archived=False, moods=["Dark"])
+    client, name = table
+    writer = CatalogWriter(client, name)
+    for record in [first, *SONGS[2:9]]:
+        writer.put_record(SONG_COLLECTION, stored(record), [])
+    writer.put_record(SONG_COLLECTION, stored(last), [])
+    writer.flush()
+    drain(client, name)
+    check_index(table, [], [*SONGS[2:9], last])

@@ -10,9 +10,13 @@ learnt once per run from the ``Sampling`` index (its highest slot + 1, one entry
 here. That index, like the positions this writer looks up in it, is eventually consistent; it
 shows every earlier import within a second or so. So the writer assumes it is the table's only
 writer while it runs, and that imports run one at a time.
+
+For the same reason, a table that holds nothing when the writer first looks (one Scan of one item)
+is known to hold only what this writer wrote: it then reads an item collection only when it wrote
+to it before (a record given twice), and an import into a new table costs its writes alone.
 """
 
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
@@ -25,6 +29,9 @@ _deserializer = TypeDeserializer()
 _BATCH_WRITE_MAX = 25
 _FLUSH_AT = 500
 _WRITERS = 4
+_IN_FLIGHT = 4 * _WRITERS
+"""BatchWriteItem calls handed to the writers and not finished yet, at most: the import goes on
+preparing the next items while they are written, with a bounded backlog."""
 
 Key = tuple[str, str]
 
@@ -49,6 +56,10 @@ class CatalogWriter:
         self._deletes: set[Key] = set()
         self._sizes: dict[str, int] = {}
         self._occupants: dict[str, dict[int, Key]] = {}
+        self._empty: bool | None = None  # whether the table held nothing before this writer: checked once
+        self._touched: set[str] = set()  # the partition keys this writer wrote or deleted in
+        self._pool: ThreadPoolExecutor | None = None
+        self._in_flight: list[Future] = []
 
     # -- records -----------------------------------------------------------------------------
 
@@ -121,7 +132,7 @@ class CatalogWriter:
                 "ExpressionAttributeValues": {":p": {"S": partition}},
             }
             while True:
-                response = self._client.query(**request)
+                response = self._call("query", **request)
                 found += [keys.id_of(_plain(raw)) for raw in response.get("Items", [])]
                 if "LastEvaluatedKey" not in response:
                     break
@@ -132,8 +143,11 @@ class CatalogWriter:
 
     def _size(self, partition: str) -> int:
         """How many postings the partition holds: its highest position + 1, read once per run."""
+        if partition not in self._sizes and self._was_empty():
+            self._sizes[partition] = 0
         if partition not in self._sizes:
-            response = self._client.query(
+            response = self._call(
+                "query",
                 TableName=self._table,
                 IndexName=keys.SAMPLING_INDEX,
                 KeyConditionExpression="fpk = :p",
@@ -164,7 +178,8 @@ class CatalogWriter:
 
     def _occupant(self, partition: str, slot: int) -> Key:
         """Who holds a position this run has not touched: the Sampling index knows."""
-        response = self._client.query(
+        response = self._call(
+            "query",
             TableName=self._table,
             IndexName=keys.SAMPLING_INDEX,
             KeyConditionExpression="fpk = :p AND slot = :s",
@@ -179,7 +194,8 @@ class CatalogWriter:
         if posting in self._puts:
             self._puts[posting]["slot"] = slot
             return
-        self._client.update_item(
+        self._call(
+            "update_item",
             TableName=self._table,
             Key=_key(*posting),
             UpdateExpression="SET slot = :s",
@@ -189,14 +205,32 @@ class CatalogWriter:
 
     # -- buffered writes -----------------------------------------------------------------------
 
+    @property
+    def started_empty(self) -> bool:
+        """Whether the table held nothing before this writer wrote: all it holds came from here."""
+        return self._was_empty()
+
+    def _was_empty(self) -> bool:
+        """Whether the table held nothing before this writer wrote (so all it holds is known here)."""
+        if self._empty is None:
+            response = self._call("scan", TableName=self._table, Limit=1, ConsistentRead=True)
+            self._empty = not response.get("Items") and not self._touched
+        return self._empty
+
+    def _unread(self, pk: str) -> bool:
+        """Whether the table holds nothing under this partition key but what is buffered here."""
+        return pk not in self._touched and self._was_empty()
+
     def _get(self, key: dict) -> dict | None:
         pending = self._puts.get((key["PK"], key["SK"]))
-        if pending is not None:
+        if pending is not None or self._unread(key["PK"]):
             return pending
-        response = self._client.get_item(TableName=self._table, Key=_key(key["PK"], key["SK"]), ConsistentRead=True)
+        response = self._call("get_item", TableName=self._table, Key=_key(key["PK"], key["SK"]), ConsistentRead=True)
         return _plain(response["Item"]) if "Item" in response else None
 
     def _item_collection(self, pk: str) -> list[dict]:
+        if self._unread(pk):
+            return []
         request = {
             "TableName": self._table,
             "KeyConditionExpression": "PK = :pk",
@@ -205,7 +239,7 @@ class CatalogWriter:
         }
         stored = {}
         while True:
-            response = self._client.query(**request)
+            response = self._call("query", **request)
             stored.update({(item["PK"], item["SK"]): item for item in map(_plain, response.get("Items", []))})
             if "LastEvaluatedKey" not in response:
                 break
@@ -215,27 +249,44 @@ class CatalogWriter:
 
     def _put(self, item: dict) -> None:
         key = (item["PK"], item["SK"])
+        self._touched.add(key[0])
         self._deletes.discard(key)
         self._puts[key] = item
         if len(self._puts) + len(self._deletes) >= _FLUSH_AT:
-            self.flush()
+            self._send()
 
     def _delete(self, key: Key) -> None:
+        self._touched.add(key[0])
         self._puts.pop(key, None)
         self._deletes.add(key)
 
     def flush(self) -> None:
-        """Write what is buffered."""
+        """Write what is buffered, and return once every write has landed."""
+        self._send()
+        self._settle()
+
+    def _call(self, operation: str, **request: Any) -> dict:
+        """A read (or a single update) of the table, once every write handed out has landed."""
+        self._settle()
+        return getattr(self._client, operation)(**request)
+
+    def _send(self) -> None:
+        """Hand what is buffered to the writers, in BatchWriteItem chunks of 25, without waiting."""
         requests = [{"PutRequest": {"Item": _wire(item)}} for item in self._puts.values()]
         requests += [{"DeleteRequest": {"Key": _key(*key)}} for key in self._deletes]
         self._puts, self._deletes = {}, set()
-        self._batch_write(requests)
+        if self._pool is None:
+            self._pool = ThreadPoolExecutor(max_workers=_WRITERS, thread_name_prefix="catalog-writer")
+        for start in range(0, len(requests), _BATCH_WRITE_MAX):
+            self._in_flight.append(self._pool.submit(self._write_chunk, requests[start : start + _BATCH_WRITE_MAX]))
+        while len(self._in_flight) > _IN_FLIGHT:
+            self._in_flight.pop(0).result()
 
-    def _batch_write(self, requests: list[dict]) -> None:
-        """BatchWriteItem in chunks of 25, several at once (the items of one flush are independent)."""
-        chunks = [requests[start : start + _BATCH_WRITE_MAX] for start in range(0, len(requests), _BATCH_WRITE_MAX)]
-        with ThreadPoolExecutor(max_workers=_WRITERS) as pool:
-            list(pool.map(self._write_chunk, chunks))
+    def _settle(self) -> None:
+        """Wait for every write handed out (raising the first error one met)."""
+        in_flight, self._in_flight = self._in_flight, []
+        for future in in_flight:
+            future.result()
 
     def _write_chunk(self, pending: list[dict]) -> None:
         while pending:
