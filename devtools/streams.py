@@ -232,9 +232,14 @@ class StreamFeeder:
         iterator = self._streams.get_shard_iterator(StreamArn=self._stream_arn, ShardId=shard_id, **start)["ShardIterator"]
         handed = total = 0
         batch: list[dict[str, Any]] = []  # matching records read and not handed over yet
+        last = int(position) if position else -1
         while iterator:
             response = self._streams.get_records(ShardIterator=iterator, Limit=_GET_RECORDS_LIMIT)
-            read = response.get("Records", [])
+            # A shard's records come once, in sequence order: anything at or before the last one read
+            # is dropped (moto's stream can hand a record out again after it rolls a transaction back).
+            read = [record for record in response.get("Records", []) if int(record["dynamodb"]["SequenceNumber"]) > last]
+            if read:
+                last = int(read[-1]["dynamodb"]["SequenceNumber"])
             total += len(read)
             batch += [
                 lambda_record(record, self._stream_arn or "")
