@@ -213,7 +213,7 @@ def _layer_on_path() -> None:
 
 
 def canned_items() -> tuple[dict, list[dict]]:
-    """Sample songs (not archived) as stored: records and postings by key, and the ``all`` postings in key order."""
+    """Sample songs (not archived) as stored: their ``all`` postings (the records) by key, and in key order."""
     _layer_on_path()
     from boto3.dynamodb.types import TypeSerializer
     from catalog import indexing, keys
@@ -229,11 +229,9 @@ def canned_items() -> tuple[dict, list[dict]]:
         record = {name: value for name, value in song.items() if name != "kind"} | {"archived": False}
         owner = owners[record["ownerId"]]
         names = [owner[name] for name in ("nickname", "firstName", "lastName") if owner.get(name)]
-        stored = {**keys.record_key(SONGS.name, record["id"]), **record}
-        everything = keys.posting_sk(keys.path())
-        posting = {**record, **indexing.postings(SONGS, record, names)[everything], "PK": stored["PK"], "SK": everything}
-        for item in (stored, posting):
-            items[item["PK"], item["SK"]] = {name: wire(value) for name, value in item.items()}
+        key = keys.record_key(SONGS.name, record["id"])  # the all posting is the record
+        posting = {**record, **indexing.postings(SONGS, record, names)[key["SK"]], **key}
+        items[key["PK"], key["SK"]] = {name: wire(value) for name, value in posting.items()}
         postings.append(posting)
     postings.sort(key=lambda posting: posting["fsk"])
     ordered = []

@@ -63,13 +63,12 @@ def validate(lines: Iterable[dict]) -> Catalog:
 
 
 def catalog_items(catalog: Catalog) -> list[dict]:
-    """Every item of the catalog table: records, postings with dense slots, counters, owners."""
-    items = [{**keys.record_key("owners", owner_id), **owner} for owner_id, owner in catalog.owners.items()]
+    """Every item of the catalog table: postings with dense slots (the all posting is the record), counters, owners."""
+    items = [{**keys.owner_key(owner_id), **owner} for owner_id, owner in catalog.owners.items()]
     sizes: Counter[str] = Counter()
 
     def add(collection: Collection, record: dict, owner_names: list[str]) -> None:
         record_key = keys.record_key(collection.name, record[collection.id_attribute])
-        items.append({**record_key, **record})
         for sk, posting in indexing.postings(collection, record, owner_names).items():
             partition = posting["fpk"]
             items.append({"PK": record_key["PK"], "SK": sk, **posting, "slot": sizes[partition]})

@@ -61,7 +61,9 @@ def local_table(dynamodb_local: DynamoDBLocal) -> Iterator[tuple[Any, str]]:
 
 
 def record_of(client: Any, name: str, pk: str) -> dict | None:
-    return client.get_item(TableName=name, Key={"PK": {"S": pk}, "SK": {"S": "record"}}).get("Item")
+    """An owner's record, or a song's (its all posting)."""
+    sk = "record" if pk.startswith("owners#") else "posting#all"
+    return client.get_item(TableName=name, Key={"PK": {"S": pk}, "SK": {"S": sk}}).get("Item")
 
 
 def reported_lines(stderr: str) -> dict[int, str]:

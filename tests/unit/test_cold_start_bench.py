@@ -26,4 +26,4 @@ def test_the_canned_catalog_holds_more_than_a_page() -> None:
 
     assert len(postings) == cold_start.CATALOG_SONGS > cold_start.PAGE_ITEMS
     assert [posting["slot"]["N"] for posting in postings] == [str(slot) for slot in range(cold_start.CATALOG_SONGS)]
-    assert sum(1 for key in items if key[1] == "record") == cold_start.CATALOG_SONGS
+    assert sum(1 for key in items if key[1] == "posting#all") == cold_start.CATALOG_SONGS

@@ -9,6 +9,8 @@ from typing import Any
 
 import pytest
 from boto3.dynamodb.types import TypeDeserializer
+from catalog import indexing, keys
+from catalog.collections import SONGS as SONG_COLLECTION
 from catalog.writer import CatalogWriter
 
 from devtools.importer import Report, import_lines
@@ -42,11 +44,11 @@ def broken(**changes: Any) -> dict:
 
 def stored_song(table: Table, song_id: str) -> dict | None:
     client, name = table
-    response = client.get_item(TableName=name, Key={"PK": {"S": f"songs#{song_id}"}, "SK": {"S": "record"}})
+    key = keys.record_key(SONG_COLLECTION.name, song_id)
+    response = client.get_item(TableName=name, Key={field: {"S": value} for field, value in key.items()})
     if "Item" not in response:
         return None
-    item = {key: _deserializer.deserialize(value) for key, value in response["Item"].items()}
-    return {key: value for key, value in item.items() if key not in ("PK", "SK")}
+    return indexing.record_of(SONG_COLLECTION, {key: _deserializer.deserialize(value) for key, value in response["Item"].items()})
 
 
 def run(table: Table, lines: list[bytes | str]) -> Report:

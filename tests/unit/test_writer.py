@@ -87,8 +87,9 @@ def check_index(table: Table, owners: list[dict] | None = None, songs: list[dict
     items = scan(table)
     postings = [item for item in items if item["SK"].startswith("posting#")]
     counters = {item["PK"]: item["n"] for item in items if item["SK"] == "count"}
-    records = {item["PK"]: item for item in items if item["SK"] == "record"}
-    assert len(postings) + len(counters) + len(records) == len(items), "items that are none of the four kinds"
+    owners_held = {item["PK"]: item for item in items if item["SK"] == "record"}
+    assert len(postings) + len(counters) + len(owners_held) == len(items), "items that are none of the three kinds"
+    assert all(key.startswith("owners#") for key in owners_held), "a record item besides owners'"
 
     slots: dict[str, list[int]] = defaultdict(list)
     for posting in postings:
@@ -102,16 +103,14 @@ def check_index(table: Table, owners: list[dict] | None = None, songs: list[dict
 
     owner_records = {
         key.split("#", 1)[1]: Owner.model_validate({k: v for k, v in item.items() if k not in ("PK", "SK")})
-        for key, item in records.items()
-        if key.startswith("owners#")
+        for key, item in owners_held.items()
     }
-    song_records = {key: item for key, item in records.items() if key.startswith("songs#")}
+    song_records = {item["PK"]: indexing.record_of(SONG_COLLECTION, item) for item in postings if item["SK"] == "posting#all"}
     by_record: dict[str, dict[str, dict]] = defaultdict(dict)
     for posting in postings:
-        assert posting["PK"] in song_records, f"posting {posting['PK']} {posting['SK']} without a record"
+        assert posting["PK"] in song_records, f"posting {posting['PK']} {posting['SK']} without its all posting (the record)"
         by_record[posting["PK"]][posting["SK"]] = posting
-    for key, item in song_records.items():
-        record = {name: value for name, value in item.items() if name not in ("PK", "SK")}
+    for key, record in song_records.items():
         owner = owner_records.get(record["ownerId"])
         wanted = indexing.postings(SONG_COLLECTION, record, owner.search_names() if owner else [])
         held = by_record.get(key, {})
@@ -123,8 +122,7 @@ def check_index(table: Table, owners: list[dict] | None = None, songs: list[dict
     if owners is not None:
         assert {key: value.to_item() for key, value in owner_records.items()} == {o["id"]: stored(o) for o in owners}
     if songs is not None:
-        held_songs = {key: {n: v for n, v in item.items() if n not in ("PK", "SK")} for key, item in song_records.items()}
-        assert held_songs == {song_pk(song["id"]): stored(song) for song in songs}
+        assert song_records == {song_pk(song["id"]): stored(song) for song in songs}
     return items
 
 

@@ -76,8 +76,8 @@ def _records(store: Store, plan: Plan, chosen: list[dict]) -> list[dict]:
     """The whole records of chosen entries (postings read by id already are whole records)."""
     if plan.posting_keys:
         return chosen
-    prefix = plan.query.collection.name
-    return store.batch_get([keys.record_key(prefix, keys.id_of(entry)) for entry in chosen])
+    collection = plan.query.collection.name
+    return store.batch_get([keys.record_key(collection, keys.id_of(entry)) for entry in chosen])
 
 
 def _window(store: Store, plan: Plan, matched: list[dict], window: Window, *, whole: bool = False) -> Page:

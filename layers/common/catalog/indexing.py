@@ -30,6 +30,12 @@ def postings(collection: Collection, record: dict, owner_names: list[str]) -> di
     return {keys.posting_sk(access_path): {"fpk": fpk, **entry} for access_path, fpk in _paths(collection, record)}
 
 
+def record_of(collection: Collection, posting: dict) -> dict:
+    """The record a posting is a copy of: its fields, without the keys and what indexes read."""
+    fields = set(collection.fields)
+    return {name: value for name, value in posting.items() if name in fields}
+
+
 def partitions(collection: Collection, record: dict) -> list[str]:
     """The partitions the record has a posting in: its ``all`` path and one per facet value, in its scope."""
     return list(dict.fromkeys(fpk for _, fpk in _paths(collection, record)))

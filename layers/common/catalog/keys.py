@@ -1,11 +1,12 @@
 """The table's key layout: one place that spells every key.
 
-- record:  PK ``<collection>#<id>``, SK ``record`` (the record as the API returns it)
 - posting: PK ``<collection>#<id>``, SK ``posting#<path>``: one per access path of the record, a copy
   of the whole record plus ``fpk`` (partition), ``fsk`` (sort key), ``slot`` (dense position 0..n-1 in
   the partition) and ``search``. Indexed by ``Listing`` (``fpk``, ``fsk``; compact entries: keys and
   what filters look at), ``Pages`` (same keys, whole records) and ``Sampling`` (``fpk``, ``slot``;
   whole records, for uniform random picks)
+- record:  the record's ``all`` posting (SK ``posting#all``, ``record_key``) is the record itself: a
+  get reads it, and it is the one item of the record that every change of the record rewrites
 - counter: PK = partition, SK ``count``, attribute ``n``: how many postings the partition holds
 - owner:   PK ``owners#<id>``, SK ``record``
 
@@ -26,8 +27,18 @@ ALL_POSTING = POSTING + ALL
 """The SK of a record's ``all`` posting: the one stream record per record change the counter function reads."""
 
 
-def record_key(prefix: str, item_id: str) -> dict:
-    return {"PK": f"{prefix}#{item_id}", "SK": RECORD}
+LAYOUT = 2
+"""The version of this layout: a table written under another one has to be imported again (``make run``
+rebuilds its local table when the version it recorded differs). 2: the record is its ``all`` posting."""
+
+
+def record_key(collection: str, item_id: str) -> dict:
+    """The key of a record of a collection: its ``all`` posting."""
+    return {"PK": f"{collection}#{item_id}", "SK": ALL_POSTING}
+
+
+def owner_key(owner_id: str) -> dict:
+    return {"PK": f"owners#{owner_id}", "SK": RECORD}
 
 
 def id_of(item: dict) -> str:

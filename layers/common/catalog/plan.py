@@ -105,11 +105,7 @@ def plan(query: Query) -> Plan:
     low = keys.after(query.newer_than) if query.newer_than is not None and by_default_order else None
     high = keys.before(query.older_than) if query.older_than is not None and by_default_order else None
     if query.ids.include:
-        posting = keys.posting_sk(keys.path())
-        postings = tuple(
-            {"PK": keys.record_key(collection.name, item_id)["PK"], "SK": posting}
-            for item_id in sorted(query.ids.include)
-        )
+        postings = tuple(keys.record_key(collection.name, item_id) for item_id in sorted(query.ids.include))
         return Plan(query, everything, posting_keys=postings, low=low, high=high)
     included = [(name, selection) for name, selection in query.facets.items() if selection.include]
     if included:

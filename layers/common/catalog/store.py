@@ -50,8 +50,8 @@ class ReadMeter:
 
 
 def _whole(items: list[dict]) -> int:
-    """How many of these table items are whole records (records and postings, not counters)."""
-    return sum(1 for item in items if item.get("SK") == keys.RECORD or item.get("SK", "").startswith(keys.POSTING))
+    """How many of these table items are whole records (postings, not counters)."""
+    return sum(1 for item in items if item.get("SK", "").startswith(keys.POSTING))
 
 
 _TRANSIENT_CODES = frozenset({

@@ -1,4 +1,4 @@
-"""Write records and keep their postings and slots exact.
+"""Write records as their postings (the ``all`` posting is the record) and keep postings and slots exact.
 
 Used by the catalog importer. Every partition keeps its postings at dense positions 0..n-1
 (``slot``, indexed by ``Sampling``), so that a random pick reads one entry. Adding a posting takes
@@ -65,19 +65,19 @@ class CatalogWriter:
 
     def put_owner(self, owner: dict) -> bool:
         """Store an owner; True when it is new or changed (its songs then need re-indexing)."""
-        stored = self._get(keys.record_key("owners", owner["id"]))
-        item = {**keys.record_key("owners", owner["id"]), **owner}
+        stored = self._get(keys.owner_key(owner["id"]))
+        item = {**keys.owner_key(owner["id"]), **owner}
         if stored == item:
             return False
         self._put(item)
         return True
 
     def owner(self, owner_id: str) -> dict | None:
-        item = self._get(keys.record_key("owners", owner_id))
+        item = self._get(keys.owner_key(owner_id))
         return {name: value for name, value in item.items() if name not in ("PK", "SK")} if item else None
 
     def put_record(self, collection: Collection, record: dict, owner_names: list[str]) -> bool:
-        """Store a record and bring its postings up to date; True when anything changed."""
+        """Store a record as its postings (its ``all`` posting is the record); True when anything changed."""
         record_key = keys.record_key(collection.name, record[collection.id_attribute])
         stored = {item["SK"]: item for item in self._item_collection(record_key["PK"])}
         wanted = indexing.postings(collection, record, owner_names)
@@ -99,15 +99,11 @@ class CatalogWriter:
                 slot = self._claim(posting["fpk"], (record_key["PK"], sk))
             self._put({"PK": record_key["PK"], "SK": sk, **posting, "slot": slot})
             changed = True
-        item = {**record_key, **record}
-        if stored.get(keys.RECORD) != item:
-            self._put(item)
-            changed = True
         return changed
 
     def record(self, collection: Collection, item_id: str) -> dict | None:
         item = self._get(keys.record_key(collection.name, item_id))
-        return {name: value for name, value in item.items() if name not in ("PK", "SK")} if item else None
+        return indexing.record_of(collection, item) if item else None
 
     def delete_record(self, collection: Collection, item_id: str) -> bool:
         """Remove a record and its postings, freeing their positions; True when there was one."""
