@@ -14,7 +14,7 @@ import pytest
 from boto3.dynamodb.types import TypeSerializer
 from botocore.exceptions import ClientError
 from catalog import counting, keys
-from catalog.counting import MAX_ACTIONS, Change, Counters, StreamViewError, change_of, transactions
+from catalog.counting import MAX_ACTIONS, MAX_DELTAS, Change, Counters, StreamViewError, change_of, transactions
 
 from devtools.gateway import LambdaContext
 from tests.conftest import table_on
@@ -156,8 +156,37 @@ def test_transactions_fit_dynamodbs_limit_and_keep_stream_order() -> None:
     packed = transactions(changes)
     assert [part.marker for parts in packed for part in parts] == [f"e{n}" for n in range(300)]
     for parts in packed:
-        partitions = {partition for part in parts for partition in part.deltas}
-        assert len(parts) + len(partitions) <= MAX_ACTIONS
+        assert len(parts) + 1 <= MAX_ACTIONS  # the markers and the pending-delta update
+        assert len({partition for part in parts for partition in part.deltas}) <= MAX_DELTAS
+
+
+class CountingClient:
+    """A client that counts the transactions' actions and the transactions that move deltas (no markers)."""
+
+    def __init__(self, client: Any) -> None:
+        self._client, self.actions, self.moves = client, 0, 0
+
+    def transact_write_items(self, **request: Any) -> dict:
+        self.actions += len(request["TransactItems"])
+        self.moves += not any("Put" in action for action in request["TransactItems"])
+        return self._client.transact_write_items(**request)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._client, name)
+
+
+def test_counters_shared_by_a_batch_are_written_once_for_it(moto_table: Table) -> None:
+    """Songs of 20 genres and 22 statuses, each with an owner of its own: about one marker and one
+    owner counter a song, the shared counters once per batch (not once per transaction)."""
+    client, name = moto_table
+    batch = [stream_record("INSERT", new=song(n, ownerId=f"o{n}", genres=[f"g{n % 20}"], mintingStatus=f"s{n % 22}"))
+             for n in range(200)]  # fmt: skip
+    counting_client = CountingClient(client)
+    Counters(counting_client, name).apply(batch)
+    assert counters(moto_table) == expected(batch)
+    counters_touched = 1 + 20 + 22 + 200
+    assert counting_client.actions <= 200 + counters_touched + 10  # + a pending update per transaction, a removal per move
+    assert not client.get_item(TableName=name, Key={k: {"S": v} for k, v in keys.pending_key(batch[0]["eventID"]).items()}).get("Item")
 
 
 def test_a_record_with_more_partitions_than_a_transaction_holds_is_applied_in_parts(moto_table: Table) -> None:
@@ -165,7 +194,7 @@ def test_a_record_with_more_partitions_than_a_transaction_holds_is_applied_in_pa
     record = stream_record("INSERT", new=many)
     parts = change_of(record).parts()
     assert len(parts) == 3 and len({part.marker for part in parts}) == 3
-    assert all(len(part.deltas) < MAX_ACTIONS for part in parts)
+    assert all(len(part.deltas) <= MAX_DELTAS for part in parts)
     Counters(*moto_table).apply([record])
     Counters(*moto_table).apply([record])  # replayed: every part meets its marker
     assert counters(moto_table) == expected([record])
@@ -210,35 +239,54 @@ def test_a_batch_larger_than_one_transaction_is_exact_and_replays_are_dropped(mo
 
 
 class FailingClient:
-    """A client whose transactions fail from the ``fail_from``-th on, as if a hot counter stayed contended."""
+    """A client whose transactions of one kind fail from the ``fail_from``-th of that kind on, as if a hot
+    counter stayed contended: those writing markers (``gathering``), or those moving deltas."""
 
-    def __init__(self, client: Any, fail_from: int) -> None:
-        self._client, self._fail_from, self.calls = client, fail_from, 0
+    def __init__(self, client: Any, fail_from: int, *, gathering: bool = True, times: int | None = None) -> None:
+        self._client, self._fail_from, self._gathering, self._times = client, fail_from, gathering, times
+        self.calls = 0
 
     def transact_write_items(self, **request: Any) -> dict:
-        self.calls += 1
-        if self.calls >= self._fail_from:
-            reasons = [{"Code": "TransactionConflict"} for _ in request["TransactItems"]]
-            error = {"Error": {"Code": "TransactionCanceledException", "Message": "conflict"}, "CancellationReasons": reasons}
-            raise ClientError(error, "TransactWriteItems")
+        if any("Put" in action for action in request["TransactItems"]) == self._gathering:
+            self.calls += 1
+            if self.calls >= self._fail_from and (self._times is None or self.calls < self._fail_from + self._times):
+                reasons = [{"Code": "TransactionConflict"} for _ in request["TransactItems"]]
+                error = {"Error": {"Code": "TransactionCanceledException", "Message": "conflict"}, "CancellationReasons": reasons}
+                raise ClientError(error, "TransactWriteItems")
         return self._client.transact_write_items(**request)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._client, name)
 
 
 def test_a_transaction_that_stays_contended_is_reported_from_the_first_record_it_holds(moto_table: Table) -> None:
     client, name = moto_table
-    batch = [stream_record("INSERT", new=song(n, ownerId=f"o{n}", genres=[f"g{n}"])) for n in range(60)]
+    batch = [stream_record("INSERT", new=song(n, ownerId=f"o{n}", genres=[f"g{n}"])) for n in range(150)]
     failing = FailingClient(client, fail_from=2)
     response = Counters(failing, name, sleep=lambda seconds: None).apply(batch)
     first_transaction = transactions([change_of(record) for record in batch])[0]
     failed = [item["itemIdentifier"] for item in response["batchItemFailures"]]
     assert failed == [record["dynamodb"]["SequenceNumber"] for record in batch[len(first_transaction) :]]
     assert failing.calls == 1 + counting._ATTEMPTS  # the second transaction tried, paused, and given up
+    # What the first transaction gathered was moved into the counters before the batch gave up.
     assert counters(moto_table) == expected(batch[: len(first_transaction)])
 
     # Lambda resumes the shard at the first failed record (and may replay from the batch start too).
     resumed = [record for record in batch if record["dynamodb"]["SequenceNumber"] in set(failed)]
     assert Counters(client, name).apply(resumed) == {"batchItemFailures": []}
     assert Counters(client, name).apply(batch) == {"batchItemFailures": []}
+    assert counters(moto_table) == expected(batch)
+
+
+def test_deltas_that_cannot_be_moved_fail_the_batch_and_its_retry_moves_them(moto_table: Table) -> None:
+    client, name = moto_table
+    batch = [stream_record("INSERT", new=song(n, ownerId=f"o{n}")) for n in range(150)]  # more than 99 counters
+    failing = FailingClient(client, fail_from=2, gathering=False, times=counting._ATTEMPTS)
+    with pytest.raises(counting.CountersBusy):
+        Counters(failing, name, sleep=lambda seconds: None).apply(batch)
+    assert counters(moto_table) != expected(batch)  # the first share of the deltas moved, the rest waits
+
+    assert Counters(failing, name, sleep=lambda seconds: None).apply(batch) == {"batchItemFailures": []}  # Lambda's retry
     assert counters(moto_table) == expected(batch)
 
 

@@ -283,9 +283,10 @@ def test_only_the_counter_function_can_write_the_table(template: dict[str, Any])
         for policy in role["Policies"]
         for statement in statements(policy["PolicyDocument"])
     }
-    # TransactWriteItems is authorised through the actions it holds: conditional puts (markers), updates (counters).
+    # TransactWriteItems is authorised through the actions it holds: conditional puts (markers),
+    # updates (counters, pending deltas) and deletes (moved pending deltas); the pending deltas are read first.
     assert by_actions == {
-        frozenset({"dynamodb:PutItem", "dynamodb:UpdateItem"}): [TABLE_ARN],
+        frozenset({"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"}): [TABLE_ARN],
         frozenset(STREAM_READ_ACTIONS): [{"Fn::Sub": "${CatalogTable.Arn}/stream/*"}],
         frozenset({"sqs:SendMessage"}): [{"Fn::GetAtt": ["CounterFailureQueue", "Arn"]}],
     }

@@ -49,9 +49,10 @@ NON_WRITING_ACTIONS = READ_ACTIONS | STREAM_READ_ACTIONS | {
     "dynamodb:describetimetolive", "dynamodb:describecontinuousbackups", "dynamodb:describelimits",
     "dynamodb:listtables", "dynamodb:listtagsofresource",
 }  # fmt: skip
-# TransactWriteItems is authorised as the actions it holds: the counter function puts markers and
-# updates counters.
-COUNTER_WRITE_ACTIONS = {"dynamodb:putitem", "dynamodb:updateitem"}
+# TransactWriteItems is authorised as the actions it holds: the counter function puts markers,
+# updates counters and pending deltas and deletes the pending deltas it moved, which it reads first.
+COUNTER_WRITE_ACTIONS = {"dynamodb:putitem", "dynamodb:updateitem", "dynamodb:deleteitem"}
+COUNTER_TABLE_ACTIONS = COUNTER_WRITE_ACTIONS | {"dynamodb:getitem"}
 # What any function may do besides its data access: write its own logs and traces. These act on no
 # data and AWS grants them on "*".
 OPERATIONAL_ACTIONS = {
@@ -249,7 +250,7 @@ def violations(template: dict[str, Any]) -> list[str]:
                 continue
             elif function == WRITER:
                 allowed = (
-                    (COUNTER_WRITE_ACTIONS, {TABLE}),
+                    (COUNTER_TABLE_ACTIONS, {TABLE}),
                     (STREAM_READ_ACTIONS, {STREAMS}),
                     ({"sqs:sendmessage"}, {FAILURE_QUEUE}),
                 )
@@ -289,11 +290,11 @@ def test_the_read_functions_can_read_the_table_and_its_indexes(deployed: dict[st
         assert data == {(action, where) for action in READ_ACTIONS for where in (TABLE, INDEXES)}, function
 
 
-def test_only_the_counter_function_writes_and_only_counters_and_markers(deployed: dict[str, Any]) -> None:
+def test_only_the_counter_function_writes_and_only_counters_markers_and_pending_deltas(deployed: dict[str, Any]) -> None:
     grants = function_grants(deployed)
     data = {(g.action, g.resource) for g in grants[WRITER] if g.action not in OPERATIONAL_ACTIONS}
     assert data == {
-        *((action, TABLE) for action in COUNTER_WRITE_ACTIONS),
+        *((action, TABLE) for action in COUNTER_TABLE_ACTIONS),
         *((action, STREAMS) for action in STREAM_READ_ACTIONS),
         ("sqs:sendmessage", FAILURE_QUEUE),
     }

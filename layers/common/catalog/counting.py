@@ -15,23 +15,34 @@ Lambda delivers stream records at least once and retries failed batches (whole, 
 reported record on), so a record may arrive several times. Each record's changes are therefore
 written together with a marker item for that record (``keys.applied_key``), in one
 ``TransactWriteItems`` whose marker puts require that the marker does not exist yet: either the
-counters move and the marker is written, or neither happens. When a marker exists, its record was
-applied before: DynamoDB cancels the transaction and says which action failed, that record is
-dropped and the rest written again. Replaying a batch, whole or partly applied, never counts twice.
-Markers expire (TTL on ``keys.EXPIRES``) well after the stream's 24-hour retention, when no replay
-can come any more.
+changes are written and the marker is, or neither. When a marker exists, its record was applied
+before: DynamoDB cancels the transaction and says which action failed, that record is dropped and
+the rest written again. Replaying a batch, whole or partly applied, never counts twice. Markers
+expire (TTL on ``keys.EXPIRES``) well after the stream's 24-hour retention, when no replay can come
+any more.
 
-A transaction holds at most 100 actions and touches an item once, so records are grouped in stream
-order: per group one marker per record and one ``ADD n :delta`` per counter, the group's changes
-summed (consecutive songs share their scope's ``all`` counter, and often a genre or a status: the
-sample catalog costs 4.3 actions a song, its marker included). A record with more partitions than a
-transaction holds (a song with dozens of genres) is applied in parts, each with a marker of its
-own. When DynamoDB refuses a group (conflicts with another shard's transactions on a busy counter
-that outlast the retries, throttling, any other error answer), the batch stops there and reports
-the first record not applied yet and every later one as failed, in the shape Lambda's
-``ReportBatchItemFailures`` expects. Lambda resumes the shard from there; anything it delivers again that was already applied
-is dropped by its marker. Anything else (no connection, an ``all`` posting's record without the
-image it needs) fails the whole batch: Lambda retries it, halved, with the same protection.
+A transaction holds at most 100 actions and touches an item once. So that the counters every song
+shares (its scope's ``all``, its genres, its status) are not written once per transaction, a
+record's changes go first into the batch's pending deltas (``keys.pending_key``): one item, one
+attribute per counter, added to by one ``ADD`` in each transaction of up to 99 markers. Once the
+batch's records are in, the pending deltas move into the counters (``ADD n :delta``, up to 99
+counters a transaction, each with the removal of what it moved, on the condition that the pending
+item's version ``v`` is still the one read) and the pending item is deleted. A batch of songs
+costs about one marker a song, a pending update per 99 songs and one update per counter it touches
+(measured: 1.7 actions a record for the sample catalog, against 2.5 with counters written in every
+transaction). The pending item is keyed by the batch's first record: Lambda retries a batch from
+its start after an error or a timeout, so whatever an interrupted attempt gathered and did not
+move yet is moved by the next.
+
+When DynamoDB refuses a transaction (conflicts with other shards' transactions on a busy counter
+that outlast the retries, throttling, any other error answer), the batch stops there: what it
+gathered is moved into the counters, and it reports the first record not applied yet and every
+later one as failed, in the shape Lambda's ``ReportBatchItemFailures`` expects. Lambda resumes the
+shard from there; anything it delivers again that was already applied is dropped by its marker.
+When the deltas cannot be moved, or anything else goes wrong (no connection, an ``all`` posting's
+record without the image it needs), the whole batch fails: Lambda retries it from its start,
+halved, with the same protection. A batch Lambda gives up on after its retries is reported to the
+failure queue, and the counters of its records need a recount.
 
 No boto3 here (the stream images are read in their wire form) and no pydantic: the function's cold
 start is botocore and the Powertools logger only.
@@ -56,6 +67,9 @@ logger = Logger(child=True)
 
 MAX_ACTIONS = 100
 """DynamoDB's limit of actions in one transaction."""
+MAX_DELTAS = 100
+"""Counters one pending-delta update names at most: its expression stays well under DynamoDB's 4 KB
+(and moto, whose expression parser recurses once per clause, handles it)."""
 MARKER_LIFETIME_S = 2 * 24 * 3600
 """How long a marker is kept: the stream keeps records 24 hours, so no replay comes after that."""
 _ATTEMPTS = 6
@@ -74,7 +88,7 @@ class CountersBusy(RuntimeError):
 
 @dataclass(frozen=True)
 class Part:
-    """Counter changes applied atomically with their own marker: a record's, or a share of them."""
+    """Counter changes written atomically with their own marker: a record's, or a share of them."""
 
     sequence_number: str
     """The stream record's, to report it as failed."""
@@ -93,18 +107,17 @@ class Change:
     """Partition -> change of its counter; empty when the record counts nothing."""
 
     def parts(self) -> list[Part]:
-        """The change in parts that each fit a transaction with their marker (one part, nearly always).
+        """The change in parts that each fit one pending-delta update (one part, nearly always).
 
         The split depends on the change alone, so a replayed record is cut the same way and its
         parts meet their markers.
         """
         partitions = sorted(self.deltas)
-        size = MAX_ACTIONS - 1
-        if len(partitions) <= size:
+        if len(partitions) <= MAX_DELTAS:
             return [Part(self.sequence_number, self.event_id, self.deltas)] if partitions else []
         return [
-            Part(self.sequence_number, f"{self.event_id}/{number}", {p: self.deltas[p] for p in partitions[start : start + size]})
-            for number, start in enumerate(range(0, len(partitions), size))
+            Part(self.sequence_number, f"{self.event_id}/{number}", {p: self.deltas[p] for p in partitions[start : start + MAX_DELTAS]})
+            for number, start in enumerate(range(0, len(partitions), MAX_DELTAS))
         ]
 
 
@@ -132,8 +145,8 @@ def change_of(record: dict) -> Change:
 def transactions(changes: list[Change]) -> list[list[Part]]:
     """The parts of the changes that count something, in stream order, cut into transactions.
 
-    Each holds at most ``MAX_ACTIONS`` actions: its parts' markers and one update per counter they
-    touch, so consecutive records that share counters share their updates.
+    Each holds at most ``MAX_ACTIONS - 1`` markers (the last action is the pending-delta update),
+    and names at most ``MAX_DELTAS`` counters.
     """
     cut: list[list[Part]] = []
     parts: list[Part] = []
@@ -141,7 +154,7 @@ def transactions(changes: list[Change]) -> list[list[Part]]:
     for change in changes:
         for part in change.parts():
             grown = partitions | part.deltas.keys()
-            if parts and len(parts) + 1 + len(grown) > MAX_ACTIONS:
+            if parts and (len(parts) + 1 >= MAX_ACTIONS or len(grown) > MAX_DELTAS):
                 cut.append(parts)
                 parts, grown = [], set(part.deltas)
             parts.append(part)
@@ -180,13 +193,17 @@ class Counters:
 
     def apply(self, records: list[dict]) -> dict:
         """Apply a batch; the answer is Lambda's partial batch response (``batchItemFailures``)."""
+        if not records:
+            return {"batchItemFailures": []}
         tally = Tally(records=len(records))
         changes = [change_of(record) for record in records]
+        pending = keys.pending_key(records[0]["eventID"])
         applied: set[str] = set()
         for parts in transactions(changes):
             try:
-                self._write(parts, tally)
+                self._gather(parts, pending, tally)
             except (ClientError, CountersBusy) as error:
+                self._move(pending, tally)  # what was gathered before; if that fails too, the batch fails
                 first = next(n for n, change in enumerate(changes) if not {p.marker for p in change.parts()} <= applied)
                 failed = [change.sequence_number for change in changes[first:]]
                 logger.warning(
@@ -196,39 +213,67 @@ class Counters:
                 )  # fmt: skip
                 return {"batchItemFailures": [{"itemIdentifier": number} for number in failed]}
             applied.update(part.marker for part in parts)
+        self._move(pending, tally)
         tally.counted = sum(1 for change in changes if change.deltas)
         logger.info("counters updated", extra=_summary(tally))
         return {"batchItemFailures": []}
 
-    def _write(self, parts: list[Part], tally: Tally) -> None:
-        """One transaction for the parts, less those already applied; retried while contended."""
-        pending = parts
-        pauses = 0
-        while pending:
+    def _gather(self, parts: list[Part], pending: dict, tally: Tally) -> None:
+        """The parts' markers and their deltas added to the pending item, in one transaction, less the
+        parts already applied."""
+        remaining = parts
+        attempt = _Attempts(self._sleep)
+        while remaining:
             try:
-                self._client.transact_write_items(TransactItems=self._actions(pending))
-            except ClientError as error:
-                if error.response.get("Error", {}).get("Code") != "TransactionCanceledException":
-                    raise
-                reasons = [reason.get("Code", "None") for reason in error.response.get("CancellationReasons", [])]
+                self._transact(self._markers(remaining) + [self._add_pending(remaining, pending)])
+            except _Cancelled as cancelled:
                 # Markers come first, in the parts' order: reason i is about part i.
-                applied = {n for n, code in enumerate(reasons[: len(pending)]) if code == _ALREADY_APPLIED}
-                if applied:
-                    tally.replayed += len(applied)
-                    pending = [part for n, part in enumerate(pending) if n not in applied]
+                done = {n for n, code in enumerate(cancelled.reasons[: len(remaining)]) if code == _ALREADY_APPLIED}
+                if done:
+                    tally.replayed += len(done)
+                    remaining = [part for n, part in enumerate(remaining) if n not in done]
                     continue
-                if not set(reasons) <= _TRANSIENT or pauses + 1 >= _ATTEMPTS:
-                    raise CountersBusy(f"transaction cancelled: {', '.join(reasons) or 'no reasons given'}") from error
-                self._sleep(random.uniform(0, min(1.0, 0.05 * 2**pauses)))  # full jitter
-                pauses += 1
+                attempt.pause_or_raise(cancelled)
                 continue
             tally.transactions += 1
-            tally.partitions.update(partition for part in pending for partition in part.deltas)
             return
 
-    def _actions(self, pending: list[Part]) -> list[dict]:
+    def _move(self, pending: dict, tally: Tally) -> None:
+        """Move the pending deltas into the counters, up to 99 counters a transaction, and delete the item."""
+        attempt = _Attempts(self._sleep)
+        while True:
+            item = self._client.get_item(TableName=self._table, Key=_wire(pending), ConsistentRead=True).get("Item")
+            if item is None:
+                return
+            version = item[keys.VERSION]["N"]
+            deltas = sorted((name, int(value["N"])) for name, value in item.items() if name not in (*pending, keys.VERSION))
+            chunk, rest = deltas[: MAX_ACTIONS - 1], deltas[MAX_ACTIONS - 1 :]
+            actions = [self._add_counter(partition, delta) for partition, delta in chunk if delta]
+            actions.append(self._shrink_pending(pending, version, [partition for partition, _ in chunk], last=not rest))
+            try:
+                self._transact(actions)
+            except _Cancelled as cancelled:
+                if cancelled.reasons[-1:] == [_ALREADY_APPLIED]:
+                    continue  # the pending item changed since it was read: read it again
+                attempt.pause_or_raise(cancelled)
+                continue
+            tally.transactions += 1
+            tally.partitions.update(partition for partition, delta in chunk if delta)
+            if not rest:
+                return
+
+    def _transact(self, actions: list[dict]) -> None:
+        try:
+            self._client.transact_write_items(TransactItems=actions)
+        except ClientError as error:
+            if error.response.get("Error", {}).get("Code") != "TransactionCanceledException":
+                raise
+            reasons = [reason.get("Code", "None") for reason in error.response.get("CancellationReasons", [])]
+            raise _Cancelled(reasons, error) from error
+
+    def _markers(self, parts: list[Part]) -> list[dict]:
         expires = str(int(self._clock()) + MARKER_LIFETIME_S)
-        actions: list[dict] = [
+        return [
             {
                 "Put": {
                     "TableName": self._table,
@@ -236,24 +281,75 @@ class Counters:
                     "ConditionExpression": "attribute_not_exists(PK)",
                 }
             }
-            for part in pending
+            for part in parts
         ]
+
+    def _add_pending(self, parts: list[Part], pending: dict) -> dict:
+        """``ADD`` the parts' summed deltas to the pending item (a partition's delta may sum to 0: kept)."""
         totals: Counter[str] = Counter()
-        for part in pending:
+        for part in parts:
             totals.update(part.deltas)
-        actions += [
-            {
-                "Update": {
-                    "TableName": self._table,
-                    "Key": _wire(keys.counter_key(partition)),
-                    "UpdateExpression": "ADD n :delta",
-                    "ExpressionAttributeValues": {":delta": {"N": str(delta)}},
-                }
+        names = {f"#p{n}": partition for n, partition in enumerate(sorted(totals))}
+        values = {f":d{n}": {"N": str(totals[partition])} for n, partition in enumerate(sorted(totals))}
+        additions = ", ".join(f"#p{n} :d{n}" for n in range(len(names)))
+        return {
+            "Update": {
+                "TableName": self._table,
+                "Key": _wire(pending),
+                "UpdateExpression": f"ADD {additions}, #v :one",
+                "ExpressionAttributeNames": {**names, "#v": keys.VERSION},
+                "ExpressionAttributeValues": {**values, ":one": {"N": "1"}},
             }
-            for partition, delta in sorted(totals.items())
-            if delta  # a record that left a partition and another that came in: nothing to write
-        ]
-        return actions
+        }
+
+    def _add_counter(self, partition: str, delta: int) -> dict:
+        return {
+            "Update": {
+                "TableName": self._table,
+                "Key": _wire(keys.counter_key(partition)),
+                "UpdateExpression": "ADD n :delta",
+                "ExpressionAttributeValues": {":delta": {"N": str(delta)}},
+            }
+        }
+
+    def _shrink_pending(self, pending: dict, version: str, moved: list[str], *, last: bool) -> dict:
+        """Remove what was moved from the pending item (delete it with the last share), if it is still as read."""
+        names = {f"#p{n}": partition for n, partition in enumerate(moved)}
+        action = {
+            "TableName": self._table,
+            "Key": _wire(pending),
+            "ConditionExpression": "#v = :v",
+            "ExpressionAttributeNames": {**({} if last else names), "#v": keys.VERSION},
+            "ExpressionAttributeValues": {":v": {"N": version}},
+        }
+        if last:
+            return {"Delete": action}
+        action["UpdateExpression"] = f"REMOVE {', '.join(names)} ADD #v :one"
+        action["ExpressionAttributeValues"][":one"] = {"N": "1"}
+        return {"Update": action}
+
+
+class _Cancelled(Exception):
+    """DynamoDB cancelled a transaction; ``reasons`` holds one code per action."""
+
+    def __init__(self, reasons: list[str], error: ClientError) -> None:
+        super().__init__(", ".join(reasons) or "no reasons given")
+        self.reasons = reasons
+        self.error = error
+
+
+class _Attempts:
+    """Pauses (full jitter) between attempts of a transaction cancelled for passing reasons, a few times."""
+
+    def __init__(self, sleep: Callable[[float], None]) -> None:
+        self._sleep = sleep
+        self._pauses = 0
+
+    def pause_or_raise(self, cancelled: _Cancelled) -> None:
+        if not set(cancelled.reasons) <= _TRANSIENT or self._pauses + 1 >= _ATTEMPTS:
+            raise CountersBusy(f"transaction cancelled: {cancelled}") from cancelled.error
+        self._sleep(random.uniform(0, min(1.0, 0.05 * 2**self._pauses)))
+        self._pauses += 1
 
 
 def _wire(key: dict) -> dict:

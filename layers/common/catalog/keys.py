@@ -118,3 +118,15 @@ EXPIRES = "expires"
 
 def applied_key(event_id: str) -> dict:
     return {"PK": f"{APPLIED}#{event_id}", "SK": APPLIED}
+
+
+# The counter function's pending deltas (``catalog.counting``): what the records of one stream batch
+# add to each counter, gathered in one item (an attribute per partition, and a version ``v``) in the
+# transactions that write the records' markers, then moved into the counters and deleted. Keyed by
+# the batch's first stream record, so a batch Lambda hands over again from its start finds it.
+PENDING = "pending"
+VERSION = "v"
+
+
+def pending_key(event_id: str) -> dict:
+    return {"PK": f"{PENDING}#{event_id}", "SK": PENDING}
