@@ -34,7 +34,7 @@ from catalog.model.song import Owner, Song
 from catalog.model.soundtrack import Soundtrack
 from catalog.writer import CatalogWriter
 
-from devtools import table
+from devtools.template import table
 
 MODELS: dict[str, type[BaseModel]] = {"owner": Owner, "song": Song, "soundtrack": Soundtrack}
 

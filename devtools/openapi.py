@@ -31,9 +31,9 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
-from devtools import gateway
+from devtools import REPO_ROOT
+from devtools.local import gateway
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
 DOCUMENT_PATH = REPO_ROOT / "docs" / "openapi.json"
 OPENAPI_VERSION = "3.0.3"
 SECURITY_SCHEME = "CognitoAccessToken"

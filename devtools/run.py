@@ -1,14 +1,19 @@
 """``make run``: the whole API on this machine, until Ctrl-C.
 
-    python -m devtools.run [--catalog PATH] [--port 3000] [--dynamodb-port 8000] [--identity-port 9229]
+    python -m devtools.run [--catalog PATH] [--port 3000] [--dynamodb-port 8000] [--identity-port 9229] [--state-dir .local]
 
-Starts DynamoDB Local (data kept in ``.local/dynamodb``), creates the ``catalog`` table from the
-template if it is missing, starts the local Cognito (moto), fills the table (``--catalog PATH``:
-the table is recreated and that file imported; otherwise, if the table is empty, the sample
-catalog), hands the table's stream to the counter function until the counters are exact, then
-serves the API on http://127.0.0.1:3000 (and its Swagger UI on /docs) and prints a token and a
-curl line to try it. While it runs, the stream keeps being handed to the counter function
-(``devtools.streams``), so counts follow whatever writes the table.
+Starts the local stack (``devtools.local.stack``): DynamoDB Local, the local Cognito (moto) and
+the gateway. The table is created from the template and filled: ``--catalog PATH`` imports that
+file into a new, empty database; otherwise the database of the last start is used, or, on the
+first start, the sample catalog is imported. The table's stream is then handed to the counter
+function until the counters are exact, and the API is served on http://127.0.0.1:3000 (its Swagger
+UI on /docs), with a token and a curl line printed to try it. While it runs, the stream keeps being
+handed to the counter function (``devtools.local.streams``), so counts follow whatever writes the table.
+
+DynamoDB Local works on a copy of the database in memory-backed storage, saved to
+``.local/dynamodb`` once the stack is ready and when it stops (``devtools.local.local_data``). A
+database whose table was written under another layout (``catalog.keys.LAYOUT``) or another table
+definition of the template is not reused: the catalog is imported into a new one.
 
 The demo user's ``sub`` is the first owner id of the imported catalog, so ``ownerIds=me`` finds
 songs. While it runs, ``.local/run.pid`` and ``.local/stack.json`` tell other commands
@@ -18,6 +23,7 @@ songs. While it runs, ``.local/run.pid`` and ``.local/stack.json`` tell other co
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import logging
 import os
@@ -27,41 +33,30 @@ import sys
 import time
 from contextlib import ExitStack
 from dataclasses import asdict, dataclass
-from importlib.util import find_spec
 from pathlib import Path
 from types import FrameType
 from typing import Any
 
-from devtools import table
-from devtools.authorizer import CognitoAuthorizer
-from devtools.dynamodb_local import REGION, DynamoDBLocal, DynamoDBLocalError, is_listening
-from devtools.gateway import TABLE_NAME, load_api, make_gateway
-from devtools.identity import (
-    Credentials,
-    IdentityError,
-    IdentityProvider,
-    UserPool,
-    create_user_pool,
-    ensure_user,
-    sign_in,
-)
-from devtools.streams import StreamFeedError, local_counter_feeder
+from catalog import keys
+
+from devtools import REPO_ROOT
+from devtools.local.dynamodb_local import REGION, DynamoDBLocalError, is_listening
+from devtools.local.gateway import TABLE_NAME
+from devtools.local.identity import Credentials, IdentityError, ensure_user, sign_in
+from devtools.local.local_data import LocalData
+from devtools.local.stack import LocalStack, Ports, local_stack
+from devtools.local.state import STATE_DIR, AlreadyRunning, RunState, StackInfo
+from devtools.local.streams import StreamFeedError
+from devtools.template import table
 
 log = logging.getLogger("devtools.run")
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
-STATE_DIR = REPO_ROOT / ".local"
-PID_FILE = STATE_DIR / "run.pid"
-STACK_FILE = STATE_DIR / "stack.json"
-IMPORTED_FILE = STATE_DIR / "imported-catalog.json"  # which catalog the persistent table holds
-SAMPLE_CATALOG = STATE_DIR / "sample-catalog.jsonl"
-STREAM_POSITIONS = STATE_DIR / "stream-positions.json"  # how far the counter function has read the stream
 DEMO_USERNAME = "demo"
 FALLBACK_DEMO_SUB = "00000000-0000-4000-8000-000000000001"  # when no catalog names an owner
-
-
-class AlreadyRunning(RuntimeError):
-    pass
+IMPORTED = "imported-catalog.json"
+"""Beside the database: which catalog it holds, under which layout, and whether the import finished."""
+STREAM_POSITIONS = "stream-positions.json"
+"""Beside the database: how far the counter function has read the table's stream."""
 
 
 class ImportFailed(RuntimeError):
@@ -72,76 +67,10 @@ class _Stop(BaseException):
     """Raised by the SIGTERM/SIGHUP handler, to leave through the same clean-up as Ctrl-C."""
 
 
-# --- the state file other commands read ----------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class StackInfo:
-    """What ``.local/stack.json`` holds while ``make run`` runs."""
-
-    pid: int
-    api_url: str
-    dynamodb_endpoint_url: str
-    table: str
-    user_pool: dict[str, str]  # UserPool.to_dict(): endpoint, ids, issuer, JWKS URL
-    demo_user: dict[str, str]  # username, password, sub
-
-    def save(self, path: Path = STACK_FILE) -> None:
-        temporary = path.with_suffix(".tmp")
-        temporary.write_text(json.dumps(asdict(self), indent=2) + "\n", encoding="utf-8")
-        temporary.replace(path)
-
-    @classmethod
-    def load(cls, path: Path = STACK_FILE) -> StackInfo:
-        return cls(**json.loads(path.read_text(encoding="utf-8")))
-
-    @property
-    def pool(self) -> UserPool:
-        return UserPool.from_dict(self.user_pool)
-
-    @property
-    def demo_credentials(self) -> Credentials:
-        return Credentials(**self.demo_user)
-
-
-def running_pid(pid_file: Path = PID_FILE) -> int | None:
-    """The pid of the ``make run`` recorded in ``pid_file``, if that process is still alive."""
-    try:
-        pid = int(pid_file.read_text().strip())
-    except (OSError, ValueError):
-        return None
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return None
-    except PermissionError:
-        return pid  # alive, someone else's
-    cmdline = Path(f"/proc/{pid}/cmdline")
-    if cmdline.exists() and b"devtools.run" not in cmdline.read_bytes():
-        return None  # the pid was reused by an unrelated process
-    return pid
-
-
-# --- start-up steps ------------------------------------------------------------------------------
-
-
-def _claim_pid_file() -> None:
-    pid = running_pid()
-    if pid is not None:
-        raise AlreadyRunning(f"a local stack is already running (pid {pid}): stop it with Ctrl-C in its terminal")
-    PID_FILE.unlink(missing_ok=True)
-    try:
-        descriptor = os.open(PID_FILE, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
-    except FileExistsError:  # another `make run` got there between the check and here
-        raise AlreadyRunning("a local stack is starting in another terminal") from None
-    with os.fdopen(descriptor, "w") as stream:
-        stream.write(f"{os.getpid()}\n")
-
-
-def _check_ports(ports: dict[str, int]) -> None:
+def _check_ports(ports: dict[str, int], state: RunState) -> None:
     for what, port in ports.items():
         if is_listening(port):
-            pid = running_pid()
+            pid = state.running_pid()
             if pid is not None and pid != os.getpid():
                 raise AlreadyRunning(f"a local stack is already running (pid {pid}): stop it with Ctrl-C in its terminal")
             raise AlreadyRunning(
@@ -168,63 +97,65 @@ def _child_environment(layer_paths: tuple[Path, ...]) -> dict[str, str]:
 
 
 def _run_module(module: str, arguments: list[str], environment: dict[str, str]) -> int:
-    if find_spec(module) is None:
-        log.warning("%s does not exist yet: skipped", module)
-        return -1
     log.info("running python -m %s %s", module, " ".join(arguments))
     return subprocess.run([sys.executable, "-m", module, *arguments], cwd=REPO_ROOT, env=environment).returncode
 
 
-def _table_is_empty(client: Any, table_name: str) -> bool:
-    return client.scan(TableName=table_name, Limit=1, Select="COUNT")["Count"] == 0
+def table_shape() -> str:
+    """What a database must have been written under to be reused: the key layout and the template's table."""
+    definition = json.dumps(table.table_definition(TABLE_NAME), sort_keys=True)
+    return f"layout {keys.LAYOUT}, table {hashlib.sha256(definition.encode()).hexdigest()[:16]}"
 
 
-def _matches_template(client: Any, table_name: str) -> bool:
-    """Whether the table's keys, indexes and stream are those template.yaml defines now."""
+@dataclass(frozen=True)
+class Imported:
+    """What ``imported-catalog.json`` records about the database beside it."""
 
-    def shape(definition: dict) -> tuple:
-        stream = definition.get("StreamSpecification") or {}
-        indexes = {
-            index["IndexName"]: (
-                tuple((key["AttributeName"], key["KeyType"]) for key in index["KeySchema"]),
-                index["Projection"]["ProjectionType"],
-                frozenset(index["Projection"].get("NonKeyAttributes", ())),
-            )
-            for index in definition.get("GlobalSecondaryIndexes", [])
-        }
-        keys = tuple((key["AttributeName"], key["KeyType"]) for key in definition["KeySchema"])
-        return keys, indexes, stream.get("StreamEnabled", False) and stream.get("StreamViewType")
+    catalog: str
+    complete: bool
+    shape: str
 
-    described = client.describe_table(TableName=table_name)["Table"]
-    return shape(described) == shape(table.table_definition(table_name))
+    def save(self, directory: Path) -> None:
+        (directory / IMPORTED).write_text(json.dumps(asdict(self)) + "\n", encoding="utf-8")
 
-
-def _recreate_table(client: Any, table_name: str) -> None:
-    try:
-        client.delete_table(TableName=table_name)
-        client.get_waiter("table_not_exists").wait(TableName=table_name, WaiterConfig={"Delay": 1, "MaxAttempts": 60})
-        log.info("table %s deleted", table_name)
-    except client.exceptions.ResourceNotFoundException:
-        pass
-    table.create_table(client, table_name)
-    log.info("table %s created from the template", table_name)
+    @classmethod
+    def load(cls, directory: Path) -> Imported | None:
+        try:
+            return cls(**json.loads((directory / IMPORTED).read_text(encoding="utf-8")))
+        except (OSError, ValueError, TypeError):
+            return None
 
 
-def _record_import(catalog: Path, *, complete: bool) -> None:
-    IMPORTED_FILE.write_text(json.dumps({"catalog": str(catalog), "complete": complete}) + "\n", encoding="utf-8")
+def _reason_for_a_new_database(saved: Imported | None, catalog: Path | None) -> str | None:
+    """Why the saved database cannot be used as it is (``None``: it can)."""
+    if catalog is not None:
+        return f"importing {catalog}"
+    if saved is None:
+        return "no catalog imported yet"
+    if saved.shape != table_shape():
+        return f"the saved table was written under {saved.shape}; the code now has {table_shape()}"
+    if not saved.complete:
+        return f"the import of {saved.catalog} did not finish last time"
+    return None
 
 
-def _last_import() -> tuple[Path, bool] | None:
-    """The catalog last imported into the persistent table, and whether that import finished."""
-    try:
-        record = json.loads(IMPORTED_FILE.read_text(encoding="utf-8"))
-        return Path(record["catalog"]), bool(record.get("complete", True))
-    except (OSError, ValueError, KeyError, TypeError):
-        return None
+def _catalog_to_import(saved: Imported | None, catalog: Path | None, state: RunState, environment: dict[str, str]) -> Path | None:
+    """The catalog a new database is filled with: the one asked for, an unfinished import's, or the sample."""
+    if catalog is not None:
+        return catalog
+    if saved is not None and not saved.complete and Path(saved.catalog).is_file() and saved.shape == table_shape():
+        return Path(saved.catalog)
+    sample = state.root / "sample-catalog.jsonl"
+    if not sample.exists():
+        partial = sample.with_suffix(".partial")
+        if _run_module("devtools.sample_catalog", ["--out", str(partial)], environment) != 0:
+            raise ImportFailed("generating the sample catalog failed (its messages are above)")
+        partial.replace(sample)
+    return sample
 
 
-def _import(catalog: Path, endpoint_url: str, environment: dict[str, str]) -> None:
-    _record_import(catalog, complete=False)  # stays so if the import is interrupted: the next start redoes it
+def _import(catalog: Path, endpoint_url: str, environment: dict[str, str], data: Path) -> None:
+    Imported(str(catalog), complete=False, shape=table_shape()).save(data)  # stays so if the import is interrupted
     status = _run_module(
         "devtools.importer",
         ["--table", TABLE_NAME, "--endpoint-url", endpoint_url, "--region", REGION, str(catalog)],
@@ -232,42 +163,9 @@ def _import(catalog: Path, endpoint_url: str, environment: dict[str, str]) -> No
     )
     if status == 2:
         log.warning("the importer rejected some lines of %s (see above); the others are imported", catalog)
-    elif status > 0:
+    elif status != 0:
         raise ImportFailed(f"importing {catalog} failed (exit status {status}, its messages are above)")
-    if status in (0, 2):
-        _record_import(catalog, complete=True)
-
-
-def _fill_table(client: Any, catalog: Path | None, endpoint_url: str, environment: dict[str, str]) -> Path | None:
-    """Import what has to be imported; returns the catalog file the table now holds, if known."""
-    if catalog is not None:
-        _recreate_table(client, TABLE_NAME)
-        _import(catalog, endpoint_url, environment)
-        return catalog
-    table.create_table(client, TABLE_NAME, exist_ok=True)
-    if not _matches_template(client, TABLE_NAME):
-        log.warning("the local table predates template.yaml's table definition: rebuilding it with a fresh sample")
-        _recreate_table(client, TABLE_NAME)
-        SAMPLE_CATALOG.unlink(missing_ok=True)
-        IMPORTED_FILE.unlink(missing_ok=True)
-    last = _last_import()
-    if last is not None and not last[1] and last[0].exists():
-        log.warning("the import of %s did not finish last time: importing it again", last[0])
-        _import(last[0], endpoint_url, environment)  # the importer skips what is already there
-        return last[0]
-    if _table_is_empty(client, TABLE_NAME):
-        if not SAMPLE_CATALOG.exists():
-            partial = SAMPLE_CATALOG.with_suffix(".partial")
-            if _run_module("devtools.sample_catalog", ["--out", str(partial)], environment) == 0:
-                partial.replace(SAMPLE_CATALOG)
-        if SAMPLE_CATALOG.exists():
-            _import(SAMPLE_CATALOG, endpoint_url, environment)
-            return SAMPLE_CATALOG
-        log.warning("no sample catalog: the table stays empty")
-        return None
-    if last is not None:
-        return last[0]
-    return SAMPLE_CATALOG if SAMPLE_CATALOG.exists() else None
+    Imported(str(catalog), complete=True, shape=table_shape()).save(data)
 
 
 def first_owner_id(catalog: Path | None) -> str | None:
@@ -295,61 +193,90 @@ def first_owner_id(catalog: Path | None) -> str | None:
 
 def run(args: argparse.Namespace) -> None:
     started = time.monotonic()
-    STATE_DIR.mkdir(exist_ok=True)
-    _claim_pid_file()
+    state = RunState(args.state_dir)
+    state.claim()
     with ExitStack() as cleanup:
-        cleanup.callback(PID_FILE.unlink, missing_ok=True)
-        _check_ports({"gateway": args.port, "DynamoDB Local": args.dynamodb_port, "identity provider": args.identity_port})
+        cleanup.callback(state.pid_file.unlink, missing_ok=True)
+        ports = Ports(gateway=args.port, dynamodb=args.dynamodb_port, identity=args.identity_port)
+        _check_ports({"gateway": ports.gateway, "DynamoDB Local": args.dynamodb_port, "identity provider": ports.identity}, state)
 
-        dynamodb = cleanup.enter_context(
-            DynamoDBLocal(port=args.dynamodb_port, db_path=STATE_DIR / "dynamodb", log_path=STATE_DIR / "dynamodb-local.log")
-        )
-        identity = cleanup.enter_context(IdentityProvider(port=args.identity_port, log_path=STATE_DIR / "identity.log"))
-        pool = create_user_pool(identity.endpoint_url)
+        local_data = LocalData(state.root / "dynamodb")
+        saved = Imported.load(local_data.saved)
+        reason = _reason_for_a_new_database(saved, args.catalog)
+        if reason is not None:
+            log.info("a new local database: %s", reason)
+        data = local_data.open(fresh=reason is not None)
+        cleanup.callback(local_data.close)
+        ready = False
 
-        api = load_api(table_name=TABLE_NAME)
-        environment = _child_environment(api.layer_paths)
-        catalog = _fill_table(dynamodb.client(), args.catalog, dynamodb.endpoint_url, environment)
+        def save_when_stopped() -> None:
+            if ready:  # a start that failed half-way leaves the saved copy as it was
+                local_data.save()
 
-        demo = ensure_user(pool, first_owner_id(catalog) or FALLBACK_DEMO_SUB, username=DEMO_USERNAME)
-        tokens = sign_in(pool, demo)
-        authorizer = CognitoAuthorizer(issuer=pool.issuer, jwks_url=pool.jwks_url, client_ids={pool.client_id})
-        gateway = make_gateway(authorizer=authorizer, dynamodb_endpoint_url=dynamodb.endpoint_url, port=args.port)
-        cleanup.callback(gateway.server_close)
-        feeder = local_counter_feeder(dynamodb, gateway.invoker, positions_path=STREAM_POSITIONS)
-        log.info("counters: %d stream records handed to the counter function", feeder.drain())
+        cleanup.callback(save_when_stopped)  # runs once DynamoDB Local has stopped
+        stack = cleanup.enter_context(local_stack(logs=state.root, ports=ports, data=data))
+        client = stack.dynamodb.client()
+        table.create_table(client, TABLE_NAME, exist_ok=True)
+        environment = _child_environment(stack.gateway.api.layer_paths)
+        timings: dict[str, Any] = {"new_database": reason is not None}
+        if reason is not None:
+            catalog = _catalog_to_import(saved, args.catalog, state, environment)
+            importing = time.monotonic()
+            _import(catalog, stack.dynamodb.endpoint_url, environment, data)
+            timings["import_s"] = time.monotonic() - importing
+            timings["items"] = client.describe_table(TableName=TABLE_NAME)["Table"]["ItemCount"]
+        else:
+            catalog = Path(saved.catalog) if saved is not None else None
+
+        demo = ensure_user(stack.pool, first_owner_id(catalog) or FALLBACK_DEMO_SUB, username=DEMO_USERNAME)
+        tokens = sign_in(stack.pool, demo)
+        feeder = stack.counter_feeder(positions_path=data / STREAM_POSITIONS)
+        handing = time.monotonic()
+        timings["stream_records"] = feeder.drain()
+        timings["hand_over_s"] = time.monotonic() - handing
+        log.info("counters: %d stream records handed to the counter function in %.1f s",
+                 timings["stream_records"], timings["hand_over_s"])  # fmt: skip
         feeder.start()  # from now on counts follow the table's writes
         cleanup.callback(feeder.stop)
+        if reason is not None or timings["stream_records"]:
+            saving = time.monotonic()
+            local_data.save()
+            timings["save_s"] = time.monotonic() - saving
+        ready = True
+        timings["ready_s"] = time.monotonic() - started
 
         StackInfo(
             pid=os.getpid(),
-            api_url=gateway.url,
-            dynamodb_endpoint_url=dynamodb.endpoint_url,
+            api_url=stack.url,
+            dynamodb_endpoint_url=stack.dynamodb.endpoint_url,
             table=TABLE_NAME,
-            user_pool=pool.to_dict(),
+            user_pool=stack.pool.to_dict(),
             demo_user=asdict(demo),
-        ).save()
-        cleanup.callback(STACK_FILE.unlink, missing_ok=True)
-        log.info("local stack ready in %.1f s", time.monotonic() - started)
-        _print_banner(gateway.url, dynamodb.endpoint_url, pool, demo, tokens.access_token, catalog)
+            startup=timings,
+        ).save(state.stack_file)
+        cleanup.callback(state.stack_file.unlink, missing_ok=True)
+        log.info("local stack ready in %.1f s", timings["ready_s"])
+        _print_banner(stack, demo, tokens.access_token, catalog, local_data)
         try:
-            gateway.serve_forever()
+            stack.gateway.serve_forever()
         except (KeyboardInterrupt, _Stop):
             log.info("stopping")
 
 
-def _print_banner(api_url: str, dynamodb_url: str, pool: UserPool, demo: Credentials, token: str, catalog: Path | None) -> None:
+def _print_banner(stack: LocalStack, demo: Credentials, token: str, catalog: Path | None, data: LocalData) -> None:
     def shown(path: Path | None) -> str:
         if path is None:
             return "nothing imported"
         return str(path.relative_to(REPO_ROOT)) if path.is_relative_to(REPO_ROOT) else str(path)
+
+    api_url, dynamodb_url, pool = stack.url, stack.dynamodb.endpoint_url, stack.pool
 
     print(
         f"""
 Local stack running. Ctrl-C stops it.
   API             {api_url}   (routes from template.yaml, without the stage prefix)
   API docs        {api_url}/docs   (Swagger UI: "Authorize" with the token below, then "Try it out")
-  DynamoDB Local  {dynamodb_url}   table "{TABLE_NAME}" ({shown(catalog)}; data in .local/dynamodb)
+  DynamoDB Local  {dynamodb_url}   table "{TABLE_NAME}" ({shown(catalog)}; data saved in {shown(data.saved)})
   Cognito (moto)  {pool.endpoint_url}   user pool {pool.user_pool_id}, app client {pool.client_id}
   Demo user       {demo.username} / {demo.password}   (sub {demo.sub})
 
@@ -371,11 +298,14 @@ def _raise_stop(signum: int, frame: FrameType | None) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m devtools.run", description=__doc__.split("\n\n")[0])
-    parser.add_argument("--catalog", type=Path, help="JSON Lines catalog to import (the table is recreated first)")
+    parser.add_argument("--catalog", type=Path, help="JSON Lines catalog to import, into a new local database")
     parser.add_argument("--port", type=int, default=3000, help="gateway port (default 3000)")
     parser.add_argument("--dynamodb-port", type=int, default=8000, help="DynamoDB Local port (default 8000)")
     parser.add_argument("--identity-port", type=int, default=9229, help="local Cognito port (default 9229)")
+    parser.add_argument("--state-dir", type=Path, default=STATE_DIR,
+                        help="where the local data, logs and run.pid are kept (default .local)")  # fmt: skip
     args = parser.parse_args(argv)
+    args.state_dir = args.state_dir.resolve()
     if args.catalog is not None:
         args.catalog = args.catalog.resolve()
         if not args.catalog.is_file():

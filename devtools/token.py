@@ -18,8 +18,8 @@ import uuid
 import jwt
 from botocore.exceptions import BotoCoreError, ClientError
 
-from devtools.identity import Credentials, IdentityError, UserPool, ensure_user, sign_in
-from devtools.run import STACK_FILE, StackInfo, running_pid
+from devtools.local.identity import Credentials, IdentityError, UserPool, ensure_user, sign_in
+from devtools.local.state import RunState
 
 
 class NoStack(RuntimeError):
@@ -34,9 +34,9 @@ def _uuid(value: str) -> str:
 
 
 def access_token(user: str | None) -> str:
-    if not STACK_FILE.exists() or running_pid() is None:
+    stack = RunState().running_stack()
+    if stack is None:
         raise NoStack("no local stack is running: start one with `make run` (in another terminal)")
-    stack = StackInfo.load()
     pool = stack.pool
     credentials = stack.demo_credentials if user is None else ensure_user(pool, user)
     return issue_token(pool, credentials)

@@ -1,4 +1,4 @@
-"""The API in process on a test's table (``devtools.in_process``), and following ``Link`` headers."""
+"""The API in process on a test's table (``devtools.local.in_process``), and following ``Link`` headers."""
 
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
@@ -6,8 +6,8 @@ from urllib.parse import parse_qsl, urlsplit
 import pytest
 from catalog import operations
 
-from devtools import in_process
-from devtools.in_process import CALLER, Answer
+from devtools.local import in_process
+from devtools.local.in_process import CALLER, Answer
 
 __all__ = ["CALLER", "Answer", "InProcessApi", "follow_links", "next_page"]
 

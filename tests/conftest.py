@@ -18,8 +18,8 @@ import moto.dynamodb.models as moto_dynamodb
 import pytest
 from moto import mock_aws
 
-from devtools.dynamodb_local import DynamoDBLocal
-from devtools.table import create_table
+from devtools.local.dynamodb_local import DynamoDBLocal
+from devtools.template.table import create_table
 
 BACKENDS = ("moto", "dynamodb-local")
 REGION = "us-east-1"

@@ -11,8 +11,8 @@ from typing import Any
 import pytest
 from catalog import counting
 
-from devtools.gateway import LambdaContext
-from devtools.streams import StreamFeeder, batch_size, filter_patterns, streams_client
+from devtools.local.gateway import LambdaContext
+from devtools.local.streams import StreamFeeder, batch_size, filter_patterns, streams_client
 from functions.counters import app
 
 _feeders: dict[str, StreamFeeder] = {}  # by table name: every test table's name is new

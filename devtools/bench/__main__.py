@@ -18,12 +18,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from devtools import REPO_ROOT
 from devtools.bench import report, runner, tables, targets
-from devtools.dynamodb_local import DynamoDBLocal
+from devtools.local.dynamodb_local import DynamoDBLocal
 
 log = logging.getLogger("devtools.bench")
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
 PERFORMANCE_DOC = REPO_ROOT / "docs" / "PERFORMANCE.md"
 COLD_START_MODULE = "devtools.bench.cold_start"
 

@@ -64,7 +64,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
+from devtools import REPO_ROOT
+
 LAYER_DIR = REPO_ROOT / "layers" / "common"
 REGION = "us-east-1"
 TABLE = "catalog"
@@ -263,7 +264,7 @@ def _environment(function_environment: dict[str, str], function_name: str) -> di
 
 def targets(functions: Sequence[str] = FUNCTIONS, requests: int = 300) -> list[Target]:
     """Each function with its request (a songs request of the kind it serves) and its environment."""
-    from devtools.gateway import Request, load_api, proxy_event
+    from devtools.local.gateway import Request, load_api, proxy_event
 
     api = load_api(table_name=TABLE)
     items, postings = canned_items()

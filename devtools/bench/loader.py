@@ -26,7 +26,7 @@ from catalog.collections import SONGS, SOUNDTRACKS, Collection
 from catalog.model.song import Owner, Song
 from catalog.model.soundtrack import Soundtrack
 
-from devtools import table
+from devtools.template import table
 
 _serializer = TypeSerializer()
 _BATCH_WRITE_MAX = 25

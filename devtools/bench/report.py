@@ -20,7 +20,7 @@ from typing import Any
 from devtools.bench.loader import LoadReport
 from devtools.bench.runner import Result
 from devtools.bench.targets import Verdict, per_request
-from devtools.dynamodb_local import NODE_MODULES, find_distribution
+from devtools.local.dynamodb_local import NODE_MODULES, find_distribution
 
 PRICE_PER_MILLION_RRU = 0.125
 PRICE_NOTE = (

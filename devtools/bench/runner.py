@@ -16,8 +16,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from devtools.bench import baseline
-from devtools.in_process import Answer, InProcessApi
 from devtools.bench.mix import Shape
+from devtools.local.in_process import Answer, InProcessApi
 
 log = logging.getLogger(__name__)
 

@@ -12,9 +12,9 @@ import threading
 from dataclasses import dataclass, field
 
 from devtools.bench import loader, mix, runner
-from devtools.dynamodb_local import DynamoDBLocal
-from devtools.gateway import local_environment
-from devtools.in_process import InProcessApi
+from devtools.local.dynamodb_local import DynamoDBLocal
+from devtools.local.gateway import local_environment
+from devtools.local.in_process import InProcessApi
 from devtools.sample_catalog import generate
 
 log = logging.getLogger(__name__)

@@ -30,17 +30,17 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from devtools import REPO_ROOT
 from devtools.bench import loader, mix
 from devtools.bench import report as bench_report
-from devtools.dynamodb_local import DynamoDBLocalError
-from devtools.identity import IdentityError
 from devtools.load import report, targets
-from devtools.load.stack import Stack, local_stack
+from devtools.load.stack import Stack, load_stack
+from devtools.local.dynamodb_local import DynamoDBLocalError
+from devtools.local.identity import IdentityError
 from devtools.sample_catalog import generate
 
 log = logging.getLogger("devtools.load")
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
 PERFORMANCE_DOC = REPO_ROOT / "docs" / "PERFORMANCE.md"
 MIXES = {
     "all": lambda shape: True,
@@ -152,17 +152,16 @@ def main(argv: list[str] | None = None) -> int:
 def _main(argv: list[str] | None) -> int:
     options = _options(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s: %(message)s", datefmt="%H:%M:%S", stream=sys.stderr)
-    logging.getLogger("devtools.gateway").setLevel(logging.WARNING)  # one line per request otherwise
-    logs = options.out / "logs"
-    logs.mkdir(parents=True, exist_ok=True)
+    logging.getLogger("devtools.local.gateway").setLevel(logging.WARNING)  # one line per request otherwise
+    logs = options.out / "logs" / "load"
     started = datetime.now(UTC)
     owners = max(1, options.songs // options.songs_per_owner)
     catalog = loader.validate(generate(options.songs, owners, options.seed, options.soundtracks))
     summaries: dict[str, dict[str, Any]] = {}
-    with local_stack(catalog, environments=options.environments, logs=logs) as stack:
+    with load_stack(catalog, environments=options.environments, logs=logs) as stack:
         loaded_items = stack.loaded_items
         # In-process functions log to this process's standard output: to the functions' log, as the workers do.
-        with _standard_output_to(logs / "load-functions.log") if options.environments == 0 else nullcontext():
+        with _standard_output_to(logs / "functions.log") if options.environments == 0 else nullcontext():
             for name in options.mixes:
                 summaries[name] = _measure(stack, name, options)
     run = {

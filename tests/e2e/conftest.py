@@ -1,7 +1,8 @@
 """The local stack for the end-to-end tests, started once per test session, and HTTP helpers.
 
-The stack is ``make run``'s, on free ports: DynamoDB Local in memory, the local Cognito (moto, in a
-child process) and the gateway serving ``template.yaml``'s routes in a thread of this process.
+The stack is ``make run``'s (``devtools.local.stack``), on free ports: DynamoDB Local in memory, the
+local Cognito (moto, in a child process) and the gateway serving ``template.yaml``'s routes in a
+thread of this process.
 
 The gateway's invoker is wrapped in a :class:`HandlerCalls` recorder, so that a test can prove a
 request never reached a handler (a refused token, an unknown route): ``reply.handlers`` names the
@@ -20,9 +21,7 @@ import os
 import socket
 import subprocess
 import sys
-import threading
 from collections.abc import Iterator
-from contextlib import ExitStack
 from dataclasses import dataclass
 from email.message import Message
 from pathlib import Path
@@ -31,21 +30,11 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from devtools import table
-from devtools.authorizer import CognitoAuthorizer
-from devtools.dynamodb_local import DynamoDBLocal
-from devtools.gateway import TABLE_NAME, Function, Invoker, load_api, make_gateway
-from devtools.streams import StreamFeeder, local_counter_feeder
-from devtools.identity import (
-    Credentials,
-    IdentityProvider,
-    Tokens,
-    UserPool,
-    create_app_client,
-    create_user_pool,
-    ensure_user,
-    sign_in,
-)
+from devtools.local import stack
+from devtools.local.gateway import TABLE_NAME, Function, Invoker
+from devtools.local.identity import Credentials, Tokens, UserPool, create_app_client, ensure_user, sign_in
+from devtools.local.streams import StreamFeeder
+from devtools.template import table
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 DEMO_SUB = "3f0c7a52-6d1e-4c8b-9a27-5b4e1f0d2c61"
@@ -89,6 +78,7 @@ class LocalStack:
     layer_paths: tuple[Path, ...]
     counters: StreamFeeder  # the table's stream handed to the counter function: ``drain()`` after writing
     handler_calls: HandlerCalls
+    composed: stack.LocalStack  # its pieces, for a test that shares them (``stack.local_stack(dynamodb=..., pool=...)``)
 
     def request(self, path: str, *, token: str | None = None, method: str = "GET", headers: dict[str, str] | None = None) -> HttpReply:
         """``method path`` over real HTTP; ``token`` is sent as ``Authorization: Bearer <token>``."""
@@ -120,33 +110,24 @@ class LocalStack:
 
 @pytest.fixture(scope="session")
 def local_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack]:
-    state = tmp_path_factory.mktemp("local-stack")  # the processes' logs end up here
-    with ExitStack() as stack:
-        dynamodb = stack.enter_context(DynamoDBLocal(log_path=state / "dynamodb-local.log"))
-        table.create_table(dynamodb.client(), TABLE_NAME)
-        identity = stack.enter_context(IdentityProvider(log_path=state / "identity.log"))
-        pool = create_user_pool(identity.endpoint_url)
-        other_client_id = create_app_client(pool, "another-app")
-        demo = ensure_user(pool, DEMO_SUB, username="demo")
-
-        authorizer = CognitoAuthorizer(issuer=pool.issuer, jwks_url=pool.jwks_url, client_ids={pool.client_id})
-        gateway = make_gateway(authorizer=authorizer, dynamodb_endpoint_url=dynamodb.endpoint_url, port=0)
-        counter_invoker = gateway.invoker
-        handler_calls = HandlerCalls(counter_invoker)
-        gateway.invoker = handler_calls  # the same ``invoke``, and the same lock behind it
-        threading.Thread(target=gateway.serve_forever, name="local-gateway", daemon=True).start()
-        stack.callback(gateway.server_close)
-        stack.callback(gateway.shutdown)  # callbacks run last-in first-out: shutdown, then close
-
+    logs = tmp_path_factory.mktemp("local-stack")  # the processes' logs end up here
+    with stack.local_stack(logs=logs) as composed:
+        table.create_table(composed.dynamodb.client(), TABLE_NAME)
+        other_client_id = create_app_client(composed.pool, "another-app")
+        demo = ensure_user(composed.pool, DEMO_SUB, username="demo")
+        handler_calls = HandlerCalls(composed.invoker)
+        composed.gateway.invoker = handler_calls  # the same ``invoke``, and the same lock behind it
+        composed.serve_in_background()
         yield LocalStack(
-            base_url=gateway.url,
-            pool=pool,
+            base_url=composed.url,
+            pool=composed.pool,
             demo=demo,
             other_client_id=other_client_id,
-            dynamodb_endpoint_url=dynamodb.endpoint_url,
-            layer_paths=load_api().layer_paths,
-            counters=local_counter_feeder(dynamodb, counter_invoker),
+            dynamodb_endpoint_url=composed.dynamodb.endpoint_url,
+            layer_paths=composed.gateway.api.layer_paths,
+            counters=composed.counter_feeder(),
             handler_calls=handler_calls,
+            composed=composed,
         )
 
 

@@ -21,8 +21,8 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from jwt.utils import base64url_encode
 
-from devtools import table
-from devtools.identity import sign_in
+from devtools.local.identity import sign_in
+from devtools.template import table
 from tests.e2e.conftest import OTHER_OWNER
 
 pytestmark = [pytest.mark.e2e, pytest.mark.dynamodb_local]

@@ -9,7 +9,7 @@ import re
 
 import pytest
 
-from devtools import api_docs
+from devtools.local import api_docs
 
 pytestmark = [pytest.mark.e2e, pytest.mark.dynamodb_local]
 

@@ -1,13 +1,12 @@
 """DynamoDB stopped under a running API, then started again: 503 with ``Retry-After`` meanwhile, 200 after.
 
-The test has a DynamoDB Local of its own, keeping its data in a directory so that a restart keeps
-the table, and a gateway of its own in front of it (the session's stack, whose in-memory data
-other tests use, is never stopped). Tokens come from the session's user pool.
+The test has a local stack of its own, whose DynamoDB Local keeps its data in a directory so that a
+restart keeps the table (the session's stack, whose in-memory data other tests use, is never
+stopped). It shares the session's user pool, so its tokens are the session's.
 """
 
 import http.client
 import json
-import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,12 +15,12 @@ from typing import Any
 import pytest
 from catalog.writer import CatalogWriter
 
-from devtools import table
-from devtools.authorizer import CognitoAuthorizer
-from devtools.dynamodb_local import DynamoDBLocal
-from devtools.gateway import TABLE_NAME, make_gateway
-from devtools.identity import Tokens
 from devtools.importer import import_lines
+from devtools.local import stack
+from devtools.local.dynamodb_local import DynamoDBLocal
+from devtools.local.gateway import TABLE_NAME
+from devtools.local.identity import Tokens
+from devtools.template import table
 from tests.e2e.conftest import DEMO_SONGS, DEMO_SUB, LocalStack
 
 pytestmark = [pytest.mark.e2e, pytest.mark.dynamodb_local]
@@ -58,20 +57,13 @@ class OwnStack:
 
 @pytest.fixture
 def own_stack(local_stack: LocalStack, demo_tokens: Tokens, tmp_path: Path) -> Iterator[OwnStack]:
-    with DynamoDBLocal(log_path=tmp_path / "dynamodb-local.log", db_path=tmp_path / "data") as dynamodb:
-        client = dynamodb.client()
+    with stack.local_stack(logs=tmp_path, data=tmp_path / "data", pool=local_stack.pool) as composed:
+        client = composed.dynamodb.client()
         table.create_table(client, TABLE_NAME)
         report = import_lines(CatalogWriter(client, TABLE_NAME), [json.dumps(OWNER), json.dumps(SONG)], progress=False)
         assert not report.rejected
-        pool = local_stack.pool
-        authorizer = CognitoAuthorizer(issuer=pool.issuer, jwks_url=pool.jwks_url, client_ids={pool.client_id})
-        gateway = make_gateway(authorizer=authorizer, dynamodb_endpoint_url=dynamodb.endpoint_url, port=0)
-        threading.Thread(target=gateway.serve_forever, name="outage-gateway", daemon=True).start()
-        try:
-            yield OwnStack(dynamodb, gateway.url, demo_tokens.access_token)
-        finally:
-            gateway.shutdown()
-            gateway.server_close()
+        composed.serve_in_background()
+        yield OwnStack(composed.dynamodb, composed.url, demo_tokens.access_token)
 
 
 def test_a_stopped_dynamodb_answers_503_with_retry_after_and_the_api_recovers_when_it_is_back(own_stack: OwnStack) -> None:

@@ -24,7 +24,7 @@ from http import HTTPStatus
 import pytest
 import requests
 import schemathesis
-from devtools.identity import sign_in
+from devtools.local.identity import sign_in
 from devtools.openapi import DOCUMENT_PATH
 from hypothesis import HealthCheck, Phase, given, reject, settings
 from schemathesis import GenerationMode

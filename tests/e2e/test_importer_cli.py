@@ -18,8 +18,8 @@ from typing import Any
 
 import pytest
 
-from devtools.dynamodb_local import DynamoDBLocal
-from devtools.table import create_table
+from devtools.local.dynamodb_local import DynamoDBLocal
+from devtools.template.table import create_table
 from tests import catalog_data
 
 pytestmark = [pytest.mark.e2e, pytest.mark.dynamodb_local]

@@ -12,19 +12,16 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from devtools.authorizer import CognitoAuthorizer
 from devtools.bench import loader, mix
-from devtools.dynamodb_local import REGION
-from devtools.execution_environments import ExecutionEnvironments
-from devtools.gateway import LocalApiGateway, make_gateway
-from devtools.identity import Tokens
 from devtools.load import report, targets
+from devtools.local import stack
+from devtools.local.gateway import LocalApiGateway
+from devtools.local.identity import Tokens
 from devtools.sample_catalog import generate
 
 from tests.e2e.conftest import REPO_ROOT, LocalStack
@@ -38,12 +35,7 @@ RUN_SECONDS = 2
 @pytest.fixture(scope="module")
 def load_catalog(local_stack: LocalStack) -> loader.Catalog:
     catalog = loader.validate(generate(120, 10, 7, 30))
-    import botocore.session
-
-    client = botocore.session.get_session().create_client(
-        "dynamodb", endpoint_url=local_stack.dynamodb_endpoint_url, region_name=REGION,
-        aws_access_key_id="local", aws_secret_access_key="local",
-    )  # fmt: skip
+    client = local_stack.composed.dynamodb.client()
     loader.create_catalog_table(client, LOAD_TABLE)
     loader.write_all(client, LOAD_TABLE, loader.catalog_items(catalog))
     return catalog
@@ -51,23 +43,11 @@ def load_catalog(local_stack: LocalStack) -> loader.Catalog:
 
 @pytest.fixture(scope="module")
 def pooled_gateway(local_stack: LocalStack, load_catalog: loader.Catalog, tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalApiGateway]:
-    pool = local_stack.pool
-    authorizer = CognitoAuthorizer(issuer=pool.issuer, jwks_url=pool.jwks_url, client_ids={pool.client_id})
-    gateway = make_gateway(authorizer=authorizer, dynamodb_endpoint_url=local_stack.dynamodb_endpoint_url,
-                           table_name=LOAD_TABLE, port=0)  # fmt: skip
-    functions = {route.function.logical_id: route.function for route in gateway.api.routes}.values()
-    environments = ExecutionEnvironments(
-        functions, gateway.invoker.base_environment, count=2, paths=(REPO_ROOT, *gateway.api.layer_paths),
-        log_path=tmp_path_factory.mktemp("load") / "functions.log",
-    )  # fmt: skip
-    gateway.invoker = environments
-    threading.Thread(target=gateway.serve_forever, name="load-gateway", daemon=True).start()
-    try:
-        yield gateway
-    finally:
-        gateway.shutdown()
-        gateway.server_close()
-        environments.close()
+    shared = local_stack.composed
+    with stack.local_stack(logs=tmp_path_factory.mktemp("load"), dynamodb=shared.dynamodb, pool=shared.pool,
+                           table_name=LOAD_TABLE, environments=2) as composed:  # fmt: skip
+        composed.serve_in_background()
+        yield composed.gateway
 
 
 def test_two_execution_environments_are_two_processes(pooled_gateway: LocalApiGateway) -> None:

@@ -2,8 +2,8 @@
 
 import pytest
 
-from devtools.identity import ensure_user, sign_in
-from devtools.table import api_routes
+from devtools.local.identity import ensure_user, sign_in
+from devtools.template.table import api_routes
 from tests.e2e.conftest import DEMO_SONGS, OTHER_OWNER, OTHER_SONG, SOUNDTRACK
 
 SONG_PATHS = {

@@ -10,7 +10,7 @@ from collections.abc import Iterator
 import pytest
 
 from devtools.bench import mix, report, runner, tables, targets
-from devtools.dynamodb_local import DynamoDBLocal
+from devtools.local.dynamodb_local import DynamoDBLocal
 
 pytestmark = pytest.mark.dynamodb_local
 

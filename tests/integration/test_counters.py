@@ -1,7 +1,7 @@
 """Counters kept by the counter function from the table's stream, on moto and on DynamoDB Local.
 
 The table's stream is handed to the counter function's handler as ``make run`` does
-(``devtools.streams``). After an import, a re-import that changes genres, moods, owners and archived
+(``devtools.local.streams``). After an import, a re-import that changes genres, moods, owners and archived
 flags, and deletions, every counter equals the number of postings in its partition, and those
 numbers are what the records themselves say. Handing the whole stream over once more, as a replay
 after a failure would, changes nothing. The count route then answers from those counters.
@@ -17,7 +17,7 @@ from catalog.collections import SONGS, SOUNDTRACKS
 from catalog.writer import CatalogWriter
 
 from devtools.importer import import_lines
-from devtools.streams import StreamFeeder, filter_patterns, streams_client
+from devtools.local.streams import StreamFeeder, filter_patterns, streams_client
 from tests import catalog_data, soundtrack_data
 from tests.api_client import InProcessApi
 from tests.stream_feed import deliver_to_handler, drain

@@ -1,9 +1,9 @@
-"""Lambda's event filtering as the local feeder applies it (``devtools.event_filter``), and the template's own filter."""
+"""Lambda's event filtering as the local feeder applies it (``devtools.local.event_filter``), and the template's own filter."""
 
 import pytest
 
-from devtools import event_filter
-from devtools.streams import filter_patterns
+from devtools.local import event_filter
+from devtools.local.streams import filter_patterns
 
 
 def record(sk: str, event: str = "INSERT") -> dict:

@@ -8,7 +8,7 @@ import pytest
 from catalog import shape
 from catalog.http import error_response
 from catalog.parse import songs, soundtracks
-from devtools import gateway
+from devtools.local import gateway
 from devtools.openapi import DOCUMENT_PATH, build, render
 from openapi_schema_validator import OAS30Validator
 from openapi_spec_validator import validate

@@ -1,4 +1,4 @@
-"""The local stream feeder (``devtools.streams``): Lambda-shaped events, resuming after failures, shard order.
+"""The local stream feeder (``devtools.local.streams``): Lambda-shaped events, resuming after failures, shard order.
 
 The handler here is a recorder; tests/integration/test_counters.py hands the stream to the real one.
 """
@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from devtools.streams import StreamFeeder, StreamFeedError, filter_patterns, lambda_record, streams_client
+from devtools.local.streams import StreamFeeder, StreamFeedError, filter_patterns, lambda_record, streams_client
 from tests.conftest import table_on
 
 Table = tuple[Any, str]

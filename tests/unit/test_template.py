@@ -11,10 +11,11 @@ import pytest
 from catalog import keys
 from catalog.collections import SONGS, SOUNDTRACKS
 
-from devtools import table
-from devtools.table import Route, api_routes, function_properties, load_template, table_definition
+from devtools import REPO_ROOT
+from devtools.template import table
+from devtools.template.table import Route, api_routes, function_properties, load_template, table_definition
 
-REPO = Path(table.__file__).resolve().parent.parent
+REPO = REPO_ROOT
 ACCESS_TOKEN_SCOPE = "aws.cognito.signin.user.admin"
 READ_ACTIONS = {"dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:Query"}
 STREAM_READ_ACTIONS = {"dynamodb:DescribeStream", "dynamodb:GetRecords", "dynamodb:GetShardIterator", "dynamodb:ListStreams"}

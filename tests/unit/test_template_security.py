@@ -3,7 +3,7 @@
 SAM writes each function's execution role from its ``Policies`` (policy templates, managed policies,
 inline statements) and adds the permissions its event sources need; a check of template.yaml alone
 would miss those. The transform runs offline with the SAM virtualenv's Python
-(``devtools/sam_transform.py``). Every statement of every role a function runs with is collected,
+(``devtools/template/sam_transform.py``). Every statement of every role a function runs with is collected,
 its resources rendered to ARNs, and then:
 
 - the read functions (list, count, get, random) may only GetItem, BatchGetItem and Query the table
@@ -26,10 +26,11 @@ from typing import Any, NamedTuple
 
 import pytest
 
-from devtools import table
-from devtools.table import load_template
+from devtools import REPO_ROOT
+from devtools.template import table
+from devtools.template.table import load_template
 
-REPO = Path(table.__file__).resolve().parent.parent
+REPO = REPO_ROOT
 SAM_PYTHON = REPO / ".venv-sam" / "bin" / "python"
 REGION, ACCOUNT = "us-east-1", "123456789012"
 
@@ -102,7 +103,7 @@ def transform(*templates: Path) -> list[dict[str, Any]]:
     if not SAM_PYTHON.exists():
         pytest.fail(f"{SAM_PYTHON.relative_to(REPO)} is missing: `make setup` creates the SAM virtualenv")
     run = subprocess.run(
-        [str(SAM_PYTHON), "-m", "devtools.sam_transform", "--region", REGION, *map(str, templates)],
+        [str(SAM_PYTHON), "-m", "devtools.template.sam_transform", "--region", REGION, *map(str, templates)],
         cwd=REPO, capture_output=True, text=True, timeout=120, check=False,
     )  # fmt: skip
     assert run.returncode == 0, run.stderr

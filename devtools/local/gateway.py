@@ -4,9 +4,9 @@ What it does per request, as API Gateway does: match the route (a literal segmen
 ``{param}``), run the Cognito authorizer when the method has one, build a REST (v1) proxy event,
 call the function's handler in this process, and write its proxy response back. Its own errors
 (401, unknown route) are the template's ``GatewayResponses``. Locally it also serves the API's
-documentation under ``/docs`` (Swagger UI, no token needed; see :mod:`devtools.api_docs`).
+documentation under ``/docs`` (Swagger UI, no token needed; see :mod:`devtools.local.api_docs`).
 
-Everything comes from the template (through :mod:`devtools.table`): routes, handlers, the
+Everything comes from the template (through :mod:`devtools.template.table`): routes, handlers, the
 functions' environment (``Globals`` + their own), memory size and timeout, the stage name, the
 authorizer's scopes and header, and the gateway responses. Locally, ``TABLE_NAME`` is the local
 table, ``AWS_ENDPOINT_URL_DYNAMODB`` points at DynamoDB Local, and credentials are dummies.
@@ -41,12 +41,13 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 from urllib.parse import parse_qsl, unquote, urlsplit
 
-from devtools import api_docs, table
-from devtools.authorizer import AuthorizerUnavailable, CognitoAuthorizer, Unauthorized
+from devtools import REPO_ROOT
+from devtools.local import api_docs
+from devtools.local.authorizer import AuthorizerUnavailable, CognitoAuthorizer, Unauthorized
+from devtools.template import table
 
 log = logging.getLogger(__name__)
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
 HOST = "127.0.0.1"
 PORT = 3000
 TABLE_NAME = "catalog"

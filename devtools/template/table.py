@@ -14,7 +14,9 @@ from typing import Any, NamedTuple
 
 import yaml
 
-TEMPLATE_PATH = Path(__file__).resolve().parent.parent / "template.yaml"
+from devtools import REPO_ROOT
+
+TEMPLATE_PATH = REPO_ROOT / "template.yaml"
 """The project's SAM template."""
 
 TABLE_RESOURCE = "CatalogTable"

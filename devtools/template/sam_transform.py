@@ -5,7 +5,7 @@ generates for functions from their ``Policies``, the permissions event sources a
 API's stage and deployment. The least-privilege test reads it from here. It runs offline, with the
 SAM virtualenv's Python (``samtranslator`` pins a pydantic the project's virtualenv does not have)::
 
-    .venv-sam/bin/python -m devtools.sam_transform [--region REGION] [TEMPLATE ...]
+    .venv-sam/bin/python -m devtools.template.sam_transform [--region REGION] [TEMPLATE ...]
 
 With several templates it prints a JSON list of them, in order (one interpreter start for all).
 
@@ -27,7 +27,7 @@ from samtranslator.parser.parser import Parser
 from samtranslator.translator.translator import Translator
 from samtranslator.utils.py27hash_fix import to_py27_compatible_template, undo_mark_unicode_str_in_template
 
-from devtools.table import TEMPLATE_PATH, load_template
+from devtools.template.table import TEMPLATE_PATH, load_template
 
 
 class _AwsManagedPolicies(dict):

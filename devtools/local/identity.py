@@ -15,7 +15,7 @@ Two things differ from AWS, both on purpose and both visible here:
   ``PUT /_local/user-pools/<pool id>/users/<username>/sub`` (JSON ``{"sub": "<uuid>"}``), which sets
   it inside moto. Everything else, sign-in included, goes through the ordinary Cognito API.
 
-The server runs in a child process (``python -m devtools.identity --port N``), never in the caller's:
+The server runs in a child process (``python -m devtools.local.identity --port N``), never in the caller's:
 moto keeps its state in module globals, which ``mock_aws`` in the unit tests resets.
 """
 
@@ -41,11 +41,11 @@ from typing import Any
 
 import botocore.session
 
-from devtools import processes
+from devtools import REPO_ROOT
+from devtools.local import processes
 
 log = logging.getLogger(__name__)
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
 HOST = "127.0.0.1"
 REGION = "us-east-1"
 STARTUP_TIMEOUT_S = 20.0
@@ -238,7 +238,7 @@ class IdentityProvider(processes.ChildProcess):
         started = time.monotonic()
         self._process = subprocess.Popen(
             [
-                sys.executable, "-m", "devtools.identity",
+                sys.executable, "-m", "devtools.local.identity",
                 "--host", self.host, "--port", str(self.port), "--parent-pid", str(os.getpid()),
             ],
             stdin=subprocess.DEVNULL,
@@ -347,7 +347,7 @@ def serve(host: str, port: int, parent_pid: int | None) -> None:
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(
-        prog="python -m devtools.identity",
+        prog="python -m devtools.local.identity",
         description="Serve the local Cognito (moto cognito-idp, plus PUT /_local/user-pools/<id>/users/<name>/sub).",
     )
     parser.add_argument("--host", default=HOST)

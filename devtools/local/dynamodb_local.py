@@ -23,11 +23,11 @@ import botocore.session
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
-from devtools import processes
+from devtools import REPO_ROOT
+from devtools.local import processes
 
 log = logging.getLogger(__name__)
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
 NODE_MODULES = REPO_ROOT / "node_modules"
 HOST = "127.0.0.1"
 REGION = "us-east-1"

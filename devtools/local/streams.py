@@ -3,7 +3,7 @@
 DynamoDB Local and moto keep the table's stream (the table is created from template.yaml, stream
 included), but nothing reads it. :class:`StreamFeeder` reads every shard in order (a parent shard
 before its children), keeps the records the template's ``FilterCriteria`` let through (as Lambda's
-event source mapping does, before it forms batches: :mod:`devtools.event_filter`), turns them into
+event source mapping does, before it forms batches: :mod:`devtools.local.event_filter`), turns them into
 the event Lambda sends (``{"Records": [...]}``, at most the template's ``BatchSize`` per event) and
 hands each event to the counter function's handler, then moves past what the handler applied.
 When the handler reports failed records (``batchItemFailures``), it resumes at the first of them,
@@ -37,9 +37,10 @@ import botocore.session
 from botocore.config import Config
 from catalog import wire
 
-from devtools import event_filter, table
-from devtools.dynamodb_local import ACCESS_KEY_ID, SECRET_ACCESS_KEY, DynamoDBLocal
-from devtools.gateway import TABLE_NAME, Invoker, load_function
+from devtools.local import event_filter
+from devtools.local.dynamodb_local import ACCESS_KEY_ID, SECRET_ACCESS_KEY, DynamoDBLocal
+from devtools.local.gateway import TABLE_NAME, Invoker, load_function
+from devtools.template import table
 
 log = logging.getLogger(__name__)
 

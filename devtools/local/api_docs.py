@@ -21,7 +21,8 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
+from devtools import REPO_ROOT
+
 OPENAPI_PATH = REPO_ROOT / "docs" / "openapi.json"
 SWAGGER_UI_DIR = REPO_ROOT / "node_modules" / "swagger-ui-dist"
 PREFIX = "/docs"

@@ -1,0 +1,93 @@
+"""Where ``make run``'s DynamoDB Local keeps its data: a working copy in memory-backed storage, saved to disk.
+
+DynamoDB Local on its disk store writes about 370 to 470 items a second on these machines, and
+about 800 to 900 on a database file in a memory-backed file system (tmpfs) or in memory: it commits
+and syncs the SQLite file on every write (measured in docs/PERFORMANCE.md). So ``make run`` gives it
+a working directory on tmpfs (``/dev/shm``) and keeps the saved copy in ``.local/dynamodb``:
+
+- ``open(fresh=False)``: the saved copy is copied into a new working directory (a later start:
+  under a second for the sample), or, ``fresh=True`` (a ``CATALOG=`` import, a table that differs
+  from the template), the working directory starts empty and the next save replaces the saved copy.
+  A database never holds an earlier import's tables or streams: those stay in DynamoDB Local's
+  SQLite file and slow every later import and stream read down (toolchain notes).
+- ``save()``: the working directory, database and the state files beside it, replaces the saved copy
+  (written beside it first, then swapped in). ``make run`` saves once the catalog is imported and
+  counted, and when it stops; what a client wrote in between is kept if it stops cleanly (Ctrl-C).
+- ``close()``: the working directory is removed (it holds RAM).
+
+Where there is no tmpfs, DynamoDB Local works on the saved copy directly (slower, same behaviour).
+The database is copied with SQLite's backup API while DynamoDB Local is idle, which gives a
+consistent copy even if it is not.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import shutil
+import sqlite3
+from pathlib import Path
+
+log = logging.getLogger(__name__)
+
+DATABASE = "shared-local-instance.db"
+"""The file DynamoDB Local keeps every table in, with ``-sharedDb``."""
+TMPFS = Path("/dev/shm")
+
+
+class LocalData:
+    """The saved copy of the local database (``saved``) and the working directory DynamoDB Local uses."""
+
+    def __init__(self, saved: Path, *, tmpfs: Path | None = TMPFS) -> None:
+        self.saved = saved
+        # One working directory per checkout: two checkouts' `make run`s never share one.
+        tag = hashlib.sha256(str(saved.resolve()).encode()).hexdigest()[:12]
+        self.in_memory = tmpfs is not None and tmpfs.is_dir()
+        self.working = tmpfs / f"songs-catalog-{tag}" if tmpfs is not None and self.in_memory else saved
+
+    def open(self, *, fresh: bool) -> Path:
+        """A working directory with the saved data (``fresh``: with nothing); returns it."""
+        if self.in_memory:
+            shutil.rmtree(self.working, ignore_errors=True)  # left by a stack that did not stop cleanly
+            self.working.mkdir(parents=True)
+            if not fresh and self.saved.is_dir():
+                for path in self.saved.iterdir():
+                    shutil.copy2(path, self.working / path.name)
+        elif fresh:
+            shutil.rmtree(self.working, ignore_errors=True)
+            self.working.mkdir(parents=True)
+        else:
+            self.working.mkdir(parents=True, exist_ok=True)
+        return self.working
+
+    def save(self) -> None:
+        """Replace the saved copy with the working directory's data (nothing to do without tmpfs)."""
+        if not self.in_memory:
+            return
+        staged = self.saved.with_name(self.saved.name + ".saving")
+        shutil.rmtree(staged, ignore_errors=True)
+        staged.mkdir(parents=True)
+        for path in self.working.iterdir():
+            if path.name == DATABASE:
+                _copy_database(path, staged / DATABASE)
+            elif path.is_file() and not path.name.startswith(f"{DATABASE}-"):  # not SQLite's journal
+                shutil.copy2(path, staged / path.name)
+        retired = self.saved.with_name(self.saved.name + ".old")
+        shutil.rmtree(retired, ignore_errors=True)
+        if self.saved.exists():
+            self.saved.rename(retired)
+        staged.rename(self.saved)
+        shutil.rmtree(retired, ignore_errors=True)
+        log.info("local data saved to %s", self.saved)
+
+    def close(self) -> None:
+        if self.in_memory:
+            shutil.rmtree(self.working, ignore_errors=True)
+
+
+def _copy_database(source: Path, target: Path) -> None:
+    """A consistent copy of a SQLite database, with SQLite's online backup."""
+    with sqlite3.connect(f"file:{source}?mode=ro", uri=True) as reading, sqlite3.connect(target) as writing:
+        reading.backup(writing)
+    reading.close()
+    writing.close()

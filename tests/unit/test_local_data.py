@@ -1,0 +1,61 @@
+"""make run's local data: a working copy in memory-backed storage, saved to disk and opened again."""
+
+import sqlite3
+from pathlib import Path
+
+from devtools.local.local_data import DATABASE, LocalData
+
+
+def _write(database: Path, value: str) -> None:
+    with sqlite3.connect(database) as connection:
+        connection.execute("create table if not exists t (v text)")
+        connection.execute("insert into t values (?)", (value,))
+    connection.close()
+
+
+def _values(database: Path) -> list[str]:
+    with sqlite3.connect(database) as connection:
+        values = [row[0] for row in connection.execute("select v from t order by v")]
+    connection.close()
+    return values
+
+
+def test_what_is_saved_is_what_the_next_start_opens(tmp_path: Path) -> None:
+    (tmp_path / "memory").mkdir()
+    data = LocalData(tmp_path / "saved", tmpfs=tmp_path / "memory")
+    working = data.open(fresh=False)
+    assert working.parent == tmp_path / "memory" and not any(working.iterdir())
+    _write(working / DATABASE, "a")
+    (working / "stream-positions.json").write_text("{}")
+    data.save()
+    data.close()
+    assert not working.exists(), "the working copy holds RAM: removed when the stack stops"
+
+    again = LocalData(tmp_path / "saved", tmpfs=tmp_path / "memory").open(fresh=False)
+    assert _values(again / DATABASE) == ["a"]
+    assert (again / "stream-positions.json").read_text() == "{}"
+
+
+def test_a_fresh_start_holds_nothing_of_the_last_and_replaces_it_when_saved(tmp_path: Path) -> None:
+    (tmp_path / "memory").mkdir()
+    data = LocalData(tmp_path / "saved", tmpfs=tmp_path / "memory")
+    _write(data.open(fresh=False) / DATABASE, "old")
+    data.save()
+
+    working = data.open(fresh=True)
+    assert not any(working.iterdir())
+    assert _values(data.saved / DATABASE) == ["old"], "the saved copy stays until the new one is saved"
+    _write(working / DATABASE, "new")
+    data.save()
+    assert _values(data.saved / DATABASE) == ["new"]
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["memory", "saved"], "no staged or retired copy left"
+
+
+def test_without_memory_backed_storage_the_saved_copy_is_worked_on(tmp_path: Path) -> None:
+    data = LocalData(tmp_path / "saved", tmpfs=tmp_path / "absent")
+    working = data.open(fresh=False)
+    assert working == tmp_path / "saved"
+    _write(working / DATABASE, "a")
+    data.save()
+    data.close()
+    assert _values(tmp_path / "saved" / DATABASE) == ["a"]
