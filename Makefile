@@ -12,6 +12,8 @@ VENV := .venv
 SAM_VENV := .venv-sam
 LINT_VENV := .venv-lint
 PY := $(VENV)/bin/python
+# The dev tools import the layer's code (key layout, models, writer) as the functions do.
+DEV_PY := PYTHONPATH=layers/common $(PY)
 SAM := SAM_CLI_TELEMETRY=0 PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(SAM_VENV)/bin/sam
 STATE := .local
 
@@ -75,7 +77,7 @@ test: setup lint $(STATE)/chromium.checked ## set everything up and run the whol
 
 .PHONY: run
 run: setup ## start the whole API locally (DynamoDB Local, token issuer, gateway and Swagger UI on :3000)
-	$(PY) -m devtools.run $(if $(CATALOG),--catalog "$(CATALOG)")
+	$(DEV_PY) -m devtools.run $(if $(CATALOG),--catalog "$(CATALOG)")
 
 # Catalog sizes (songs) and requests per query shape for `make bench`; RECORD=1 also writes the
 # report into docs/PERFORMANCE.md.
@@ -84,18 +86,26 @@ REPETITIONS ?= 3
 
 .PHONY: bench
 bench: $(VENV)/.installed node_modules/.installed ## measure read cost and latency of the query mix (SIZES="10000 50000")
-	PYTHONPATH=layers/common $(PY) -m devtools.bench --sizes $(SIZES) --repetitions $(REPETITIONS) $(if $(RECORD),--record)
+	$(DEV_PY) -m devtools.bench --sizes $(SIZES) --repetitions $(REPETITIONS) $(if $(RECORD),--record)
+
+# How long `make run` takes to be ready: first start, later start, REIMPORTS starts with CATALOG
+# (default: the sample catalog); RECORD=1 also writes the report into docs/PERFORMANCE.md.
+REIMPORTS ?= 5
+
+.PHONY: startup
+startup: setup ## time make run: first and later start, import and stream hand-over rates, re-imports (CATALOG=, REIMPORTS=5)
+	$(DEV_PY) -m devtools.bench.startup --reimports $(REIMPORTS) $(if $(CATALOG),--catalog "$(CATALOG)") $(if $(RECORD),--record)
 
 # Seconds of load per mix for `make load`; RECORD=1 also writes the report into docs/PERFORMANCE.md.
 LOAD_SECONDS ?= 60
 
 .PHONY: load
 load: $(VENV)/.installed node_modules/.installed ## load test of the local stack from a second process (LOAD_SECONDS=60 per mix)
-	PYTHONPATH=layers/common $(PY) -m devtools.load --seconds $(LOAD_SECONDS) $(if $(RECORD),--record)
+	$(DEV_PY) -m devtools.load --seconds $(LOAD_SECONDS) $(if $(RECORD),--record)
 
 .PHONY: token
 token: $(VENV)/.installed ## print an access token for USER=<uuid> (needs `make run` running)
-	@$(PY) -m devtools.token $(if $(filter command line,$(origin USER)),--user "$(USER)")
+	@$(DEV_PY) -m devtools.token $(if $(filter command line,$(origin USER)),--user "$(USER)")
 
 .PHONY: clean
 clean: ## remove local data, build output, reports and screenshots (not the environments)
@@ -103,7 +113,7 @@ clean: ## remove local data, build output, reports and screenshots (not the envi
 
 .PHONY: openapi
 openapi: $(VENV)/.installed ## regenerate docs/openapi.json from the code (routes, parameter declarations, models)
-	PYTHONPATH=layers/common $(PY) -m devtools.openapi
+	$(DEV_PY) -m devtools.openapi
 
 # Requests the schemathesis run sends in total (`make test` runs the same test with 5,000).
 FUZZ_REQUESTS ?= 50000
