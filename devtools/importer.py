@@ -17,10 +17,11 @@ Exit status: 0 all lines loaded, 2 some lines rejected, 1 nothing could be done.
 import argparse
 import json
 import sys
+import time
 from collections import Counter
 from collections.abc import Iterable, Iterator
-from typing import Any
 from dataclasses import dataclass, field
+from typing import Any
 from pathlib import Path
 
 import boto3
@@ -45,10 +46,15 @@ class Report:
     changed: int = 0
     reindexed: int = 0
     rejected: list[tuple[int, str]] = field(default_factory=list)
+    items_written: int = 0
+    write_seconds: float = 0.0
 
     def lines(self) -> list[str]:
         kinds = ", ".join(f"{number} {kind}s" for kind, number in sorted(self.loaded.items())) or "nothing"
         out = [f"loaded {kinds} ({self.changed} written, {self.reindexed} re-indexed for owner changes)"]
+        if self.write_seconds:
+            rate = self.items_written / self.write_seconds
+            out.append(f"wrote {self.items_written} items in {self.write_seconds:.1f} s ({rate:.0f} items/s)")
         out.append(f"rejected {len(self.rejected)} line(s)")
         out += [f"  line {number}: {reason}" for number, reason in self.rejected]
         return out
@@ -125,6 +131,7 @@ def write_catalog(writer: CatalogWriter, catalog: Catalog, report: Report, progr
     counter function then finds the songs that share counters next to each other in the stream,
     and applies them in fewer transactions.
     """
+    started = time.monotonic()
     known: dict[str, Owner | None] = dict(catalog.owners)
     bar = tqdm(total=catalog.size, unit="record", disable=not progress, file=sys.stderr)
 
@@ -159,6 +166,7 @@ def write_catalog(writer: CatalogWriter, catalog: Catalog, report: Report, progr
                 report.reindexed += writer.put_record(SONGS, stored, names(owner_id))
     writer.flush()
     report.loaded = dict(catalog.kinds)
+    report.items_written, report.write_seconds = writer.items_written, time.monotonic() - started
 
 
 def import_lines(writer: CatalogWriter, lines: Iterable[bytes | str], progress: bool = True) -> Report:

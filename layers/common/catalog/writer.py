@@ -60,6 +60,8 @@ class CatalogWriter:
         self._touched: set[str] = set()  # the partition keys this writer wrote or deleted in
         self._pool: ThreadPoolExecutor | None = None
         self._in_flight: list[Future] = []
+        self.items_written = 0
+        """Items put or deleted so far (every write goes out in a BatchWriteItem)."""
 
     # -- records -----------------------------------------------------------------------------
 
@@ -271,6 +273,7 @@ class CatalogWriter:
         requests = [{"PutRequest": {"Item": _wire(item)}} for item in self._puts.values()]
         requests += [{"DeleteRequest": {"Key": _key(*key)}} for key in self._deletes]
         self._puts, self._deletes = {}, set()
+        self.items_written += len(requests)
         if self._pool is None:
             self._pool = ThreadPoolExecutor(max_workers=_WRITERS, thread_name_prefix="catalog-writer")
         for start in range(0, len(requests), _BATCH_WRITE_MAX):
