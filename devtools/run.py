@@ -42,7 +42,7 @@ from catalog import keys
 from devtools import REPO_ROOT
 from devtools.local.dynamodb_local import REGION, DynamoDBLocalError, is_listening
 from devtools.local.gateway import TABLE_NAME
-from devtools.local.identity import Credentials, IdentityError, ensure_user, sign_in
+from devtools.local.identity import DEMO_USERNAME, Credentials, IdentityError, ensure_user, sign_in
 from devtools.local.local_data import LocalData
 from devtools.local.stack import LocalStack, Ports, local_stack
 from devtools.local.state import STATE_DIR, AlreadyRunning, RunState, StackInfo
@@ -51,7 +51,6 @@ from devtools.template import table
 
 log = logging.getLogger("devtools.run")
 
-DEMO_USERNAME = "demo"
 FALLBACK_DEMO_SUB = "00000000-0000-4000-8000-000000000001"  # when no catalog names an owner
 IMPORTED = "imported-catalog.json"
 """Beside the database: which catalog it holds, under which layout, and whether the import finished."""

@@ -24,7 +24,6 @@ import argparse
 import json
 import logging
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -37,6 +36,7 @@ from typing import Any
 
 from devtools import REPO_ROOT
 from devtools.bench import report as bench_report
+from devtools.local.dynamodb_local import free_port
 from devtools.local.identity import sign_in
 from devtools.local.local_data import DATABASE
 from devtools.local.state import RunState
@@ -78,12 +78,6 @@ class Start:
         return self.startup["stream_records"] / seconds if seconds and self.startup["stream_records"] else None
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def songs_in(catalog: Path) -> int:
     """The songs a count without filters answers for ``catalog``: its songs not archived, each counted once."""
     archived: dict[str, bool] = {}
@@ -108,7 +102,7 @@ def _count_songs(state: RunState) -> int:
 def start(name: str, state: RunState, catalog: Path | None, logs: Path) -> Start:
     """Start ``make run``, wait for it to be ready, ask it for the count, stop it."""
     state.stack_file.unlink(missing_ok=True)
-    ports = [str(_free_port()) for _ in range(3)]
+    ports = [str(free_port()) for _ in range(3)]
     command = [sys.executable, "-m", "devtools.run", "--state-dir", str(state.root), "--port", ports[0],
                "--dynamodb-port", ports[1], "--identity-port", ports[2], *(["--catalog", str(catalog)] if catalog else [])]  # fmt: skip
     with (logs / f"{name}.log").open("wb") as output:

@@ -18,9 +18,8 @@ from pathlib import Path
 from devtools.bench import loader
 from devtools.local.execution_environments import ExecutionEnvironments
 from devtools.local.gateway import LocalApiGateway
-from devtools.local.identity import ensure_user, sign_in
+from devtools.local.identity import DEMO_USERNAME, ensure_user, sign_in
 from devtools.local.stack import local_stack
-from devtools.run import DEMO_USERNAME
 
 log = logging.getLogger(__name__)
 

@@ -82,7 +82,8 @@ def is_listening(port: int, host: str = HOST) -> bool:
         return False
 
 
-def _free_port(host: str = HOST) -> int:
+def free_port(host: str = HOST) -> int:
+    """A TCP port nothing listens on now, for a piece of the local stack to take."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.bind((host, 0))
         return sock.getsockname()[1]
@@ -111,7 +112,7 @@ class DynamoDBLocal(processes.ChildProcess):
         self.log_path = Path(log_path)
         self.db_path = Path(db_path).resolve() if db_path is not None else None
         self.host = host
-        self.port = port if port is not None else _free_port(host)
+        self.port = port if port is not None else free_port(host)
         self.startup_timeout = startup_timeout
         self._distribution = distribution
         super().__init__()

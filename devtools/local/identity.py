@@ -54,6 +54,8 @@ STOP_TIMEOUT_S = 5.0
 # One password for every local user (the demo user and those `make token --user` creates): the
 # pool lives in a local process and holds no secrets.
 LOCAL_PASSWORD = "Local-Passw0rd"
+DEMO_USERNAME = "demo"
+"""The demo user ``make run`` and ``make load`` sign in as."""
 PASSWORD_POLICY = {  # Cognito's defaults, stated so that moto checks passwords the same way
     "MinimumLength": 8,
     "RequireUppercase": True,
