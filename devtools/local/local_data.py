@@ -15,7 +15,8 @@ a working directory on tmpfs (``/dev/shm``) and keeps the saved copy in ``.local
   counted, and when it stops; what a client wrote in between is kept if it stops cleanly (Ctrl-C).
 - ``close()``: the working directory is removed (it holds RAM).
 
-Where there is no tmpfs, DynamoDB Local works on the saved copy directly (slower, same behaviour).
+Where there is no tmpfs, or too little room in it, DynamoDB Local works on the saved copy directly
+(slower, same behaviour).
 The database is copied with SQLite's backup API while DynamoDB Local is idle, which gives a
 consistent copy even if it is not.
 """
@@ -33,6 +34,9 @@ log = logging.getLogger(__name__)
 DATABASE = "shared-local-instance.db"
 """The file DynamoDB Local keeps every table in, with ``-sharedDb``."""
 TMPFS = Path("/dev/shm")
+MIN_FREE_BYTES = 1 << 30
+"""The memory-backed storage is used when it has this much room, and four times the saved data (a
+container's /dev/shm is often 64 MB: too small for the sample catalog's 90 MB)."""
 
 
 class LocalData:
@@ -42,8 +46,10 @@ class LocalData:
         self.saved = saved
         # One working directory per checkout: two checkouts' `make run`s never share one.
         tag = hashlib.sha256(str(saved.resolve()).encode()).hexdigest()[:12]
-        self.in_memory = tmpfs is not None and tmpfs.is_dir()
+        self.in_memory = tmpfs is not None and _room_in(tmpfs) >= max(MIN_FREE_BYTES, 4 * _size(saved))
         self.working = tmpfs / f"songs-catalog-{tag}" if tmpfs is not None and self.in_memory else saved
+        if not self.in_memory:
+            log.info("no room in memory-backed storage (%s): DynamoDB Local works on %s", tmpfs, saved)
 
     def open(self, *, fresh: bool) -> Path:
         """A working directory with the saved data (``fresh``: with nothing); returns it."""
@@ -83,6 +89,17 @@ class LocalData:
     def close(self) -> None:
         if self.in_memory:
             shutil.rmtree(self.working, ignore_errors=True)
+
+
+def _room_in(directory: Path) -> int:
+    try:
+        return shutil.disk_usage(directory).free if directory.is_dir() else 0
+    except OSError:
+        return 0
+
+
+def _size(directory: Path) -> int:
+    return sum(path.stat().st_size for path in directory.iterdir() if path.is_file()) if directory.is_dir() else 0
 
 
 def _copy_database(source: Path, target: Path) -> None:

@@ -3,6 +3,8 @@
 import sqlite3
 from pathlib import Path
 
+import pytest
+
 from devtools.local.local_data import DATABASE, LocalData
 
 
@@ -59,3 +61,10 @@ def test_without_memory_backed_storage_the_saved_copy_is_worked_on(tmp_path: Pat
     data.save()
     data.close()
     assert _values(tmp_path / "saved" / DATABASE) == ["a"]
+
+
+def test_memory_backed_storage_without_room_for_the_data_is_not_used(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    (tmp_path / "memory").mkdir()
+    monkeypatch.setattr("devtools.local.local_data._room_in", lambda directory: 64 * 1024 * 1024)  # a container's /dev/shm
+    data = LocalData(tmp_path / "saved", tmpfs=tmp_path / "memory")
+    assert not data.in_memory and data.open(fresh=False) == tmp_path / "saved"
