@@ -21,8 +21,8 @@ import time
 from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from typing import Any
 from pathlib import Path
+from typing import Any
 
 import boto3
 import botocore.session
@@ -35,7 +35,6 @@ from catalog.collections import SONGS, SOUNDTRACKS
 from catalog.model.song import Owner, Song
 from catalog.model.soundtrack import Soundtrack
 from catalog.writer import CatalogWriter
-
 from devtools.template import table
 
 MODELS: dict[str, type[BaseModel]] = {"owner": Owner, "song": Song, "soundtrack": Soundtrack}

@@ -262,7 +262,7 @@ def _operation(kind: str, collection: _Collection, handler: Callable, api: gatew
     descriptions = {
         "list": f"Answers a bare JSON array of {collection.name}, possibly empty, in a stable total order. Unknown "
         "parameters are ignored; a scalar parameter given twice with different values is 422.",
-        "count": f"Takes the filters of the list, with the same rules and errors, and answers `{{\"count\": N}}`. "
+        "count": 'Takes the filters of the list, with the same rules and errors, and answers `{"count": N}`. '
         "Paging parameters are ignored.",
         "get": f"Answers one {singular}. A malformed id is 422; an unknown id is 404.",
         "random": f"Takes the filters of the list, with the same rules and errors, and answers one {singular} drawn "
@@ -476,4 +476,3 @@ def main(argv: list[str] | None = None) -> int:
 
 if __name__ == "__main__":
     sys.exit(main())
-

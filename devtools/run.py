@@ -38,7 +38,6 @@ from types import FrameType
 from typing import Any
 
 from catalog import keys
-
 from devtools import REPO_ROOT
 from devtools.local.dynamodb_local import REGION, DynamoDBLocalError, is_listening
 from devtools.local.gateway import TABLE_NAME

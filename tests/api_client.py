@@ -4,8 +4,8 @@ from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
 import pytest
-from catalog import operations
 
+from catalog import operations
 from devtools.local import in_process
 from devtools.local.in_process import CALLER, Answer
 

@@ -34,8 +34,9 @@ def _options(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--songs-per-owner", type=int, default=12, help="owners = songs / this (default 12)")
     parser.add_argument("--soundtracks", type=int, default=300, help="soundtracks at every size (default 300)")
     parser.add_argument("--repetitions", type=int, default=3, help="requests per shape (default 3)")
-    parser.add_argument("--shape-budget", type=float, default=3.0,
-                        help="stop repeating a shape once it has taken this many seconds (default 3)")
+    parser.add_argument(
+        "--shape-budget", type=float, default=3.0, help="stop repeating a shape once it has taken this many seconds (default 3)"
+    )
     parser.add_argument("--baseline-scans", type=int, default=1, help="full Scans per table and size (default 1)")
     parser.add_argument("--instances", type=int, default=2, help="DynamoDB Local processes loading in parallel (default 2)")
     parser.add_argument("--seed", type=int, default=20260101)

@@ -10,7 +10,8 @@ What is measured (milliseconds, medians):
   interpreter start-up, ``import app``, creating the DynamoDB client and answering one request: the
   REST (v1) proxy event the local gateway builds for the route, passed to ``app.lambda_handler``;
   the answer must be 200. The requests: list ``GET /v1/songs`` (the default page, 25 songs), count
-  ``GET /v1/songs/count`` (a counter), get ``GET /v1/songs/{id}``, random ``GET /v1/songs/random``. DynamoDB is stubbed (below). Not counted: loading the stub's canned data and
+  ``GET /v1/songs/count`` (a counter), get ``GET /v1/songs/{id}``, random ``GET /v1/songs/random``.
+  DynamoDB is stubbed (below). Not counted: loading the stub's canned data and
   registering it, which the child times and subtracts, and interpreter shutdown (Lambda freezes the
   process instead). Both ends read ``time.monotonic_ns`` (CLOCK_MONOTONIC: one clock for every
   process on Linux and macOS).
@@ -217,9 +218,9 @@ def canned_items() -> tuple[dict, list[dict]]:
     """Sample songs (not archived) as stored: their ``all`` postings (the records) by key, and in key order."""
     _layer_on_path()
     from boto3.dynamodb.types import TypeSerializer
+
     from catalog import indexing, keys
     from catalog.collections import SONGS
-
     from devtools.sample_catalog import generate
 
     wire = TypeSerializer().serialize

@@ -21,11 +21,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from boto3.dynamodb.types import TypeSerializer
+
 from catalog import indexing, keys
 from catalog.collections import SONGS, SOUNDTRACKS, Collection
 from catalog.model.song import Owner, Song
 from catalog.model.soundtrack import Soundtrack
-
 from devtools.template import table
 
 _serializer = TypeSerializer()

@@ -171,8 +171,7 @@ def _songs(catalog: Catalog) -> list[Shape]:
         Shape("songs random: genres: 1", random, {"genres": p.genres[0]}, target=Target.AT_MOST_TWO_ITEMS),
         Shape("songs random: ownerIds: 1", random, {"ownerIds": p.owners[0]}, target=Target.AT_MOST_TWO_ITEMS),
         Shape("songs random: genres: 3", random, {"genres": ",".join(p.genres)}, bounded=True),
-        Shape("songs random: genres: 1 + moods: -1", random, {"genres": p.genres[0], "moods": f"-{p.moods[0]}"},
-              bounded=False),
+        Shape("songs random: genres: 1 + moods: -1", random, {"genres": p.genres[0], "moods": f"-{p.moods[0]}"}, bounded=False),
         Shape("songs random: phrase", random, {"phrase": p.common_word}, bounded=False),
     ]
     return shapes
@@ -209,7 +208,9 @@ def _soundtracks(catalog: Catalog) -> list[Shape]:
          {"artist": f":{artists[0]},{artists[1]}", "duration": f">={median}", "sort": "release_date,DESC",
           "size": "5", "page": "2"}, False, None, None),
     ]  # fmt: skip
-    shapes += [Shape(f"soundtracks list: {label}", page, params, bounded, target) for label, params, bounded, target, _ in filters]
+    shapes += [
+        Shape(f"soundtracks list: {label}", page, params, bounded, target) for label, params, bounded, target, _ in filters
+    ]
     shapes.append(Shape("soundtracks count: no filter", count, {}, target=Target.ONE_ITEM))
     shapes += [
         Shape(f"soundtracks count: {label}", count, params, count_target is not None, count_target)

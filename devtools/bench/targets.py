@@ -107,7 +107,7 @@ def flat(smallest: list[Result], largest: list[Result]) -> list[Verdict]:
         per_item = result.shape.kind == "list" and min(small.ours.returned) > 0 and min(result.ours.returned) > 0
         unit = " per item returned" if per_item else ""
 
-        def figures(side: Side) -> tuple[float, float]:
+        def figures(side: Side, per_item: bool = per_item) -> tuple[float, float]:
             returned = side.mean(side.returned) if per_item else 1.0
             return side.mean(side.items) / returned, side.mean(side.capacity) / returned
 

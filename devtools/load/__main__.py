@@ -57,15 +57,29 @@ _CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 def _options(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m devtools.load", description=__doc__.split("\n\n")[0])
     parser.add_argument("--seconds", type=float, default=60.0, help="duration of each mix's run (default 60)")
-    parser.add_argument("--connections", type=int, default=4, help="keep-alive connections, each one request in flight (default 4)")
-    parser.add_argument("--environments", type=int, default=2,
-                        help="execution environments (function worker processes); 0: the gateway's own one-at-a-time invoker (default 2)")
-    parser.add_argument("--mixes", nargs="+", choices=sorted(MIXES), default=list(MIXES), help="mixes to run, in turn (default: all bounded point)")
+    parser.add_argument(
+        "--connections", type=int, default=4, help="keep-alive connections, each one request in flight (default 4)"
+    )
+    parser.add_argument(
+        "--environments",
+        type=int,
+        default=2,
+        help="execution environments (function worker processes); 0: the gateway's own one-at-a-time invoker (default 2)",
+    )
+    parser.add_argument(
+        "--mixes",
+        nargs="+",
+        choices=sorted(MIXES),
+        default=list(MIXES),
+        help="mixes to run, in turn (default: all bounded point)",
+    )
     parser.add_argument("--songs", type=int, default=2400, help="catalog size in songs (default 2400, the sample of make run)")
     parser.add_argument("--songs-per-owner", type=int, default=12, help="owners = songs / this (default 12)")
     parser.add_argument("--soundtracks", type=int, default=300, help="soundtracks (default 300)")
     parser.add_argument("--seed", type=int, default=20260101)
-    parser.add_argument("--out", type=Path, default=REPO_ROOT / ".bench", help="folder for the JSON figures and logs (default .bench)")
+    parser.add_argument(
+        "--out", type=Path, default=REPO_ROOT / ".bench", help="folder for the JSON figures and logs (default .bench)"
+    )
     parser.add_argument("--record", action="store_true", help="write the report into docs/PERFORMANCE.md")
     return parser.parse_args(argv)  # fmt: skip
 

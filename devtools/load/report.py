@@ -139,7 +139,10 @@ def markdown(run: dict[str, Any], summaries: dict[str, dict[str, Any]]) -> str:
             out.append(f"| `{route}` | {figures['shapes']} | {figures['requests']:,} | {figures['throughput_rps']:,.1f} | "
                        f"{_ms(figures['ms_p50'])} | {_ms(figures['ms_p99'])} | {_ms(figures['ms_max'])} | {figures['errors']:,} |")  # fmt: skip
         slowest = sorted(summary["shapes"].items(), key=lambda item: -(item[1]["ms_p50"] or 0))[:5]
-        out += ["", "Slowest shapes (p50): " + "; ".join(f"{shape} {_ms(figures['ms_p50'])} ms" for shape, figures in slowest) + "."]
+        out += [
+            "",
+            "Slowest shapes (p50): " + "; ".join(f"{shape} {_ms(figures['ms_p50'])} ms" for shape, figures in slowest) + ".",
+        ]
         cpu = summary["cpu"]
         out += ["", f"CPU used during the run (of {info['cores'] * 100}% on {info['cores']} cores): "
                 + ", ".join(f"{role} {value['percent_of_one_core']:.0f}% ({value['ms_per_request']:.1f} ms per request)"

@@ -121,7 +121,6 @@ class DynamoDBLocal(processes.ChildProcess):
     def endpoint_url(self) -> str:
         return f"http://{self.host}:{self.port}"
 
-
     def client(self, **config: Any) -> Any:
         """A botocore DynamoDB client for this instance (dummy credentials, ``us-east-1``)."""
         return botocore.session.get_session().create_client(

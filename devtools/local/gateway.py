@@ -370,8 +370,12 @@ class Invoker:
             result = handler(event, context)
         elapsed = time.monotonic() - started
         if elapsed > function.timeout_s:
-            log.warning("%s took %.1f s, more than its timeout (%d s): Lambda would have stopped it",
-                        function.logical_id, elapsed, function.timeout_s)
+            log.warning(
+                "%s took %.1f s, more than its timeout (%d s): Lambda would have stopped it",
+                function.logical_id,
+                elapsed,
+                function.timeout_s,
+            )
         return result
 
 
@@ -522,8 +526,11 @@ class LocalApiGateway(ThreadingHTTPServer):
             .replace("$context.requestId", request_id)
         )
         headers = {"Content-Type": "application/json", **(spec.headers if spec is not None else {})}
-        return Reply(status, [*headers.items(), ("x-amzn-RequestId", request_id), ("x-amzn-ErrorType", _error_type(response_type))],
-                     body.encode())
+        return Reply(
+            status,
+            [*headers.items(), ("x-amzn-RequestId", request_id), ("x-amzn-ErrorType", _error_type(response_type))],
+            body.encode(),
+        )
 
 
 def _is_printable_ascii(text: str) -> bool:

@@ -208,7 +208,9 @@ def _pin_sub(pool: UserPool, username: str, sub: str) -> None:
         with urllib.request.urlopen(request, timeout=5):
             pass
     except urllib.error.HTTPError as error:
-        raise IdentityError(f"cannot set the sub of {username!r}: {error.code} {error.read().decode(errors='replace')}") from error
+        raise IdentityError(
+            f"cannot set the sub of {username!r}: {error.code} {error.read().decode(errors='replace')}"
+        ) from error
 
 
 # --- the process: start, wait until ready, stop --------------------------------------------------
@@ -231,7 +233,6 @@ class IdentityProvider(processes.ChildProcess):
     def endpoint_url(self) -> str:
         return f"http://{self.host}:{self.port}"
 
-
     def start(self) -> IdentityProvider:
         if self._process is not None:
             raise IdentityError("this identity provider is already started")
@@ -240,8 +241,15 @@ class IdentityProvider(processes.ChildProcess):
         started = time.monotonic()
         self._process = subprocess.Popen(
             [
-                sys.executable, "-m", "devtools.local.identity",
-                "--host", self.host, "--port", str(self.port), "--parent-pid", str(os.getpid()),
+                sys.executable,
+                "-m",
+                "devtools.local.identity",
+                "--host",
+                self.host,
+                "--port",
+                str(self.port),
+                "--parent-pid",
+                str(os.getpid()),
             ],
             stdin=subprocess.DEVNULL,
             stdout=subprocess.PIPE,  # one line, {"port": N}, once it listens
@@ -254,8 +262,12 @@ class IdentityProvider(processes.ChildProcess):
         except BaseException:
             self.stop()
             raise
-        log.info("identity provider (moto cognito-idp) ready on %s (pid %d) in %.1f s",
-                 self.endpoint_url, self._process.pid, time.monotonic() - started)
+        log.info(
+            "identity provider (moto cognito-idp) ready on %s (pid %d) in %.1f s",
+            self.endpoint_url,
+            self._process.pid,
+            time.monotonic() - started,
+        )
         return self
 
     def _read_ready_line(self, deadline: float) -> int:
@@ -267,7 +279,9 @@ class IdentityProvider(processes.ChildProcess):
         if not line:
             status = self._process.poll()
             what = f"exited with status {status}" if status is not None else f"did not start within {self.startup_timeout:.0f} s"
-            raise IdentityError(f"the identity provider {what}. Last lines of {self.log_path}:\n{processes.log_tail(self.log_path)}")
+            raise IdentityError(
+                f"the identity provider {what}. Last lines of {self.log_path}:\n{processes.log_tail(self.log_path)}"
+            )
         return int(json.loads(line)["port"])
 
 
@@ -353,7 +367,7 @@ def main(argv: list[str] | None = None) -> None:
         description="Serve the local Cognito (moto cognito-idp, plus PUT /_local/user-pools/<id>/users/<name>/sub).",
     )
     parser.add_argument("--host", default=HOST)
-    parser.add_argument("--port", type=int, default=0, help="0: any free port (printed as {\"port\": N} on stdout)")
+    parser.add_argument("--port", type=int, default=0, help='0: any free port (printed as {"port": N} on stdout)')
     parser.add_argument("--parent-pid", type=int, help="exit when this process is no longer the parent")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")

@@ -21,7 +21,6 @@ from urllib.parse import urlencode, urlsplit
 
 from catalog import operations
 from catalog.store import ReadMeter, Store
-
 from devtools.local.gateway import Invoker, Request, load_api, proxy_event
 
 CALLER = "1a000000-0000-4000-8000-000000000001"

@@ -1,7 +1,7 @@
 """What a running ``make run`` leaves in its state directory (``.local``) for other commands (``make token``).
 
-    run.pid      the pid of the ``make run`` that holds the directory (one at a time)
-    stack.json   where each piece listens, the user pool, the demo user, and how the start went
+run.pid      the pid of the ``make run`` that holds the directory (one at a time)
+stack.json   where each piece listens, the user pool, the demo user, and how the start went
 """
 
 from __future__ import annotations

@@ -35,8 +35,8 @@ from typing import Any
 
 import botocore.session
 from botocore.config import Config
-from catalog import wire
 
+from catalog import wire
 from devtools.local import event_filter
 from devtools.local.dynamodb_local import ACCESS_KEY_ID, SECRET_ACCESS_KEY, DynamoDBLocal
 from devtools.local.gateway import TABLE_NAME, Invoker, load_function

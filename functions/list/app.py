@@ -1,6 +1,7 @@
 """GET /v1/songs and GET /api/v1/soundtracks: a page of a collection matching the filters."""
 
 from aws_lambda_powertools.event_handler import Response
+
 from catalog import operations
 from catalog.http import caller, create_resolver, lambda_entrypoint, next_link, parameters
 

@@ -44,7 +44,6 @@ OTHER_SONG = "2c9a5e3f-4d6b-4a8c-8e1f-3a4b5c6d7e8f"
 SOUNDTRACK = "3d0b6f4a-5e7c-4b9d-8f2a-4b5c6d7e8f9a"
 
 
-
 class HandlerCalls:
     """The gateway's invoker, recording which function each call ran (tests run one request at a time)."""
 
@@ -80,7 +79,9 @@ class LocalStack:
     handler_calls: HandlerCalls
     composed: stack.LocalStack  # its pieces, for a test that shares them (``stack.local_stack(dynamodb=..., pool=...)``)
 
-    def request(self, path: str, *, token: str | None = None, method: str = "GET", headers: dict[str, str] | None = None) -> HttpReply:
+    def request(
+        self, path: str, *, token: str | None = None, method: str = "GET", headers: dict[str, str] | None = None
+    ) -> HttpReply:
         """``method path`` over real HTTP; ``token`` is sent as ``Authorization: Bearer <token>``."""
         sent = dict(headers or {})
         if token is not None:
@@ -154,8 +155,15 @@ def catalog(local_stack: LocalStack, tmp_path_factory: pytest.TempPathFactory) -
         {**song, "id": DEMO_SONGS[0], "ownerId": DEMO_SUB, "createdAt": "2024-01-01T10:00:00.000000", "title": "First"},
         {**song, "id": DEMO_SONGS[1], "ownerId": DEMO_SUB, "createdAt": "2024-02-01T10:00:00.000000", "title": "Second"},
         {**song, "id": OTHER_SONG, "ownerId": OTHER_OWNER, "createdAt": "2024-03-01T10:00:00.000000", "title": "Third"},
-        {"kind": "soundtrack", "uuid": SOUNDTRACK, "name": "Main Title", "artist": "Hildur", "duration": 201000,
-         "created_at": "2024-01-05T09:00:00", "updated_at": "2024-01-06T09:00:00"},
+        {
+            "kind": "soundtrack",
+            "uuid": SOUNDTRACK,
+            "name": "Main Title",
+            "artist": "Hildur",
+            "duration": 201000,
+            "created_at": "2024-01-05T09:00:00",
+            "updated_at": "2024-01-06T09:00:00",
+        },
     ]
     path = tmp_path_factory.mktemp("catalog") / "catalog.jsonl"
     path.write_text("".join(json.dumps(record) + "\n" for record in records), encoding="utf-8")

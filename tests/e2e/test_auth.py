@@ -145,8 +145,10 @@ def test_unsigned_token_alg_none_is_401(local_stack):
 
 
 def test_hs256_token_keyed_with_the_public_key_is_401(local_stack):
-    public_pem = pool_signing_key().key.public_key().public_bytes(
-        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+    public_pem = (
+        pool_signing_key()
+        .key.public_key()
+        .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
     )
     claims = jwt.decode(forge(local_stack), options={"verify_signature": False})
     header = base64url_encode(json.dumps({"alg": "HS256", "typ": "JWT", "kid": "dummy"}).encode())
@@ -215,7 +217,9 @@ def test_token_without_bearer_prefix_passes(local_stack, demo_tokens):
 # --- routes the template does not declare --------------------------------------------------------
 
 
-@pytest.mark.parametrize(("method", "path"), [("GET", "/v1/nothing"), ("GET", "/"), ("POST", "/v1/songs"), ("DELETE", "/v1/songs/x")])
+@pytest.mark.parametrize(
+    ("method", "path"), [("GET", "/v1/nothing"), ("GET", "/"), ("POST", "/v1/songs"), ("DELETE", "/v1/songs/x")]
+)
 def test_unknown_route_answers_missing_authentication_token(local_stack, demo_tokens, method, path):
     assert_refused(local_stack.request(path, method=method), NO_ROUTE)
     assert_refused(local_stack.request(path, method=method, token=demo_tokens.access_token), NO_ROUTE)
@@ -227,7 +231,10 @@ def test_unknown_route_answers_missing_authentication_token(local_stack, demo_to
 def test_authorized_request_reaches_the_handler(local_stack, demo_tokens, catalog):
     reply = local_stack.request("/v1/songs?limit=2", token=demo_tokens.access_token)
     assert reply.status == 200, reply.body
-    assert [song["id"] for song in reply.json()] == ["0a7e3c1d-2b4f-4e6a-8c9d-1e2f3a4b5c6d", "1b8f4d2e-3c5a-4f7b-9d0e-2f3a4b5c6d7e"]
+    assert [song["id"] for song in reply.json()] == [
+        "0a7e3c1d-2b4f-4e6a-8c9d-1e2f3a4b5c6d",
+        "1b8f4d2e-3c5a-4f7b-9d0e-2f3a4b5c6d7e",
+    ]
 
 
 def test_the_tokens_sub_is_the_callers_id(local_stack, demo_tokens, catalog):

@@ -69,11 +69,15 @@ def test_a_request_just_under_the_limit_reaches_the_handler(local_stack, demo_to
     assert reply.status == 200 and reply.handlers == ("ListFunction",)
 
 
-@pytest.mark.parametrize("head", [
-    b"GET /v1/songs?genres=" + b"a" * 70000 + b" HTTP/1.1\r\nHost: local\r\n\r\n",
-    b"GET /v1/songs HTTP/1.1\r\nHost: local\r\nX-Long: " + b"a" * 70000 + b"\r\n\r\n",
-    b"GET /v1/songs HTTP/1.1\r\nHost: local\r\n" + b"".join(b"X-%d: a\r\n" % index for index in range(120)) + b"\r\n",
-], ids=["request-line", "header-line", "header-count"])
+@pytest.mark.parametrize(
+    "head",
+    [
+        b"GET /v1/songs?genres=" + b"a" * 70000 + b" HTTP/1.1\r\nHost: local\r\n\r\n",
+        b"GET /v1/songs HTTP/1.1\r\nHost: local\r\nX-Long: " + b"a" * 70000 + b"\r\n\r\n",
+        b"GET /v1/songs HTTP/1.1\r\nHost: local\r\n" + b"".join(b"X-%d: a\r\n" % index for index in range(120)) + b"\r\n",
+    ],
+    ids=["request-line", "header-line", "header-count"],
+)
 def test_what_the_http_parser_itself_refuses_is_in_the_error_shape(local_stack, head):
     reply = local_stack.raw_request(head)
     assert_client_error(reply)
@@ -85,14 +89,17 @@ def test_what_the_http_parser_itself_refuses_is_in_the_error_shape(local_stack, 
 NOT_FOUND = {"code": 404, "description": "Not Found", "cause": "Missing Authentication Token"}
 
 
-@pytest.mark.parametrize("path", [
-    "/v1/songs/count/extra",
-    "/v1/song",
-    "/V1/songs",
-    "/api/v1/soundtracks/x/y",
-    "/v1/songs%2Fcount",
-    "/v1/%FF",
-])
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/v1/songs/count/extra",
+        "/v1/song",
+        "/V1/songs",
+        "/api/v1/soundtracks/x/y",
+        "/v1/songs%2Fcount",
+        "/v1/%FF",
+    ],
+)
 def test_unknown_path_is_404_missing_authentication_token(local_stack, demo_tokens, catalog, path):
     for token in (None, demo_tokens.access_token):
         reply = local_stack.request(path, token=token)
@@ -117,37 +124,40 @@ def test_head_of_a_get_route_is_404_without_a_body(local_stack, demo_tokens):
 # --- bytes that are not UTF-8, control characters --------------------------------------------------
 
 
-@pytest.mark.parametrize("path", [
-    "/v1/songs?genres=%FF",
-    "/v1/songs?genres=%C0%80",
-    "/v1/songs?ownerIds=%FF%FE",
-    "/v1/songs?ids=%ED%A0%80",  # an encoded UTF-16 surrogate
-    "/v1/songs?sortOrder=%FF",
-    "/v1/songs?limit=%FF",
-    "/v1/songs?limit=1%00",
-    "/v1/songs?createdAfter=%00",
-    "/v1/songs?genres=%00",
-    "/v1/songs?genres=Pop%0D%0AX-Injected:%201",
-    "/v1/songs?ids=%1F",
-    "/v1/songs?%FF=1",
-    "/v1/songs?title=%7F",
-    "/v1/songs/count?genres=%FF&genres=%00",
-    "/v1/songs/random?ownerIds=%00",
-    "/v1/songs/%FF",
-    "/v1/songs/%C3%28",
-    "/v1/songs/%0A",
-    "/v1/songs/%7F",
-    "/api/v1/soundtracks?artist=%FF",
-    "/api/v1/soundtracks?duration=%3E%FF",
-    "/api/v1/soundtracks?sort=%FF,desc",
-    "/api/v1/soundtracks?sort=name,%00",
-    "/api/v1/soundtracks?page=%00",
-    "/api/v1/soundtracks?size=%FF",
-    "/api/v1/soundtracks?created_at=%3C%00",
-    "/api/v1/soundtracks/count?name=%00",
-    "/api/v1/soundtracks/%FF",
-    "/api/v1/soundtracks/%00",
-])
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/v1/songs?genres=%FF",
+        "/v1/songs?genres=%C0%80",
+        "/v1/songs?ownerIds=%FF%FE",
+        "/v1/songs?ids=%ED%A0%80",  # an encoded UTF-16 surrogate
+        "/v1/songs?sortOrder=%FF",
+        "/v1/songs?limit=%FF",
+        "/v1/songs?limit=1%00",
+        "/v1/songs?createdAfter=%00",
+        "/v1/songs?genres=%00",
+        "/v1/songs?genres=Pop%0D%0AX-Injected:%201",
+        "/v1/songs?ids=%1F",
+        "/v1/songs?%FF=1",
+        "/v1/songs?title=%7F",
+        "/v1/songs/count?genres=%FF&genres=%00",
+        "/v1/songs/random?ownerIds=%00",
+        "/v1/songs/%FF",
+        "/v1/songs/%C3%28",
+        "/v1/songs/%0A",
+        "/v1/songs/%7F",
+        "/api/v1/soundtracks?artist=%FF",
+        "/api/v1/soundtracks?duration=%3E%FF",
+        "/api/v1/soundtracks?sort=%FF,desc",
+        "/api/v1/soundtracks?sort=name,%00",
+        "/api/v1/soundtracks?page=%00",
+        "/api/v1/soundtracks?size=%FF",
+        "/api/v1/soundtracks?created_at=%3C%00",
+        "/api/v1/soundtracks/count?name=%00",
+        "/api/v1/soundtracks/%FF",
+        "/api/v1/soundtracks/%00",
+    ],
+)
 def test_non_utf8_and_control_characters_never_make_a_server_error(local_stack, demo_tokens, catalog, path):
     reply = local_stack.request(path, token=demo_tokens.access_token)
     if reply.status < 400:  # a free-text filter may simply match nothing
@@ -156,23 +166,31 @@ def test_non_utf8_and_control_characters_never_make_a_server_error(local_stack, 
     assert_client_error(reply)
 
 
-@pytest.mark.parametrize("target", [
-    b"/v1/songs?genres=\xff",
-    b"/v1/songs?genres=\x01",
-    b"/v1/songs/\xff\xfe",
-    b"/v1/songs/\x7f",
-    b"/api/v1/soundtracks?name=\xc3\x28",
-])
+@pytest.mark.parametrize(
+    "target",
+    [
+        b"/v1/songs?genres=\xff",
+        b"/v1/songs?genres=\x01",
+        b"/v1/songs/\xff\xfe",
+        b"/v1/songs/\x7f",
+        b"/api/v1/soundtracks?name=\xc3\x28",
+    ],
+)
 def test_raw_bytes_outside_printable_ascii_in_the_target_are_400(local_stack, demo_tokens, target):
     """An HTTP request target is printable ASCII (RFC 9112 3.2); anything else is refused before routing."""
-    head = b"GET " + target + b" HTTP/1.1\r\nHost: local\r\nAuthorization: Bearer " + demo_tokens.access_token.encode() + b"\r\n\r\n"
+    head = (
+        b"GET " + target + b" HTTP/1.1\r\nHost: local\r\nAuthorization: Bearer " + demo_tokens.access_token.encode() + b"\r\n\r\n"
+    )
     reply = local_stack.raw_request(head)
     assert_client_error(reply, 400)
     assert reply.handlers == ()
 
 
 def test_control_character_in_a_header_value_is_ignored_or_refused(local_stack, demo_tokens, catalog):
-    head = (b"GET /v1/songs HTTP/1.1\r\nHost: local\r\nX-Odd: a\x01b\xff\r\nAuthorization: Bearer "
-            + demo_tokens.access_token.encode() + b"\r\n\r\n")
+    head = (
+        b"GET /v1/songs HTTP/1.1\r\nHost: local\r\nX-Odd: a\x01b\xff\r\nAuthorization: Bearer "
+        + demo_tokens.access_token.encode()
+        + b"\r\n\r\n"
+    )
     reply = local_stack.raw_request(head)
     assert reply.status == 200 or assert_client_error(reply)

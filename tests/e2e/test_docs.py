@@ -36,8 +36,10 @@ def test_the_page_loads_its_assets_from_swagger_ui_dist(local_stack) -> None:
         reply = local_stack.request(path)
         assert reply.status == 200, path
         assert reply.body == (api_docs.SWAGGER_UI_DIR / path.removeprefix("/docs/")).read_bytes()
-    assert local_stack.request("/docs/swagger-ui-bundle.js").headers["Content-Type"].startswith(
-        ("text/javascript", "application/javascript")
+    assert (
+        local_stack.request("/docs/swagger-ui-bundle.js")
+        .headers["Content-Type"]
+        .startswith(("text/javascript", "application/javascript"))
     )
     assert local_stack.request("/docs/swagger-ui.css").headers["Content-Type"] == "text/css; charset=utf-8"
 
@@ -65,18 +67,25 @@ def test_openapi_server_is_the_origin_the_browser_used(local_stack) -> None:
 def test_the_api_still_wants_a_token_after_the_docs(local_stack) -> None:
     assert local_stack.request("/docs").status == 200
     reply = local_stack.request("/v1/songs")
-    assert (reply.status, reply.json(), reply.handlers) == (401, {"code": 401, "description": "Unauthorized", "cause": "Unauthorized"}, ())
+    assert (reply.status, reply.json(), reply.handlers) == (
+        401,
+        {"code": 401, "description": "Unauthorized", "cause": "Unauthorized"},
+        (),
+    )
 
 
-@pytest.mark.parametrize("path", [
-    "/docs/index.html",  # in swagger-ui-dist, but not what this page loads
-    "/docs/swagger-initializer.js",
-    "/docs/../template.yaml",
-    "/docs/%2e%2e/template.yaml",
-    "/docs/swagger-ui.css/x",
-    "/docs/openapi.yaml",
-    "/documentation",
-])
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/docs/index.html",  # in swagger-ui-dist, but not what this page loads
+        "/docs/swagger-initializer.js",
+        "/docs/../template.yaml",
+        "/docs/%2e%2e/template.yaml",
+        "/docs/swagger-ui.css/x",
+        "/docs/openapi.yaml",
+        "/documentation",
+    ],
+)
 def test_anything_else_under_docs_is_an_unknown_route(local_stack, path: str) -> None:
     reply = local_stack.request(path)
     assert (reply.status, reply.json(), reply.handlers) == (404, NOT_FOUND, ())

@@ -13,8 +13,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from catalog.writer import CatalogWriter
 
+from catalog.writer import CatalogWriter
 from devtools.importer import import_lines
 from devtools.local import stack
 from devtools.local.dynamodb_local import DynamoDBLocal

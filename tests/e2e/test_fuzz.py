@@ -24,8 +24,6 @@ from http import HTTPStatus
 import pytest
 import requests
 import schemathesis
-from devtools.local.identity import sign_in
-from devtools.openapi import DOCUMENT_PATH
 from hypothesis import HealthCheck, Phase, given, reject, settings
 from schemathesis import GenerationMode
 from schemathesis.checks import not_a_server_error
@@ -36,6 +34,8 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
+from devtools.local.identity import sign_in
+from devtools.openapi import DOCUMENT_PATH
 from tests.e2e.conftest import LocalStack
 
 pytestmark = pytest.mark.e2e

@@ -30,13 +30,17 @@ _names = itertools.count()
 
 
 def importer(
-    *arguments: str, endpoint_url: str | None, region: str | None = "us-east-1", credentials: bool = True, home: Path | None = None
+    *arguments: str,
+    endpoint_url: str | None,
+    region: str | None = "us-east-1",
+    credentials: bool = True,
+    home: Path | None = None,
 ) -> subprocess.CompletedProcess[str]:
     """The importer as a user runs it; ``credentials=False``, ``region=None``: none in the environment
     (with ``home``, a home without ~/.aws either)."""
-    environment = {
-        name: value for name, value in os.environ.items() if not name.startswith("AWS_")
-    } | {"PYTHONPATH": os.pathsep.join([str(REPO_ROOT / "layers" / "common"), str(REPO_ROOT)])}
+    environment = {name: value for name, value in os.environ.items() if not name.startswith("AWS_")} | {
+        "PYTHONPATH": os.pathsep.join([str(REPO_ROOT / "layers" / "common"), str(REPO_ROOT)])
+    }
     if credentials:
         environment |= {"AWS_ACCESS_KEY_ID": "local", "AWS_SECRET_ACCESS_KEY": "local"}
     if home is not None:
@@ -101,7 +105,9 @@ def test_bad_lines_are_reported_and_exit_2(local_table: tuple[Any, str], dynamod
     assert record_of(client, name, f"owners#{OWNERS[1]['id']}") is None
 
 
-def test_good_file_exits_0_and_again_writes_nothing(local_table: tuple[Any, str], dynamodb_local: DynamoDBLocal, tmp_path: Path) -> None:
+def test_good_file_exits_0_and_again_writes_nothing(
+    local_table: tuple[Any, str], dynamodb_local: DynamoDBLocal, tmp_path: Path
+) -> None:
     _, name = local_table
     path = tmp_path / "catalog.jsonl"
     path.write_text("".join(json.dumps(record) + "\n" for record in OWNERS[:2] + SONGS[:3]), encoding="utf-8")
@@ -118,7 +124,9 @@ def test_good_file_exits_0_and_again_writes_nothing(local_table: tuple[Any, str]
     assert "(0 written, 0 re-indexed" in again.stderr
 
 
-def test_missing_file_exits_1_with_a_clear_message(local_table: tuple[Any, str], dynamodb_local: DynamoDBLocal, tmp_path: Path) -> None:
+def test_missing_file_exits_1_with_a_clear_message(
+    local_table: tuple[Any, str], dynamodb_local: DynamoDBLocal, tmp_path: Path
+) -> None:
     _, name = local_table
     missing = tmp_path / "nowhere.jsonl"
     result = importer("--table", name, str(missing), endpoint_url=dynamodb_local.endpoint_url)
@@ -165,7 +173,9 @@ def test_create_table_makes_the_templates_table_and_imports_into_it(dynamodb_loc
         client.delete_table(TableName=name)
 
 
-def test_an_endpoint_needs_no_aws_credentials(local_table: tuple[Any, str], dynamodb_local: DynamoDBLocal, tmp_path: Path) -> None:
+def test_an_endpoint_needs_no_aws_credentials(
+    local_table: tuple[Any, str], dynamodb_local: DynamoDBLocal, tmp_path: Path
+) -> None:
     client, name = local_table
     path = tmp_path / "catalog.jsonl"
     path.write_text(json.dumps(OWNERS[0]) + "\n", encoding="utf-8")

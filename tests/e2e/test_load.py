@@ -23,7 +23,6 @@ from devtools.local import stack
 from devtools.local.gateway import LocalApiGateway
 from devtools.local.identity import Tokens
 from devtools.sample_catalog import generate
-
 from tests.e2e.conftest import REPO_ROOT, LocalStack
 
 pytestmark = pytest.mark.e2e
@@ -42,7 +41,9 @@ def load_catalog(local_stack: LocalStack) -> loader.Catalog:
 
 
 @pytest.fixture(scope="module")
-def pooled_gateway(local_stack: LocalStack, load_catalog: loader.Catalog, tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalApiGateway]:
+def pooled_gateway(
+    local_stack: LocalStack, load_catalog: loader.Catalog, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[LocalApiGateway]:
     shared = local_stack.composed
     with stack.local_stack(logs=tmp_path_factory.mktemp("load"), dynamodb=shared.dynamodb, pool=shared.pool,
                            table_name=LOAD_TABLE, environments=2) as composed:  # fmt: skip
@@ -92,4 +93,3 @@ def test_a_short_load_run_answers_every_request_and_reports_it(
     for heading in ("req/s", "p50 ms", "p99 ms", "max ms", "errors", "GET /v1/songs/count", "ms per request"):
         assert heading in text
     assert f"| all | {len(requests)} | {total['requests']:,} |" in text
-

@@ -33,8 +33,9 @@ def test_each_route_answers_json_to_an_authorized_client(local_stack, demo_token
         "/v1/songs/count": lambda: body == {"count": 3},
         "/v1/songs/{songId}": lambda: body["id"] == OTHER_SONG and body["title"] == "Third",
         "/v1/songs/random": lambda: body["id"] == OTHER_SONG,  # the demo user's own songs are excluded
-        "/api/v1/soundtracks": lambda: [item["uuid"] for item in body] == [SOUNDTRACK]
-        and reply.headers["X-Pagination-Item-Total"] == "1",
+        "/api/v1/soundtracks": lambda: (
+            [item["uuid"] for item in body] == [SOUNDTRACK] and reply.headers["X-Pagination-Item-Total"] == "1"
+        ),
         "/api/v1/soundtracks/count": lambda: body == {"count": 1},
         "/api/v1/soundtracks/{uuid}": lambda: body["href"] == f"/api/v1/soundtracks/{SOUNDTRACK}",
         "/api/v1/soundtracks/random": lambda: body["uuid"] == SOUNDTRACK,

@@ -13,9 +13,9 @@ from typing import Any
 
 import pytest
 from boto3.dynamodb.types import TypeDeserializer
+
 from catalog.collections import SONGS, SOUNDTRACKS
 from catalog.writer import CatalogWriter
-
 from devtools.importer import import_lines
 from devtools.local.streams import StreamFeeder, filter_patterns, streams_client
 from tests import catalog_data, soundtrack_data
@@ -56,8 +56,7 @@ def assert_counters_exact(table: Table, songs: list[dict], soundtracks: list[dic
         expected.update([f"{scope}|all", f"{scope}|owner={song['ownerId']}", f"{scope}|status={song['mintingStatus']}"])
         expected.update(f"{scope}|genre={genre}" for genre in set(song["genres"]))
         expected.update(f"{scope}|mood={mood}" for mood in set(song.get("moods") or []))
-    for soundtrack in soundtracks:
-        expected["soundtracks|all"] += 1
+    expected["soundtracks|all"] += len(soundtracks)
     songs_counted = {p: n for p, n in counters.items() if p.startswith("songs|") and n}
     assert songs_counted == {p: n for p, n in expected.items() if p.startswith("songs|")}
     assert counters.get("soundtracks|all", 0) == expected["soundtracks|all"]

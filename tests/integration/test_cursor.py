@@ -5,8 +5,8 @@ import json
 from collections.abc import Iterator
 
 import pytest
-from catalog.writer import CatalogWriter
 
+from catalog.writer import CatalogWriter
 from devtools.importer import import_lines
 from tests import catalog_data, soundtrack_data
 from tests.api_client import InProcessApi, next_page

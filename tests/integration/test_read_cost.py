@@ -10,8 +10,8 @@ import json
 from collections.abc import Iterator
 
 import pytest
-from catalog.writer import CatalogWriter
 
+from catalog.writer import CatalogWriter
 from devtools.importer import import_lines
 from devtools.sample_catalog import generate
 from tests.api_client import InProcessApi, follow_links
@@ -67,9 +67,7 @@ def test_one_include_value_reads_the_page_only(api: InProcessApi, params: dict) 
     ("name", "values"),
     [("genres", ["Pop", "Rock", "Jazz"]), ("moods", ["Calm", "Dark"]), ("mintingStatuses", ["Minted", "Pending"])],
 )
-def test_several_include_values_read_compact_entries_per_value_then_the_page(
-    api: InProcessApi, name: str, values: list
-) -> None:
+def test_several_include_values_read_compact_entries_per_value_then_the_page(api: InProcessApi, name: str, values: list) -> None:
     meter = page(api, **{name: ",".join(values)}).meter
     assert meter.records == LIMIT
     assert meter.entries <= len(values) * (LIMIT + 1)
@@ -111,16 +109,16 @@ def test_counts_never_read_records(api: InProcessApi) -> None:
     for params in ({"moods": "-Calm"}, {"mintingStatuses": "-Minted"}):
         assert api.get("/v1/songs/count", params).meter.items == 2, "two counters: all minus the excluded value"
     several = api.get("/v1/songs/count", {"genres": "-Pop,-Rock", "moods": "-Calm"}).meter
-    in_excluded = sum(1 for song in SONGS if not song["archived"] and ({"Pop", "Rock"} & set(song["genres"]) or "Calm" in song.get("moods", [])))
+    in_excluded = sum(
+        1 for song in SONGS if not song["archived"] and ({"Pop", "Rock"} & set(song["genres"]) or "Calm" in song.get("moods", []))
+    )
     assert several.records == 0 and several.entries <= 3 * in_excluded, "excluded partitions only, not the catalog"
     for params in ({"genres": "Pop,Rock"}, {"genres": "Pop", "moods": "-Calm"}, {"phrase": "a"}, {"newerThan": "2023-01-01"}):
         assert api.get("/v1/songs/count", params).meter.records == 0, params
 
 
 @pytest.mark.parametrize("params", [{}, {"genres": "Rock"}, {"ownerIds": SONGS[0]["ownerId"]}, {"archived": "true"}])
-def test_random_reads_a_counter_and_one_posting_with_no_filter_or_one_include_value(
-    api: InProcessApi, params: dict
-) -> None:
+def test_random_reads_a_counter_and_one_posting_with_no_filter_or_one_include_value(api: InProcessApi, params: dict) -> None:
     for _ in range(10):
         answer = api.get("/v1/songs/random", params)
         assert answer.status == 200

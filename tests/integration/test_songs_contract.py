@@ -9,13 +9,12 @@ from collections.abc import Iterator
 
 import pytest
 
+from catalog.writer import CatalogWriter
 from devtools.importer import import_lines
 from tests import catalog_data
 from tests.api_client import CALLER, InProcessApi, follow_links
 from tests.conftest import BACKENDS, table_on
 from tests.stream_feed import drain
-
-from catalog.writer import CatalogWriter
 
 OWNERS, SONGS = catalog_data.build()
 BY_ID = {song["id"]: song for song in SONGS}
@@ -99,9 +98,7 @@ def test_pages_of_five_return_exactly_the_selected_songs(api: InProcessApi, name
 def test_following_next_links_returns_exactly_the_selected_songs(api: InProcessApi, name: str, order: str) -> None:
     params = {**FILTERS[name], "sortOrder": order, "limit": str(PAGE)}
     pages = follow_links(api, "/v1/songs", params)
-    assert [song["id"] for answer in pages for song in answer.body] == catalog_data.expected(
-        OWNERS, SONGS, params, CALLER
-    )
+    assert [song["id"] for answer in pages for song in answer.body] == catalog_data.expected(OWNERS, SONGS, params, CALLER)
     assert all(len(answer.body) == PAGE for answer in pages[:-1])
 
 

@@ -6,8 +6,8 @@ from collections import Counter
 from collections.abc import Iterator
 
 import pytest
-from catalog.writer import CatalogWriter
 
+from catalog.writer import CatalogWriter
 from devtools.importer import import_lines
 from tests import soundtrack_data
 from tests.api_client import InProcessApi, follow_links
@@ -174,7 +174,9 @@ def test_bad_filters_sorts_and_pages_are_4xx_naming_the_parameter(api: InProcess
 
 def test_random_is_uniform_over_a_small_filtered_set(api: InProcessApi) -> None:
     params = {"album": "Westworld", "duration": "<=180000"}
-    pool = set(soundtrack_data.expected(RECORDS, lambda r: r.get("album") == "Westworld" and (r.get("duration") or 10**9) <= 180_000))
+    pool = set(
+        soundtrack_data.expected(RECORDS, lambda r: r.get("album") == "Westworld" and (r.get("duration") or 10**9) <= 180_000)
+    )
     draws = Counter(api.get(RANDOM, params).body["uuid"] for _ in range(60 * len(pool)))
     assert set(draws) == pool
     assert sum((draws[i] - 60) ** 2 / 60 for i in pool) < 30, draws

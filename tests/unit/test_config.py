@@ -3,6 +3,7 @@
 from collections.abc import Iterator
 
 import pytest
+
 from catalog import budget
 from catalog.config import ConfigurationError, Settings, dynamodb_settings, settings
 
@@ -84,8 +85,15 @@ def test_the_defaults_end_a_request_s_dynamodb_work_well_within_the_function_tim
 
 
 def test_dynamodb_settings_come_from_the_environment(no_dynamodb_variables: None, monkeypatch: pytest.MonkeyPatch) -> None:
-    values = {"DYNAMODB_RETRY_MODE": "adaptive", "DYNAMODB_MAX_ATTEMPTS": "5", "DYNAMODB_CONNECT_TIMEOUT": "0.5",
-              "DYNAMODB_READ_TIMEOUT": "1.5", "DYNAMODB_BACKOFF_SCALE": "0", "DYNAMODB_TIME_BUDGET": "3", "RETRY_AFTER": "2"}
+    values = {
+        "DYNAMODB_RETRY_MODE": "adaptive",
+        "DYNAMODB_MAX_ATTEMPTS": "5",
+        "DYNAMODB_CONNECT_TIMEOUT": "0.5",
+        "DYNAMODB_READ_TIMEOUT": "1.5",
+        "DYNAMODB_BACKOFF_SCALE": "0",
+        "DYNAMODB_TIME_BUDGET": "3",
+        "RETRY_AFTER": "2",
+    }
     for name, value in values.items():
         monkeypatch.setenv(name, value)
 

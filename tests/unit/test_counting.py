@@ -13,9 +13,9 @@ from typing import Any
 import pytest
 from boto3.dynamodb.types import TypeSerializer
 from botocore.exceptions import ClientError
+
 from catalog import counting, keys
 from catalog.counting import MAX_ACTIONS, MAX_DELTAS, Change, Counters, StreamViewError, change_of, transactions
-
 from devtools.local.gateway import LambdaContext
 from tests.conftest import table_on
 
@@ -186,7 +186,9 @@ def test_counters_shared_by_a_batch_are_written_once_for_it(moto_table: Table) -
     assert counters(moto_table) == expected(batch)
     counters_touched = 1 + 20 + 22 + 200
     assert counting_client.actions <= 200 + counters_touched + 10  # + a pending update per transaction, a removal per move
-    assert not client.get_item(TableName=name, Key={k: {"S": v} for k, v in keys.pending_key(batch[0]["eventID"]).items()}).get("Item")
+    assert not client.get_item(TableName=name, Key={k: {"S": v} for k, v in keys.pending_key(batch[0]["eventID"]).items()}).get(
+        "Item"
+    )
 
 
 def test_a_record_with_more_partitions_than_a_transaction_holds_is_applied_in_parts(moto_table: Table) -> None:

@@ -7,7 +7,6 @@ botocore's whole retry loop, as a real one would. (botocore's Stubber answers ea
 ``before-call``, and would skip the retries.) What the fault lets through is answered by moto.
 """
 
-import io
 import json
 import logging
 import uuid
@@ -18,10 +17,10 @@ from typing import Any
 import pytest
 from botocore.awsrequest import AWSResponse
 from botocore.exceptions import ConnectTimeoutError, EndpointConnectionError, ReadTimeoutError
+
 from catalog import budget, store, telemetry
 from catalog.config import dynamodb_settings
 from catalog.http import logger
-
 from tests.api_client import InProcessApi
 from tests.conftest import table_on
 
@@ -122,9 +121,7 @@ def inject(client: Any, fault: Fault) -> Fault:
 
 
 @pytest.mark.parametrize("name", FAULTS)
-def test_a_fault_that_lasts_is_retried_then_answered_503_with_retry_after(
-    name: str, api: Served, logged: Logged
-) -> None:
+def test_a_fault_that_lasts_is_retried_then_answered_503_with_retry_after(name: str, api: Served, logged: Logged) -> None:
     caller, client, _ = api
     fault = inject(client, Fault(FAULTS[name]))
     request_id = str(uuid.uuid4())
@@ -153,9 +150,7 @@ def test_the_cause_of_a_503_tells_nothing_of_the_inside(name: str, api: Served) 
 
 
 @pytest.mark.parametrize("name", FAULTS)
-def test_a_fault_that_clears_after_one_retry_is_not_seen_by_the_client(
-    name: str, api: Served, logged: Logged
-) -> None:
+def test_a_fault_that_clears_after_one_retry_is_not_seen_by_the_client(name: str, api: Served, logged: Logged) -> None:
     caller, client, _ = api
     fault = inject(client, Fault(FAULTS[name], times=1))
 
@@ -166,9 +161,7 @@ def test_a_fault_that_clears_after_one_retry_is_not_seen_by_the_client(
     assert not [line for line in logged.lines if line["level"] == "ERROR"]
 
 
-def test_no_attempt_starts_once_the_request_budget_is_spent(
-    api: Served, monkeypatch: pytest.MonkeyPatch, logged: Logged
-) -> None:
+def test_no_attempt_starts_once_the_request_budget_is_spent(api: Served, monkeypatch: pytest.MonkeyPatch, logged: Logged) -> None:
     """However many attempts are allowed per call, a request's DynamoDB work stops at its budget."""
     monkeypatch.setenv("DYNAMODB_MAX_ATTEMPTS", "10")
     monkeypatch.setenv("DYNAMODB_TIME_BUDGET", "0.2")

@@ -10,10 +10,10 @@ from typing import Any
 
 import pytest
 from boto3.dynamodb.types import TypeDeserializer
+
 from catalog import indexing, keys
 from catalog.collections import SONGS as SONG_COLLECTION
 from catalog.writer import CatalogWriter
-
 from devtools.importer import Report, import_lines
 from tests import catalog_data
 from tests.conftest import table_on
@@ -55,6 +55,7 @@ def stored_song(table: Table, song_id: str) -> dict | None:
 def run(table: Table, lines: list[bytes | str]) -> Report:
     client, name = table
     return import_lines(CatalogWriter(client, name), lines, progress=False)
+
 
 def loaded(report: Report) -> dict[str, int]:
     """What the report says was loaded, by kind; kinds of which nothing was loaded may be listed or not."""
@@ -98,7 +99,7 @@ def test_every_bad_line_is_reported_with_its_own_number(moto_table: Table) -> No
     """One file with all the bad lines, blank lines and good lines mixed: numbers are the file's."""
     lines: list[bytes] = [line(OWNER), b"\n", line(GOOD[0])]
     expected: dict[int, tuple[str, ...]] = {}
-    for number, (case, (bad, mentions)) in enumerate(BAD_LINES.items()):
+    for number, (bad, mentions) in enumerate(BAD_LINES.values()):
         lines.append(bad)
         expected[len(lines)] = mentions
         if number == 3:

@@ -5,14 +5,15 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from openapi_schema_validator import OAS30Validator
+from openapi_spec_validator import validate
+from openapi_spec_validator.validation.exceptions import OpenAPIValidationError
+
 from catalog import shape
 from catalog.http import error_response
 from catalog.parse import songs, soundtracks
 from devtools.local import gateway
 from devtools.openapi import DOCUMENT_PATH, build, render
-from openapi_schema_validator import OAS30Validator
-from openapi_spec_validator import validate
-from openapi_spec_validator.validation.exceptions import OpenAPIValidationError
 
 COMMITTED = json.loads(DOCUMENT_PATH.read_text(encoding="utf-8"))
 
@@ -131,7 +132,7 @@ def test_the_schemas_refuse_what_the_api_never_sends(document: dict[str, Any]) -
 
 def test_every_error_answer_is_the_error_shape(document: dict[str, Any]) -> None:
     error_schema = {"$ref": "#/components/schemas/Error"}
-    for path, method, operation in operations(document):
+    for path, _method, operation in operations(document):
         statuses = set(operation["responses"])
         assert {"200", "401", "422", "500"} <= statuses, (path, statuses)
         for status, response in operation["responses"].items():

@@ -1,6 +1,7 @@
 """The query-string rules of Get Songs / Get Song Count, at the parser."""
 
 import pytest
+
 from catalog.errors import InvalidArgument, Unauthorized
 from catalog.model.song import MintingStatus
 from catalog.parse.songs import MAX_LIMIT, MAX_OFFSET, MINTING_STATUSES
@@ -56,9 +57,7 @@ def test_genres_are_case_sensitive_and_an_empty_item_matches_nothing() -> None:
 
 def test_me_is_the_caller_also_excluded() -> None:
     assert query(ownerIds="me").facets["owner"].include == {CALLER}
-    assert query(ownerIds=f"-me,{OTHER.upper()}").facets["owner"] == Selection(
-        frozenset({OTHER}), frozenset({CALLER})
-    )
+    assert query(ownerIds=f"-me,{OTHER.upper()}").facets["owner"] == Selection(frozenset({OTHER}), frozenset({CALLER}))
     with pytest.raises(Unauthorized):
         songs_query({"ownerIds": ["me"]}, None)
 

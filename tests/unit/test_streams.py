@@ -5,7 +5,7 @@ The handler here is a recorder; tests/integration/test_counters.py hands the str
 
 import json
 from collections.abc import Iterator
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -114,7 +114,7 @@ def test_positions_are_kept_across_feeders_of_the_same_stream(moto_table: Table,
 
 
 def test_a_datetime_from_get_records_becomes_epoch_seconds() -> None:
-    created = datetime(2024, 5, 1, 12, 0, tzinfo=timezone.utc)
+    created = datetime(2024, 5, 1, 12, 0, tzinfo=UTC)
     record = {"eventID": "1", "eventName": "INSERT", "dynamodb": {"ApproximateCreationDateTime": created, "SequenceNumber": "1"}}
     shaped = lambda_record(record, "arn:stream")
     assert shaped["dynamodb"]["ApproximateCreationDateTime"] == int(created.timestamp())
@@ -164,7 +164,6 @@ def test_a_parent_shard_is_handed_over_before_its_child() -> None:
     recorder = Recorder()
     assert StreamFeeder(OneTable(), TwoShards(), "t", recorder).drain() == 3
     assert recorder.keys() == ["p1", "p2", "c1"]
-
 
 
 def test_only_records_the_filter_lets_through_are_handed_over_in_full_batches(moto_table: Table) -> None:

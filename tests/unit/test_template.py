@@ -8,9 +8,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
 from catalog import keys
 from catalog.collections import SONGS, SOUNDTRACKS
-
 from devtools import REPO_ROOT
 from devtools.template import table
 from devtools.template.table import Route, api_routes, function_properties, load_template, table_definition
@@ -155,9 +155,7 @@ def test_cors_preflight_is_not_authorized(template: dict[str, Any]) -> None:
 
 def test_user_pool_is_created_only_without_an_existing_one(template: dict[str, Any]) -> None:
     assert template["Conditions"]["CreateUserPool"] == {"Fn::Equals": [{"Ref": "ExistingUserPoolArn"}, ""]}
-    cognito = {
-        name: res for name, res in template["Resources"].items() if res["Type"].startswith("AWS::Cognito::")
-    }
+    cognito = {name: res for name, res in template["Resources"].items() if res["Type"].startswith("AWS::Cognito::")}
     assert set(cognito) == {"UserPool", "UserPoolClient"}
     assert all(res.get("Condition") == "CreateUserPool" for res in cognito.values())
     client = cognito["UserPoolClient"]["Properties"]

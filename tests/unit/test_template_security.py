@@ -319,7 +319,9 @@ def test_only_api_gateway_invokes_the_read_functions_and_only_from_this_api(depl
 
 def test_the_only_other_role_lets_api_gateway_write_logs(deployed: dict[str, Any]) -> None:
     resources = deployed["Resources"]
-    function_roles = {r["Properties"]["Role"]["Fn::GetAtt"][0] for r in resources.values() if r["Type"] == "AWS::Lambda::Function"}
+    function_roles = {
+        r["Properties"]["Role"]["Fn::GetAtt"][0] for r in resources.values() if r["Type"] == "AWS::Lambda::Function"
+    }
     other_roles = {name for name, r in resources.items() if r["Type"] == "AWS::IAM::Role"} - function_roles
     assert other_roles == {"ApiGatewayLogsRole"}
     role = resources["ApiGatewayLogsRole"]
@@ -364,8 +366,14 @@ BROKEN = {
         ["GetFunction may dynamodb:putitem on " + TABLE, "besides CounterFunction: ['GetFunction']"],
     ),
     "PutItem in a read function's own statement": (
-        _add_policy("RandomFunction", {"Statement": [{"Effect": "Allow", "Action": "dynamodb:PutItem",
-                                                      "Resource": {"Fn::GetAtt": ["CatalogTable", "Arn"]}}]}),
+        _add_policy(
+            "RandomFunction",
+            {
+                "Statement": [
+                    {"Effect": "Allow", "Action": "dynamodb:PutItem", "Resource": {"Fn::GetAtt": ["CatalogTable", "Arn"]}}
+                ]
+            },
+        ),
         ["RandomFunction may dynamodb:putitem on " + TABLE, "besides CounterFunction: ['RandomFunction']"],
     ),  # fmt: skip
     "Scan in the shared read policy": (
@@ -386,7 +394,7 @@ BROKEN = {
     ),
     "the counter function on a role SAM generates (stream read on every table)": (
         _counter_without_own_role,
-        [f"CounterFunction may dynamodb:getrecords on * (from service-role/AWSLambdaDynamoDBExecutionRole)"],
+        ["CounterFunction may dynamodb:getrecords on * (from service-role/AWSLambdaDynamoDBExecutionRole)"],
     ),
 }
 
@@ -467,9 +475,7 @@ def test_logging_sets_the_account_role_only_when_asked(deployed: dict[str, Any])
     resources = deployed["Resources"]
     parameter = deployed["Parameters"]["ApiGatewayAccountLogsRole"]
     assert set(parameter["AllowedValues"]) == {"create", "existing"}
-    assert deployed["Conditions"]["CreateApiGatewayLogsRole"] == {
-        "Fn::Equals": [{"Ref": "ApiGatewayAccountLogsRole"}, "create"]
-    }
+    assert deployed["Conditions"]["CreateApiGatewayLogsRole"] == {"Fn::Equals": [{"Ref": "ApiGatewayAccountLogsRole"}, "create"]}
     account = resources["ApiGatewayAccount"]
     assert account["Type"] == "AWS::ApiGateway::Account"
     assert account["Condition"] == "CreateApiGatewayLogsRole"

@@ -9,8 +9,8 @@ import botocore.session
 import pytest
 from boto3.dynamodb.types import Binary, TypeDeserializer, TypeSerializer
 from botocore.parsers import create_parser
-from catalog import wire
 
+from catalog import wire
 
 _MODEL = botocore.session.get_session().get_service_model("dynamodb")
 _ITEMS = [

@@ -18,12 +18,12 @@ from typing import Any
 
 import pytest
 from boto3.dynamodb.types import TypeDeserializer
+
 from catalog import indexing
 from catalog import writer as writer_module
 from catalog.collections import SONGS as SONG_COLLECTION
 from catalog.model.song import Owner, Song
 from catalog.writer import CatalogWriter
-
 from devtools.importer import Report, import_lines
 from tests import catalog_data
 from tests.stream_feed import drain
@@ -42,6 +42,7 @@ def run_import(table: Table, records: list[dict]) -> Report:
     assert report.rejected == [], report.rejected
     drain(client, name)
     return report
+
 
 def loaded(report: Report) -> dict[str, int]:
     """What the report says was loaded, by kind; kinds of which nothing was loaded may be listed or not."""

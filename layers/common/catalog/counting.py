@@ -116,7 +116,11 @@ class Change:
         if len(partitions) <= MAX_DELTAS:
             return [Part(self.sequence_number, self.event_id, self.deltas)] if partitions else []
         return [
-            Part(self.sequence_number, f"{self.event_id}/{number}", {p: self.deltas[p] for p in partitions[start : start + MAX_DELTAS]})
+            Part(
+                self.sequence_number,
+                f"{self.event_id}/{number}",
+                {p: self.deltas[p] for p in partitions[start : start + MAX_DELTAS]},
+            )
             for number, start in enumerate(range(0, len(partitions), MAX_DELTAS))
         ]
 

@@ -172,7 +172,7 @@ def sample(store: Store, plan: Plan, rng: random.Random = _rng) -> dict | None:
             return None
         for _ in range(SAMPLING_TRIES):
             position = rng.randrange(total)
-            for partition, size in zip(plan.partitions, sizes):
+            for partition, size in zip(plan.partitions, sizes):  # noqa: B007 - the partition it stops at is read below
                 if position < size:
                     break
                 position -= size

@@ -57,11 +57,7 @@ class Plan:
             return self.exact
         query = self.query
         facet = query.collection.facet(self.driver) if self.driver else None
-        return (
-            facet is not None
-            and not facet.multi
-            and replace(self, partitions=self.partitions[:1]).exact
-        )
+        return facet is not None and not facet.multi and replace(self, partitions=self.partitions[:1]).exact
 
     @property
     def unthinned(self) -> bool:

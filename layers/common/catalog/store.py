@@ -149,9 +149,7 @@ class Store:
         """The items of these keys that exist, in the keys' order."""
         found: dict[tuple[str, str], dict] = {}
         for start in range(0, len(key_list), _BATCH_GET_MAX):
-            pending = [
-                {name: {"S": value} for name, value in key.items()} for key in key_list[start : start + _BATCH_GET_MAX]
-            ]
+            pending = [{name: {"S": value} for name, value in key.items()} for key in key_list[start : start + _BATCH_GET_MAX]]
             for rounds in itertools.count():
                 if not pending:
                     break

@@ -72,8 +72,7 @@ Instant = Annotated[
     BeforeValidator(_to_instant),
     PlainSerializer(format_instant, return_type=str),
     # As clients see it: not an RFC 3339 date-time (no zone), hence a pattern rather than a format.
-    WithJsonSchema({"type": "string", "pattern": INSTANT_PATTERN, "example": "2022-04-22T20:47:55.738918"},
-                   mode="serialization"),
+    WithJsonSchema({"type": "string", "pattern": INSTANT_PATTERN, "example": "2022-04-22T20:47:55.738918"}, mode="serialization"),
 ]
 """A point in time, read as ISO-8601 (zone-less means UTC), written as naive UTC with microseconds."""
 

@@ -70,7 +70,7 @@ class Parameter:
 CURSOR = Parameter(
     "cursor",
     "string",
-    "Where the page starts: copy it from the previous answer's `Link` header (`rel=\"next\"`), whose URL "
+    'Where the page starts: copy it from the previous answer\'s `Link` header (`rel="next"`), whose URL '
     "already carries it. Opaque and sealed; it belongs to the query it was issued for. Another filter, order "
     "or collection, an altered cursor, one from another deployment, or anything else is 400, and so is a "
     "cursor given together with the parameter that also says where the page starts (`offset` for songs, "

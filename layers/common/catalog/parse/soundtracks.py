@@ -25,8 +25,7 @@ TEXT, NUMBER, DATE = "text", "number", "date"
 _RANGES = {">=": "ge", "<=": "le", ">": "gt", "<": "lt"}
 
 _OPERATORS = {
-    TEXT: "`!v` not equal, `:a,b` equals one of, `!:a,b` equals none of, `*v` contains (case-sensitive), "
-    "`!*v` does not contain",
+    TEXT: "`!v` not equal, `:a,b` equals one of, `!:a,b` equals none of, `*v` contains (case-sensitive), `!*v` does not contain",
     NUMBER: "`!v` not equal, `:a,b` equals one of, `!:a,b` equals none of, `>v`, `>=v`, `<v`, `<=v`, "
     "`a::b` between (both included)",
 }
