@@ -32,7 +32,7 @@ from types import ModuleType
 from typing import Any
 
 from devtools import REPO_ROOT
-from devtools.local import gateway
+from devtools.template import api as template_api
 
 DOCUMENT_PATH = REPO_ROOT / "docs" / "openapi.json"
 OPENAPI_VERSION = "3.0.3"
@@ -60,7 +60,7 @@ _KINDS = ("list", "count", "get", "random")
 
 def _layer() -> dict[str, ModuleType]:
     """The layer's modules the document is made of (imported late: the layer must be on ``sys.path``)."""
-    for path in gateway.load_api().layer_paths:
+    for path in template_api.load_api().layer_paths:
         if str(path) not in sys.path:
             sys.path.insert(0, str(path))
     names = ("catalog.http", "catalog.errors", "catalog.config", "catalog.parse", "catalog.parse.songs", "catalog.parse.soundtracks",
@@ -249,7 +249,7 @@ def _collections(layer: dict[str, ModuleType]) -> list[_Collection]:
     ]  # fmt: skip
 
 
-def _operation(kind: str, collection: _Collection, handler: Callable, api: gateway.Api,
+def _operation(kind: str, collection: _Collection, handler: Callable, api: template_api.Api,
                layer: dict[str, ModuleType]) -> dict[str, Any]:  # fmt: skip
     dialect, model_ref = collection.dialect, {"$ref": COMPONENT_REF.format(model=collection.model)}
     singular = collection.name.removesuffix("s")
@@ -370,7 +370,7 @@ def _operation(kind: str, collection: _Collection, handler: Callable, api: gatew
 # --- the document ----------------------------------------------------------------------------------
 
 
-def _handler(route: gateway.Route) -> Callable:
+def _handler(route: template_api.Route) -> Callable:
     """The function serving ``route`` in its Powertools resolver (the resolver's routes are private;
     Powertools' own OpenAPI generator reads them the same way)."""
     resolver = importlib.import_module(route.function.module).app
@@ -384,7 +384,7 @@ def _handler(route: gateway.Route) -> Callable:
 def build() -> dict[str, Any]:
     """The document, as a dict ready for ``json.dumps``."""
     layer = _layer()
-    api = gateway.load_api()
+    api = template_api.load_api()
     collections = _collections(layer)
     paths: dict[str, dict[str, Any]] = {}
     order: dict[str, tuple[int, int]] = {}

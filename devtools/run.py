@@ -40,13 +40,13 @@ from typing import Any
 from catalog import keys
 from devtools import REPO_ROOT
 from devtools.local.dynamodb_local import REGION, DynamoDBLocalError, is_listening
-from devtools.local.gateway import TABLE_NAME
 from devtools.local.identity import DEMO_USERNAME, Credentials, IdentityError, ensure_user, sign_in
 from devtools.local.local_data import LocalData
 from devtools.local.stack import LocalStack, Ports, local_stack
 from devtools.local.state import STATE_DIR, AlreadyRunning, RunState, StackInfo
 from devtools.local.streams import StreamFeedError
 from devtools.template import table
+from devtools.template.api import TABLE_NAME
 
 log = logging.getLogger("devtools.run")
 
@@ -184,9 +184,6 @@ def first_owner_id(catalog: Path | None) -> str | None:
             if record.get("kind") == "song" and record.get("ownerId") and song_owner is None:
                 song_owner = str(record["ownerId"])
     return song_owner
-
-
-# --- the orchestration ---------------------------------------------------------------------------
 
 
 def run(args: argparse.Namespace) -> None:

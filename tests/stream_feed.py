@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from catalog import counting
-from devtools.local.gateway import LambdaContext
+from devtools.local.lambda_runtime import LambdaContext
 from devtools.local.streams import StreamFeeder, batch_size, filter_patterns, streams_client
 from functions.counters import app
 

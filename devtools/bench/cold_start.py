@@ -265,7 +265,8 @@ def _environment(function_environment: dict[str, str], function_name: str) -> di
 
 def targets(functions: Sequence[str] = FUNCTIONS, requests: int = 300) -> list[Target]:
     """Each function with its request (a songs request of the kind it serves) and its environment."""
-    from devtools.local.gateway import Request, load_api, proxy_event
+    from devtools.local.gateway import Request, proxy_event
+    from devtools.template.api import load_api
 
     api = load_api(table_name=TABLE)
     items, postings = canned_items()

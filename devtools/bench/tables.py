@@ -13,8 +13,8 @@ from dataclasses import dataclass, field
 
 from devtools.bench import loader, mix, runner
 from devtools.local.dynamodb_local import DynamoDBLocal
-from devtools.local.gateway import local_environment
 from devtools.local.in_process import InProcessApi
+from devtools.local.lambda_runtime import local_environment
 from devtools.sample_catalog import generate
 
 log = logging.getLogger(__name__)

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from urllib.parse import urlencode, urlsplit
 
 from devtools.bench.mix import Shape
-from devtools.local.gateway import Api
+from devtools.template.api import Api
 
 _NEXT_LINK = re.compile(r'<([^>]*)>\s*;\s*rel="?next"?')
 TIMEOUT_S = 60.0

@@ -1,6 +1,6 @@
 """Concurrent Lambda execution environments for the local gateway: a pool of worker processes.
 
-The gateway's own :class:`devtools.local.gateway.Invoker` runs handlers in the gateway's process, one at
+The gateway's own :class:`devtools.local.lambda_runtime.Invoker` runs handlers in the gateway's process, one at
 a time (a function's environment variables are process-wide), which is Lambda with a concurrency
 of one. ``ExecutionEnvironments`` is the same ``invoke(function, event)`` over ``count`` worker
 processes, each running one invocation at a time in its own interpreter, as Lambda runs
@@ -29,7 +29,8 @@ from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import Any
 
-from devtools.local.gateway import Function, Invoker
+from devtools.local.lambda_runtime import Invoker
+from devtools.template.api import Function
 
 _invoker: Invoker | None = None  # in each worker: the worker's own invoker
 _all_started: Any = None  # in each worker: the barrier that ``_ready`` waits on

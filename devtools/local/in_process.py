@@ -1,6 +1,6 @@
 """Call the API in process, as the local gateway does, and keep what each request read and took.
 
-Routes, handlers and the functions' environment come from ``template.yaml`` (``devtools.local.gateway``);
+Routes, handlers and the functions' environment come from ``template.yaml`` (``devtools.template.api``);
 each request is a REST (v1) proxy event handed to the function's real ``lambda_handler``. The only
 seam: ``catalog.operations.default_store`` is replaced (``serving``, or a test's monkeypatch of
 ``new_store``) by a factory of metered stores on a given client and table, so every request's
@@ -21,7 +21,9 @@ from urllib.parse import urlencode, urlsplit
 
 from catalog import operations
 from catalog.store import ReadMeter, Store
-from devtools.local.gateway import Invoker, Request, load_api, proxy_event
+from devtools.local.gateway import Request, proxy_event
+from devtools.local.lambda_runtime import Invoker
+from devtools.template.api import load_api
 
 CALLER = "1a000000-0000-4000-8000-000000000001"
 _NEXT_LINK = re.compile(r'<([^>]*)>\s*;\s*rel="?next"?')

@@ -25,9 +25,11 @@ from devtools import REPO_ROOT
 from devtools.local.authorizer import CognitoAuthorizer
 from devtools.local.dynamodb_local import DynamoDBLocal
 from devtools.local.execution_environments import ExecutionEnvironments
-from devtools.local.gateway import TABLE_NAME, Invoker, LocalApiGateway, make_gateway
+from devtools.local.gateway import LocalApiGateway, make_gateway
 from devtools.local.identity import IdentityProvider, UserPool, create_user_pool
+from devtools.local.lambda_runtime import Invoker
 from devtools.local.streams import StreamFeeder, local_counter_feeder
+from devtools.template.api import TABLE_NAME
 
 log = logging.getLogger(__name__)
 

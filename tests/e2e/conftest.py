@@ -31,10 +31,11 @@ from urllib.parse import urlsplit
 import pytest
 
 from devtools.local import stack
-from devtools.local.gateway import TABLE_NAME, Function, Invoker
 from devtools.local.identity import Credentials, Tokens, UserPool, create_app_client, ensure_user, sign_in
+from devtools.local.lambda_runtime import Invoker
 from devtools.local.streams import StreamFeeder
 from devtools.template import table
+from devtools.template.api import TABLE_NAME, Function
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 DEMO_SUB = "3f0c7a52-6d1e-4c8b-9a27-5b4e1f0d2c61"

@@ -16,7 +16,7 @@ from botocore.exceptions import ClientError
 
 from catalog import counting, keys
 from catalog.counting import MAX_ACTIONS, MAX_DELTAS, Change, Counters, StreamViewError, change_of, transactions
-from devtools.local.gateway import LambdaContext
+from devtools.local.lambda_runtime import LambdaContext
 from tests.conftest import table_on
 
 Table = tuple[Any, str]
