@@ -317,6 +317,23 @@ def test_the_counter_function_is_fed_by_the_tables_stream(template: dict[str, An
     }  # fmt: skip
 
 
+def test_a_batch_in_the_failure_queue_raises_the_counter_alarm(template: dict[str, Any]) -> None:
+    alarms = [
+        resource["Properties"] for resource in template["Resources"].values() if resource["Type"] == "AWS::CloudWatch::Alarm"
+    ]
+    [alarm] = [
+        a
+        for a in alarms
+        if a["Dimensions"] == [{"Name": "QueueName", "Value": {"Fn::GetAtt": ["CounterFailureQueue", "QueueName"]}}]
+    ]
+    assert (alarm["Namespace"], alarm["MetricName"]) == ("AWS/SQS", "ApproximateNumberOfMessagesVisible")
+    assert (alarm["ComparisonOperator"], alarm["Threshold"], alarm["EvaluationPeriods"]) == ("GreaterThanThreshold", 0, 1)
+    assert alarm["TreatMissingData"] == "notBreaching", "an empty queue sends no data points: that is no failure"
+    assert "devtools.recount" in alarm["AlarmDescription"]
+    assert alarm["AlarmActions"] == {"Fn::If": ["NotifyAlarmTopic", [{"Ref": "AlarmTopicArn"}], {"Ref": "AWS::NoValue"}]}
+    assert template["Parameters"]["AlarmTopicArn"]["Default"] == ""
+
+
 def test_layer_is_built_by_sam_for_arm64(template: dict[str, Any]) -> None:
     layer = template["Resources"]["CommonLayer"]
     assert layer["Type"] == "AWS::Serverless::LayerVersion"

@@ -1,0 +1,106 @@
+"""``python -m devtools.recount`` as an operator runs it, against DynamoDB Local: drift found, reported, repaired.
+
+The table's counters are first made exact the way they always are (its stream applied by the
+counter function); then drift is made by hand as a lost batch would leave it, and the tool must
+find each kind, leave the table alone without ``--fix``, and repair it with ``--fix``.
+"""
+
+import itertools
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from catalog import keys
+from catalog.writer import CatalogWriter
+from devtools import REPO_ROOT
+from devtools.importer import import_lines
+from devtools.local.dynamodb_local import DynamoDBLocal
+from devtools.sample_catalog import generate
+from devtools.template.table import create_table
+from tests import stream_feed
+
+pytestmark = [pytest.mark.e2e, pytest.mark.dynamodb_local]
+
+_names = itertools.count()
+
+
+@pytest.fixture
+def counted_table(dynamodb_local: DynamoDBLocal) -> Iterator[tuple[Any, str]]:
+    client = dynamodb_local.client()
+    name = f"recount-{next(_names)}"
+    create_table(client, name)
+    report = import_lines(CatalogWriter(client, name), [json.dumps(record) for record in generate(40, 4, 3, 6)], progress=False)
+    assert not report.rejected
+    stream_feed.drain(client, name)
+    try:
+        yield client, name
+    finally:
+        client.delete_table(TableName=name)
+
+
+def recount(endpoint_url: str, name: str, *options: str) -> subprocess.CompletedProcess:
+    environment = {**os.environ, "PYTHONPATH": os.pathsep.join([str(REPO_ROOT / "layers" / "common"), str(REPO_ROOT)])}
+    environment.pop("AWS_ACCESS_KEY_ID", None)  # as an operator against DynamoDB Local: no credentials needed
+    environment.pop("AWS_SECRET_ACCESS_KEY", None)
+    return subprocess.run(
+        [sys.executable, "-m", "devtools.recount", "--table", name, "--endpoint-url", endpoint_url, "--region", "us-east-1", *options],
+        cwd=REPO_ROOT, env=environment, capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+
+
+def counter(client: Any, name: str, partition: str) -> int | None:
+    key = {field: {"S": value} for field, value in keys.counter_key(partition).items()}
+    item = client.get_item(TableName=name, Key=key, ConsistentRead=True).get("Item")
+    return int(item["n"]["N"]) if item else None
+
+
+def test_exact_counters_are_no_drift(counted_table: tuple[Any, str], dynamodb_local: DynamoDBLocal) -> None:
+    _, name = counted_table
+    result = recount(dynamodb_local.endpoint_url, name)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert result.stdout.splitlines()[-1] == "no drift"
+
+
+def test_every_kind_of_drift_is_reported_and_repaired_with_fix(
+    counted_table: tuple[Any, str], dynamodb_local: DynamoDBLocal
+) -> None:
+    client, name = counted_table
+    songs_all = keys.partition("songs", "archived", False, keys.ALL)
+    pop = keys.partition("songs", "archived", False, keys.path("genre", "Pop"))
+    ghost = keys.partition("songs", "archived", False, keys.path("genre", "No Such Genre"))
+    exact = {partition: counter(client, name, partition) for partition in (songs_all, pop)}
+    assert exact[songs_all] > 0 and exact[pop] > 0
+
+    def wire(key: dict[str, str]) -> dict[str, dict[str, str]]:
+        return {field: {"S": value} for field, value in key.items()}
+
+    client.update_item(TableName=name, Key=wire(keys.counter_key(songs_all)), UpdateExpression="ADD n :d",
+                       ExpressionAttributeValues={":d": {"N": "7"}})  # fmt: skip
+    client.delete_item(TableName=name, Key=wire(keys.counter_key(pop)))
+    client.put_item(TableName=name, Item={**wire(keys.counter_key(ghost)), "n": {"N": "3"}})
+    client.put_item(TableName=name, Item={**wire(keys.pending_key("lost-batch")), "v": {"N": "1"}, songs_all: {"N": "1"}})
+
+    found = recount(dynamodb_local.endpoint_url, name)
+    assert found.returncode == 2, found.stdout + found.stderr
+    assert f"drift {songs_all}: counter {exact[songs_all] + 7}, postings {exact[songs_all]}" in found.stdout
+    assert f"drift {pop}: counter missing, postings {exact[pop]}" in found.stdout
+    assert f"drift {ghost}: counter 3, postings 0" in found.stdout
+    assert "pending deltas never moved: pending#lost-batch" in found.stdout
+    assert counter(client, name, songs_all) == exact[songs_all] + 7, "without --fix nothing is written"
+
+    fixed = recount(dynamodb_local.endpoint_url, name, "--fix")
+    assert fixed.returncode == 0, fixed.stdout + fixed.stderr
+    assert "fixed 3 counter(s), deleted 1 pending item(s)" in fixed.stdout
+    assert [counter(client, name, p) for p in (songs_all, pop, ghost)] == [exact[songs_all], exact[pop], 0]
+    assert recount(dynamodb_local.endpoint_url, name).stdout.splitlines()[-1] == "no drift"
+
+
+def test_a_missing_table_is_one_line(dynamodb_local: DynamoDBLocal) -> None:
+    result = recount(dynamodb_local.endpoint_url, "no-such-table")
+    assert result.returncode == 1
+    assert result.stderr.startswith("error: cannot read table 'no-such-table'") and "Traceback" not in result.stderr
