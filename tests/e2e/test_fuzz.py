@@ -35,7 +35,7 @@ from schemathesis.specs.openapi.checks import (
 )
 
 from devtools.local.identity import sign_in
-from devtools.openapi import DOCUMENT_PATH
+from devtools.openapi.document import DOCUMENT_PATH
 from tests.e2e.conftest import LocalStack
 
 pytestmark = pytest.mark.e2e

@@ -12,7 +12,7 @@ from openapi_spec_validator.validation.exceptions import OpenAPIValidationError
 from catalog import shape
 from catalog.http import error_response
 from catalog.parse import songs, soundtracks
-from devtools.openapi import DOCUMENT_PATH, build, render
+from devtools.openapi.document import DOCUMENT_PATH, build, render
 from devtools.template import api as template_api
 
 COMMITTED = json.loads(DOCUMENT_PATH.read_text(encoding="utf-8"))

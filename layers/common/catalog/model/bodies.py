@@ -2,7 +2,7 @@
 
 At run time these bodies are plain dicts (``catalog.shape.count``, ``catalog.http.error_response``):
 the read path does not import pydantic. These models describe them for the OpenAPI document
-(``devtools/openapi.py``), and the tests check that what the code answers fits them.
+(``devtools/openapi/``), and the tests check that what the code answers fits them.
 """
 
 from pydantic import BaseModel, ConfigDict, Field

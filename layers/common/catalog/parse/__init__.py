@@ -4,7 +4,7 @@ Each collection has its own dialect (``songs``, ``soundtracks``); the rules they
 Every value is checked before anything is read, and each refusal names the parameter.
 
 Every parameter is declared once, as a :class:`Parameter`: the parsers read its name, default and
-bounds from the declaration, and the OpenAPI document (``devtools/openapi.py``, ``docs/openapi.json``)
+bounds from the declaration, and the OpenAPI document (``devtools/openapi/``, ``docs/openapi.json``)
 is generated from the same declarations, so the names, defaults and bounds it gives are the parser's.
 """
 

@@ -1,0 +1,159 @@
+"""The API's OpenAPI 3.0 document, generated from the code: ``python -m devtools.openapi`` writes
+``docs/openapi.json`` (``make openapi``); ``--check`` only says whether the committed file is current.
+
+Nothing in it is written by hand twice:
+
+- the operations are the routes ``template.yaml`` gives API Gateway, each served by the Powertools
+  resolver of its function (``functions/<kind>/app.py``): the handler's name is the operation id and
+  its docstring the summary; a route the template declares and no resolver serves is an error;
+- the parameters are the layer's declarations (``catalog.parse.songs``, ``catalog.parse.soundtracks``),
+  the very objects the parsers read their defaults and bounds from;
+- the response bodies are the pydantic models of ``catalog.model`` in serialization mode, by alias,
+  as clients see the JSON (fields without a value are left out, so none is nullable);
+- the error statuses are the layer's own answers plus the template's ``GatewayResponses`` that apply
+  to an authorized GET; the error examples are what the parsers answer to bad input.
+
+Pydantic generates JSON Schema 2020-12 (Powertools' own generator forces OpenAPI 3.1 for that
+reason); API Gateway imports only OpenAPI 2.0 and 3.0, so the schemas are rewritten in 3.0's dialect.
+This runs at development time only: the functions never import pydantic on their read path.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import json
+import sys
+import tomllib
+from collections.abc import Callable
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+from devtools import REPO_ROOT
+from devtools.openapi import operations
+from devtools.openapi.schemas import model_schemas
+from devtools.template import api as template_api
+
+DOCUMENT_PATH = REPO_ROOT / "docs" / "openapi.json"
+OPENAPI_VERSION = "3.0.3"
+SECURITY_SCHEME = "CognitoAccessToken"
+_KINDS = ("list", "count", "get", "random")
+
+
+def _layer() -> dict[str, ModuleType]:
+    """The layer's modules the document is made of (imported late: the layer must be on ``sys.path``)."""
+    for path in template_api.load_api().layer_paths:
+        if str(path) not in sys.path:
+            sys.path.insert(0, str(path))
+    names = ("catalog.http", "catalog.errors", "catalog.config", "catalog.parse", "catalog.parse.songs", "catalog.parse.soundtracks",
+             "catalog.model.song", "catalog.model.soundtrack", "catalog.model.bodies")  # fmt: skip
+    return {name.removeprefix("catalog."): importlib.import_module(name) for name in names}
+
+
+def _handler(route: template_api.Route) -> Callable:
+    """The function serving ``route`` in its Powertools resolver (the resolver's routes are private;
+    Powertools' own OpenAPI generator reads them the same way)."""
+    resolver = importlib.import_module(route.function.module).app
+    served = [candidate for candidate in resolver._static_routes + resolver._dynamic_routes  # noqa: SLF001
+              if candidate.method == route.method and candidate.openapi_path == route.resource]  # fmt: skip
+    if len(served) != 1:
+        raise ValueError(f"{route.method} {route.resource}: {route.function.module} serves it {len(served)} times")
+    return served[0].func
+
+
+def build() -> dict[str, Any]:
+    """The document, as a dict ready for ``json.dumps``."""
+    layer = _layer()
+    api = template_api.load_api()
+    collections = operations.collections_of(layer)
+    paths: dict[str, dict[str, Any]] = {}
+    order: dict[str, tuple[int, int]] = {}
+    scopes: set[str] = set()
+    for route in api.routes:
+        kind = route.function.module.split(".")[1]
+        if kind not in _KINDS:
+            raise ValueError(f"{route.function.module}: not one of the documented kinds {_KINDS}")
+        collection = next((c for c in collections if route.resource.startswith(c.prefix)), None)
+        if collection is None:
+            raise ValueError(f"{route.resource}: under no documented collection")
+        scopes.update(route.scopes or ())
+        declared_path = {p.name for p in ([collection.id_parameter] if kind == "get" else [])}
+        placeholders = {segment[1:-1] for segment in route.resource.split("/") if segment.startswith("{")}
+        if declared_path != placeholders:
+            raise ValueError(f"{route.resource}: path parameters {placeholders}, declared {declared_path}")
+        operation = operations.operation(kind, collection, _handler(route), api, layer)
+        paths.setdefault(route.resource, {})[route.method.lower()] = operation
+        order[route.resource] = (collections.index(collection), _KINDS.index(kind))
+    paths = {path: paths[path] for path in sorted(paths, key=order.__getitem__)}
+
+    bodies, song, soundtrack = layer["model.bodies"], layer["model.song"], layer["model.soundtrack"]
+    schemas = model_schemas(
+        [song.Song, soundtrack.Soundtrack, bodies.Count, bodies.Error],
+        # The model fills href from uuid on every record, so every answer has it.
+        always_present={"Soundtrack": ("href",)},
+    )
+    pyproject = tomllib.loads((REPO_ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+    scope_text = ", ".join(f"`{scope}`" for scope in sorted(scopes))
+    return {
+        "openapi": OPENAPI_VERSION,
+        "info": {
+            "title": "Songs and soundtracks catalog API",
+            "version": pyproject["project"]["version"],
+            "description": "A read-only API over a catalog of songs (`/v1/songs`) and soundtracks "
+            "(`/api/v1/soundtracks`): list with filters, sorting and paging, count, get by id, pick at random. "
+            "Generated from the code by `make openapi`; the reference with every decision is docs/API.md. "
+            "Every error body, API Gateway's own answers included, is `{code, description, cause}`.",
+        },
+        "servers": [
+            {"url": "/", "description": "The local gateway of `make run` (http://127.0.0.1:3000), without a stage."},
+            {
+                "url": "https://{apiId}.execute-api.{region}.amazonaws.com/{stage}",
+                "description": "A deployment: the stack output `ApiUrl`.",
+                "variables": {
+                    "apiId": {"default": "abcdef1234", "description": "The REST API's id."},
+                    "region": {"default": "eu-west-1"},
+                    "stage": {"default": api.stage, "description": "The template's `StageName`."},
+                },
+            },
+        ],
+        "tags": [{"name": c.name, "description": c.tag} for c in collections],
+        "security": [{SECURITY_SCHEME: []}],
+        "paths": paths,
+        "components": {
+            "schemas": schemas,
+            "securitySchemes": {
+                SECURITY_SCHEME: {
+                    "type": "http",
+                    "scheme": "bearer",
+                    "bearerFormat": "JWT",
+                    "description": f"`Authorization: Bearer <access token>`: a Cognito user pool access token with the "
+                    f"scope {scope_text}, as `InitiateAuth` issues them; ID tokens are refused. Its `sub` is the "
+                    "caller (`ownerIds=me`).",
+                },
+            },
+        },
+    }
+
+
+def render(document: dict[str, Any]) -> str:
+    return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
+
+
+def main(argv: list[str] | None = None) -> int:
+    arguments = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    arguments.add_argument("--check", action="store_true", help="exit 1 if the committed document is not current")
+    arguments.add_argument("--output", type=Path, default=DOCUMENT_PATH)
+    options = arguments.parse_args(argv)
+    text = render(build())
+    if options.check:
+        current = options.output.exists() and options.output.read_text(encoding="utf-8") == text
+        print(f"{options.output}: {'current' if current else 'stale, run `make openapi`'}")
+        return 0 if current else 1
+    options.output.write_text(text, encoding="utf-8")
+    print(f"wrote {options.output}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
