@@ -141,3 +141,26 @@ def test_a_filtered_cursor_page_costs_what_the_first_page_costs(api: InProcessAp
     for answer in pages:
         assert answer.meter.records == len(answer.body)
         assert answer.meter.entries <= 6 * (LIMIT + 1), "entries of the page's stretch, not of the pages before"
+
+
+def test_two_include_facets_are_driven_by_the_smaller_partition_its_counter_says(api: InProcessApi) -> None:
+    """A common mood and a rare genre: without its counters the planner would drive by the mood (the
+    first facet, as many values); the counters say the genre's partition is the smaller."""
+    listed = [song for song in SONGS if not song["archived"]]
+
+    def size(field: str, value: str) -> int:
+        return sum(value in song.get(field, []) for song in listed)
+
+    common = max({m for song in listed for m in song.get("moods", [])}, key=lambda mood: size("moods", mood))
+    rare = min({g for song in listed for g in song["genres"]}, key=lambda genre: size("genres", genre))
+    assert size("genres", rare) < size("moods", common), "the catalog must make the choice matter"
+    both = sum(rare in song["genres"] and common in song.get("moods", []) for song in listed)
+
+    counted = api.get("/v1/songs/count", {"genres": rare, "moods": common})
+    assert counted.body == {"count": both}
+    assert counted.meter.records == 0 and counted.meter.entries <= size("genres", rare), "the rare genre's entries"
+    assert counted.meter.items <= size("genres", rare) + 2, "and the two candidates' counters, read first"
+
+    picked = api.get("/v1/songs/random", {"genres": rare, "moods": common})
+    if both:
+        assert picked.status == 200 and rare in picked.body["genres"] and common in picked.body["moods"]

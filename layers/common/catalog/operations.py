@@ -11,7 +11,7 @@ from catalog.config import settings
 from catalog.errors import NotFound
 from catalog.parse import Parameters, songs, soundtracks, uuid
 from catalog.parse import cursor as cursor_parameter
-from catalog.plan import plan, resume
+from catalog.plan import Plan, candidates, plan, resume
 from catalog.query import Query, Window
 from catalog.store import Store, dynamodb_client
 
@@ -61,14 +61,19 @@ def _get(collection: Collection, item_id: str, store: Store) -> dict:
     return shape.record(collection, stored)
 
 
+def _plan(query: Query, store: Store) -> Plan:
+    """The query's plan; when several facets could drive it, their counters are read first to choose."""
+    return plan(query, store.counts(candidates(query)))
+
+
 def _count(query: Query, store: Store) -> dict:
-    number = fetch.count(store, plan(query))
+    number = fetch.count(store, _plan(query, store))
     _log_reads(store, 1)
     return shape.count(number)
 
 
 def _random(query: Query, store: Store) -> dict:
-    stored = fetch.sample(store, plan(query))
+    stored = fetch.sample(store, _plan(query, store))
     _log_reads(store, 1 if stored else 0)
     if stored is None:
         raise NotFound(f"No {query.collection.name} match the filters")
@@ -81,7 +86,7 @@ def _random(query: Query, store: Store) -> dict:
 def list_songs(parameters: Parameters, caller: str | None, store: Store, next_link: NextLink) -> Response:
     """A bare array; ``Link: <...>; rel="next"`` when more songs follow."""
     query, window = songs.query(parameters, caller), songs.window(parameters)
-    planned, pages = plan(query), 1
+    planned, pages = _plan(query, store), 1
     token = cursor_parameter(parameters, songs.OFFSET)
     if token is not None:
         position = cursor.unseal(query, token)
@@ -110,7 +115,7 @@ def list_soundtracks(parameters: Parameters, store: Store, next_link: NextLink) 
     """A bare array, with the page described in ``X-Pagination-*`` headers and a ``Link`` to the next."""
     query = soundtracks.query(parameters)
     number, size = soundtracks.page(parameters)
-    planned = plan(query)
+    planned = _plan(query, store)
     token = cursor_parameter(parameters, soundtracks.PAGE)
     if token is None:
         page, total = fetch.counted_page(store, planned, soundtracks.window(number, size))

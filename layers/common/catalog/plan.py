@@ -4,13 +4,15 @@ Every condition is still checked on each index entry (``Query.matches``); the pl
 what is read, so that reads stay close to what is returned:
 
 - ``ids`` given: read those postings directly (cost: one small item per id);
-- else the include facet with the fewest values: merge its partitions (cost: the page, the
-  skipped offset and the entries other conditions drop);
+- else an include facet: merge its partitions (cost: the page, the skipped offset and the entries
+  other conditions drop). When several facets include values, the one whose partitions hold the
+  fewest postings by their counters (``candidates``: read first, in one BatchGetItem), else the one
+  with the fewest values;
 - else the collection's ``all`` partition;
 always within the sort-key range that ``newerThan``/``olderThan`` give.
 """
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 
 from catalog import keys
@@ -90,12 +92,39 @@ class Plan:
         return max(1, len(self.query.facets[self.driver].include.intersection(facet.values(entry))))
 
 
-def plan(query: Query) -> Plan:
+def _partitioner(query: Query) -> Callable[[str], str]:
     collection = query.collection
 
     def partition(access_path: str) -> str:
         return keys.partition(collection.name, collection.scope, query.scoped, access_path)
 
+    return partition
+
+
+def _included(query: Query) -> dict[str, tuple[str, ...]]:
+    """Each facet the query includes values of -> the partitions of those values that can exist."""
+    partition = _partitioner(query)
+    included = {}
+    for name, selection in query.facets.items():
+        if selection.include:
+            named = (partition(keys.path(name, value)) for value in sorted(selection.include))
+            included[name] = tuple(p for p in named if keys.can_exist(p))
+    return included
+
+
+def candidates(query: Query) -> tuple[str, ...]:
+    """The partitions whose counters choose the driver: those of every included value when two or
+    more facets include values; none when there is no choice to make."""
+    included = _included(query)
+    if query.ids.include or len(included) < 2:
+        return ()
+    return tuple(dict.fromkeys(p for partitions in included.values() for p in partitions))
+
+
+def plan(query: Query, sizes: Mapping[str, int] | None = None) -> Plan:
+    """The plan of ``query``; ``sizes``: the counters of its ``candidates`` (partition -> postings), when read."""
+    collection = query.collection
+    partition = _partitioner(query)
     everything = partition(keys.path())
     by_default_order = query.order == collection.sorts[0]  # time bounds are on the default order's values
     low = keys.after(query.newer_than) if query.newer_than is not None and by_default_order else None
@@ -103,13 +132,16 @@ def plan(query: Query) -> Plan:
     if query.ids.include:
         postings = tuple(keys.record_key(collection.name, item_id) for item_id in sorted(query.ids.include))
         return Plan(query, everything, posting_keys=postings, low=low, high=high)
-    included = [(name, selection) for name, selection in query.facets.items() if selection.include]
+    included = _included(query)
     if included:
         order = [facet.name for facet in collection.facets]
-        name, selection = min(included, key=lambda pair: (len(pair[1].include), order.index(pair[0])))
-        named = (partition(keys.path(name, value)) for value in sorted(selection.include))
-        partitions = tuple(p for p in named if keys.can_exist(p))
-        return Plan(query, everything, partitions=partitions, driver=name, low=low, high=high)
+
+        def cost(name: str) -> tuple[int, int, int]:
+            postings = sum(sizes.get(p, 0) for p in included[name]) if sizes else 0
+            return postings, len(query.facets[name].include), order.index(name)
+
+        driver = min(included, key=cost)
+        return Plan(query, everything, partitions=included[driver], driver=driver, low=low, high=high)
     return Plan(query, everything, partitions=(everything,), low=low, high=high, complement=_complement(query, partition))
 
 

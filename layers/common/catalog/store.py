@@ -241,3 +241,11 @@ class Store:
         """The maintained number of postings in a partition (0 when it has none)."""
         counter = self.get(keys.counter_key(partition))
         return int(counter["n"]) if counter else 0
+
+    def counts(self, partitions: tuple[str, ...]) -> dict[str, int]:
+        """The maintained numbers of postings of several partitions, in one BatchGetItem (none for no partition)."""
+        if not partitions:
+            return {}
+        counters = self.batch_get([keys.counter_key(partition) for partition in partitions])
+        found = {counter["PK"]: int(counter["n"]) for counter in counters}
+        return {partition: found.get(partition, 0) for partition in partitions}
