@@ -222,6 +222,26 @@ def test_random_is_uniform_over_a_small_filtered_set(api: InProcessApi) -> None:
     assert chi_square < 30, draws
 
 
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"genres": "Pop,Rock", "moods": "Calm"},
+        {"genres": "Pop,Rock", "moods": "Calm,Upbeat"},
+        {"genres": "Pop,Rock", "mintingStatuses": "Minted"},
+    ],
+)
+def test_random_is_uniform_when_counters_choose_which_facet_drives(api: InProcessApi, params: dict[str, str]) -> None:
+    """Two facets include values: their counters choose the driving partitions, several of them (a song
+    in two of them is drawn through either: the moods drive the second case, 25 postings against 26),
+    and every match stays equally likely."""
+    pool = set(catalog_data.expected(OWNERS, SONGS, params))
+    assert 2 <= len(pool) <= 12
+    draws = Counter(api.get("/v1/songs/random", params).body["id"] for _ in range(60 * len(pool)))
+    assert set(draws) == pool
+    chi_square = sum((draws[song_id] - 60) ** 2 / 60 for song_id in pool)
+    assert chi_square < 32, draws  # beyond the 0.999 quantile for <= 11 degrees of freedom (31.3)
+
+
 def test_random_with_filters_that_need_rejection_stays_within_the_filters(api: InProcessApi) -> None:
     params = {"genres": "Pop,Rock", "moods": "-Calm", "ownerIds": f"-{catalog_data.NICK}"}
     pool = set(catalog_data.expected(OWNERS, SONGS, params))
