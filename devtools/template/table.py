@@ -9,6 +9,7 @@ deployed.
 from __future__ import annotations
 
 import copy
+import functools
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -56,8 +57,15 @@ def load_template(template_path: Path = TEMPLATE_PATH) -> dict[str, Any]:
     """Load a CloudFormation/SAM YAML template as a plain dict.
 
     Short-form intrinsic functions are returned in their long form (see :class:`CloudFormationLoader`).
-    Every call parses the file again and returns a new dict, which callers may modify.
+    The file is parsed once per version of it (its modification time and size); every call returns
+    a new copy, which callers may modify.
     """
+    stat = Path(template_path).stat()
+    return copy.deepcopy(_parsed(str(template_path), stat.st_mtime_ns, stat.st_size))
+
+
+@functools.cache
+def _parsed(template_path: str, mtime_ns: int, size: int) -> dict[str, Any]:
     with Path(template_path).open(encoding="utf-8") as stream:
         template = yaml.load(stream, Loader=CloudFormationLoader)  # noqa: S506 - a SafeLoader subclass
     if not isinstance(template, dict) or not isinstance(template.get("Resources"), dict):
