@@ -193,7 +193,7 @@ def run(args: argparse.Namespace) -> None:
     with ExitStack() as cleanup:
         cleanup.callback(state.pid_file.unlink, missing_ok=True)
         ports = Ports(gateway=args.port, dynamodb=args.dynamodb_port, identity=args.identity_port)
-        _check_ports({"gateway": ports.gateway, "DynamoDB Local": args.dynamodb_port, "identity provider": ports.identity}, state)
+        _check_ports({"gateway": ports.gateway, "DynamoDB Local": ports.dynamodb, "identity provider": ports.identity}, state)
 
         local_data = LocalData(state.root / "dynamodb")
         saved = Imported.load(local_data.saved)

@@ -292,6 +292,23 @@ def test_deltas_that_cannot_be_moved_fail_the_batch_and_its_retry_moves_them(mot
     assert counters(moto_table) == expected(batch)
 
 
+def test_a_halved_retry_whose_first_half_counts_nothing_still_moves_what_the_whole_gathered(moto_table: Table) -> None:
+    """Lambda halves a batch that failed: the first half starts with the same record, so it finds the
+    pending deltas the whole batch gathered, even when its own records count nothing."""
+    client, name = moto_table
+    unchanged = [stream_record("MODIFY", old=song(n), new=song(n, title="B")) for n in range(80)]
+    inserts = [stream_record("INSERT", new=song(n, ownerId=f"o{n}", genres=[f"g{n}"])) for n in range(100, 180)]  # 162 counters
+    batch = unchanged + inserts
+    failing = FailingClient(client, fail_from=2, gathering=False, times=counting._ATTEMPTS)
+    with pytest.raises(counting.CountersBusy):
+        Counters(failing, name, sleep=lambda seconds: None).apply(batch)
+    assert counters(moto_table) != expected(batch)
+
+    for half in (batch[:80], batch[80:]):  # the retries, halved
+        assert Counters(failing, name, sleep=lambda seconds: None).apply(half) == {"batchItemFailures": []}
+    assert counters(moto_table) == expected(batch)
+
+
 def test_markers_carry_an_expiry_after_the_streams_retention(moto_table: Table) -> None:
     client, name = moto_table
     record = stream_record("INSERT", new=song())

@@ -36,7 +36,7 @@ def test_the_facet_whose_partitions_hold_fewest_postings_drives() -> None:
     assert plan(asked, {**sizes, partition("genre", "Pop"): 50}).driver == "genre"
 
 
-def test_a_value_no_song_carries_drives_and_reads_nothing() -> None:
+def test_a_value_no_song_carries_has_no_counter_and_drives() -> None:
     asked = query(genres="Pop", moods="Calm")
     chosen = plan(asked, {partition("genre", "Pop"): 900})  # no counter for Calm: no posting
     assert chosen.driver == "mood"

@@ -217,6 +217,8 @@ class Counters:
                 )  # fmt: skip
                 return {"batchItemFailures": [{"itemIdentifier": number} for number in failed]}
             applied.update(part.marker for part in parts)
+        # Even when this attempt gathered nothing: a larger attempt of the batch, with the same first
+        # record, may have gathered deltas it could not move (Lambda halves a failing batch).
         self._move(pending, tally)
         tally.counted = sum(1 for change in changes if change.deltas)
         logger.info("counters updated", extra=_summary(tally))
