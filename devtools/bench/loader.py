@@ -26,6 +26,7 @@ from catalog import indexing, keys
 from catalog.collections import SONGS, SOUNDTRACKS, Collection
 from catalog.model.song import Owner, Song
 from catalog.model.soundtrack import Soundtrack
+from devtools import counts
 from devtools.template import table
 
 _serializer = TypeSerializer()
@@ -83,7 +84,8 @@ def catalog_items(catalog: Catalog) -> tuple[list[dict], list[dict]]:
         add(SONGS, song, names[owner_id])
     for soundtrack in catalog.soundtracks:
         add(SOUNDTRACKS, soundtrack, [])
-    return items, [{**keys.counter_key(partition), "n": n} for partition, n in sizes.items()]
+    records = [(SONGS, song) for song in catalog.songs] + [(SOUNDTRACKS, soundtrack) for soundtrack in catalog.soundtracks]
+    return items, counts.items(counts.of_records(records))
 
 
 @dataclass

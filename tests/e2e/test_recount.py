@@ -1,8 +1,9 @@
 """``python -m devtools.recount`` as an operator runs it, against DynamoDB Local: drift found, reported, repaired.
 
-The table's counters are first made exact the way they always are (its stream applied by the
-counter function); then drift is made by hand as a lost batch would leave it, and the tool must
-find each kind, leave the table alone without ``--fix``, and repair it with ``--fix``.
+The counters are first made exact the way they always are (the catalog table's stream applied by the
+counter function); then drift is made by hand as a lost batch would leave it (partition counters,
+a range bucket, a combination, pending deltas), and the tool must find each kind, leave the table
+alone without ``--fix``, and repair it with ``--fix``.
 """
 
 import itertools
@@ -59,6 +60,13 @@ def counter(client: Any, name: str, partition: str) -> int | None:
     return int(item["n"]["N"]) if item else None
 
 
+def held(client: Any, name: str) -> dict[tuple[str, str, str], int]:
+    """Every count of the counters table (a test-only Scan)."""
+    items = client.scan(TableName=counters_table_name(name), ConsistentRead=True)["Items"]
+    return {(item["PK"]["S"], item["SK"]["S"], attribute): int(value["N"]) for item in items
+            if not item["PK"]["S"].startswith(("applied#", "pending#")) for attribute, value in item.items() if "N" in value}  # fmt: skip
+
+
 def test_exact_counters_are_no_drift(counted_table: tuple[Any, str], dynamodb_local: DynamoDBLocal) -> None:
     _, name = counted_table
     result = recount(dynamodb_local.endpoint_url, name)
@@ -84,19 +92,31 @@ def test_every_kind_of_drift_is_reported_and_repaired_with_fix(
                        ExpressionAttributeValues={":d": {"N": "7"}})  # fmt: skip
     client.delete_item(TableName=counters, Key=wire(keys.counter_key(pop)))
     client.put_item(TableName=counters, Item={**wire(keys.counter_key(ghost)), "n": {"N": "3"}})
-    client.put_item(TableName=counters, Item={**wire(keys.pending_key("lost-batch")), "v": {"N": "1"}, songs_all: {"N": "1"}})
+    client.put_item(TableName=counters, Item={**wire(keys.deltas_key("lost-batch", "e1/0")), "d": {"S": "[]"}})
+    # A range bucket and a combination, off by one each, as a batch lost half-way would leave them.
+    year = next(cell for cell in held(client, name) if cell[0] == songs_all and cell[2].startswith("createdAt:"))
+    client.update_item(TableName=counters, Key=wire(keys.counter_key(songs_all)), UpdateExpression="ADD #y :d",
+                       ExpressionAttributeNames={"#y": year[2]}, ExpressionAttributeValues={":d": {"N": "-1"}})  # fmt: skip
+    combination = next(cell for cell in held(client, name) if cell[1] == keys.WITH)
+    client.update_item(TableName=counters, Key=wire({"PK": combination[0], "SK": combination[1]}), UpdateExpression="ADD #c :d",
+                       ExpressionAttributeNames={"#c": combination[2]}, ExpressionAttributeValues={":d": {"N": "1"}})  # fmt: skip
+    before = held(client, name)
 
     found = recount(dynamodb_local.endpoint_url, name)
     assert found.returncode == 2, found.stdout + found.stderr
-    assert f"drift {songs_all}: counter {exact[songs_all] + 7}, postings {exact[songs_all]}" in found.stdout
-    assert f"drift {pop}: counter missing, postings {exact[pop]}" in found.stdout
-    assert f"drift {ghost}: counter 3, postings 0" in found.stdout
+    assert f"drift {songs_all}: counter {exact[songs_all] + 7}, records {exact[songs_all]}" in found.stdout
+    assert f"drift {pop}: counter missing, records {exact[pop]}" in found.stdout
+    assert f"drift {ghost}: counter 3, records 0" in found.stdout
+    assert f"drift {songs_all} / count / {year[2]}: counter {before[year]}, records {before[year] + 1}" in found.stdout
+    assert f"drift {combination[0]} / with / {combination[2]}: counter {before[combination]}" in found.stdout
     assert "pending deltas never moved: pending#lost-batch" in found.stdout
-    assert counter(client, name, songs_all) == exact[songs_all] + 7, "without --fix nothing is written"
+    assert held(client, name) == before, "without --fix nothing is written"
 
     fixed = recount(dynamodb_local.endpoint_url, name, "--fix")
     assert fixed.returncode == 0, fixed.stdout + fixed.stderr
-    assert "fixed 3 counter(s), deleted 1 pending item(s)" in fixed.stdout
+    drifted = [line for line in found.stdout.splitlines() if line.startswith("drift ")]
+    assert len(drifted) > 5, "the deleted counter item held the partition's coarsest range buckets too"
+    assert f"fixed {len(drifted)} count(s), deleted 1 pending item(s)" in fixed.stdout
     assert [counter(client, name, p) for p in (songs_all, pop, ghost)] == [exact[songs_all], exact[pop], 0]
     assert recount(dynamodb_local.endpoint_url, name).stdout.splitlines()[-1] == "no drift"
 

@@ -14,8 +14,9 @@ from typing import Any
 import pytest
 from boto3.dynamodb.types import TypeDeserializer
 
-from catalog.collections import SONGS, SOUNDTRACKS
+from catalog.collections import COLLECTIONS, SONGS, SOUNDTRACKS
 from catalog.writer import CatalogWriter
+from devtools import counts
 from devtools.importer import import_lines
 from devtools.local.streams import StreamFeeder, filter_patterns, streams_client
 from devtools.template.table import counters_table_name
@@ -43,10 +44,20 @@ def scan(table: Table) -> list[dict]:
 
 
 def assert_counters_exact(table: Table, songs: list[dict], soundtracks: list[dict]) -> dict[str, int]:
-    """Every counter equals its partition's postings, and those match the records (a test-only Scan)."""
+    """Every count of the counters table is what the records imply, every counter equals its
+    partition's postings, and those match the records (test-only Scans)."""
     client, name = table
-    held = Counter(item["fpk"] for item in scan(table) if item["SK"].startswith("posting#"))
-    counters = {item["PK"]: int(item["n"]) for item in scan((client, counters_table_name(name))) if item["SK"] == "count"}
+    catalog = scan(table)
+    counter_items = scan((client, counters_table_name(name)))
+    assert not [item for item in counter_items if item["PK"].startswith("pending#")], "pending deltas left behind"
+    held_counts = {(item["PK"], item["SK"], attribute): int(value) for item in counter_items
+                   if not item["PK"].startswith("applied#") for attribute, value in item.items()
+                   if attribute not in ("PK", "SK") and value}  # fmt: skip
+    records = [(COLLECTIONS[item["PK"].split("#")[0]], item) for item in catalog if item["SK"] == "posting#all"]
+    assert held_counts == dict(counts.of_records(records)), "counts differ from what the records imply"
+
+    held = Counter(item["fpk"] for item in catalog if item["SK"].startswith("posting#"))
+    counters = {item["PK"]: int(item["n"]) for item in counter_items if item["SK"] == "count"}
     assert {p: n for p, n in counters.items() if n} == dict(held), "counters differ from the postings they count"
     assert set(held) <= set(counters), "a partition without a counter"
 

@@ -14,9 +14,12 @@ import pytest
 from boto3.dynamodb.types import TypeSerializer
 from botocore.exceptions import ClientError
 
-from catalog import counting, keys
-from catalog.counting import MAX_ACTIONS, MAX_DELTAS, Change, Counters, StreamViewError, change_of, transactions
+from catalog import cells, counting, keys
+from catalog.cells import Cell
+from catalog.collections import SONGS
+from catalog.counting import MAX_ACTIONS, Change, Counters, StreamViewError, change_of, gatherings
 from devtools.local.lambda_runtime import LambdaContext
+from devtools.template.table import counters_table_name
 from tests.conftest import table_on
 
 Table = tuple[Any, str]
@@ -29,14 +32,15 @@ ARCHIVED = "songs|archived=true"
 
 @pytest.fixture
 def moto_table(request: pytest.FixtureRequest) -> Iterator[Table]:
-    with table_on("moto", request) as made:
-        yield made
+    """(client, counters table name) on moto: the table the counter function writes."""
+    with table_on("moto", request) as (client, name):
+        yield client, counters_table_name(name)
 
 
 def song(number: int = 1, **fields: Any) -> dict:
     """A song's all posting as the writer stores it: the record's fields (a few are enough here)."""
     return {"id": f"s{number}", "archived": False, "ownerId": "o1", "mintingStatus": "Minted", "genres": ["Pop"],
-            "title": "A", **fields}  # fmt: skip
+            "title": "A", "createdAt": f"2024-03-05T12:{number % 60:02d}:00.000000", **fields}  # fmt: skip
 
 
 def stream_record(event: str, old: dict | None = None, new: dict | None = None, *, sk: str = keys.ALL_POSTING,
@@ -65,20 +69,34 @@ def stream_record(event: str, old: dict | None = None, new: dict | None = None, 
     }
 
 
-def counters(table: Table) -> dict[str, int]:
-    """Every counter of the table that is not 0 (a test-only Scan; a missing counter reads as 0)."""
+def counters(table: Table, *, settled: bool = True) -> dict[Cell, int]:
+    """Every count of the counters table that is not 0 (a test-only Scan; a missing count reads as 0);
+    ``settled``: and nothing of the counter function's pending deltas left behind."""
     client, name = table
     items = client.scan(TableName=name, ConsistentRead=True)["Items"]
-    found = {item["PK"]["S"]: int(item["n"]["N"]) for item in items if item["SK"]["S"] == keys.COUNT}
-    return {partition: n for partition, n in found.items() if n}
+    found = {}
+    for item in items:
+        pk, sk = item["PK"]["S"], item["SK"]["S"]
+        if sk == "applied":
+            continue
+        if pk.startswith("pending#"):
+            assert not settled, f"pending deltas left behind: {pk} {sk}"
+            continue
+        found.update({(pk, sk, name): int(value["N"]) for name, value in item.items() if name not in ("PK", "SK")})
+    return {cell: n for cell, n in found.items() if n}
 
 
-def expected(records: list[dict]) -> dict[str, int]:
-    """The counters each record applied exactly once gives (those that are not 0)."""
-    totals: Counter[str] = Counter()
+def expected(records: list[dict]) -> dict[Cell, int]:
+    """The counts each record applied exactly once gives (those that are not 0)."""
+    totals: Counter[Cell] = Counter()
     for record in records:
         totals.update(change_of(record).deltas)
-    return {partition: n for partition, n in totals.items() if n}
+    return {cell: n for cell, n in totals.items() if n}
+
+
+def partitions(deltas: dict[Cell, int]) -> dict[str, int]:
+    """The partition counters' share of some deltas: partition -> change of its postings."""
+    return {pk: delta for (pk, sk, attribute), delta in deltas.items() if (sk, attribute) == (keys.COUNT, keys.COUNTED)}
 
 
 def a_batch() -> list[dict]:
@@ -100,27 +118,42 @@ def a_batch() -> list[dict]:
 
 
 def test_a_new_song_counts_one_in_each_of_its_partitions() -> None:
-    change = change_of(stream_record("INSERT", new=song(genres=["Pop", "Rock"], moods=["Calm"])))
-    assert change.deltas == {f"{SCOPE}|all": 1, f"{SCOPE}|owner=o1": 1, f"{SCOPE}|status=Minted": 1,
-                             f"{SCOPE}|genre=Pop": 1, f"{SCOPE}|genre=Rock": 1, f"{SCOPE}|mood=Calm": 1}  # fmt: skip
+    new = song(genres=["Pop", "Rock"], moods=["Calm"])
+    change = change_of(stream_record("INSERT", new=new))
+    assert partitions(change.deltas) == {f"{SCOPE}|all": 1, f"{SCOPE}|owner=o1": 1, f"{SCOPE}|status=Minted": 1,
+                                         f"{SCOPE}|genre=Pop": 1, f"{SCOPE}|genre=Rock": 1, f"{SCOPE}|mood=Calm": 1}  # fmt: skip
+    assert change.deltas == dict(cells.of(SONGS, new)), "and every other cell of the layout, once"
+    assert (f"{SCOPE}|genre=Pop", "createdAt:2024-03-05", "T12:01") in change.deltas
 
 
 def test_a_removed_song_counts_minus_one_in_each_of_its_old_partitions() -> None:
     change = change_of(stream_record("REMOVE", old=song()))
-    assert change.deltas == {f"{SCOPE}|all": -1, f"{SCOPE}|owner=o1": -1, f"{SCOPE}|status=Minted": -1,
-                             f"{SCOPE}|genre=Pop": -1}  # fmt: skip
+    assert partitions(change.deltas) == {f"{SCOPE}|all": -1, f"{SCOPE}|owner=o1": -1, f"{SCOPE}|status=Minted": -1,
+                                         f"{SCOPE}|genre=Pop": -1}  # fmt: skip
+    assert change.deltas == {cell: -1 for cell in cells.of(SONGS, song())}
 
 
 def test_a_song_whose_genres_change_moves_between_the_genres_only() -> None:
     change = change_of(stream_record("MODIFY", old=song(genres=["Pop", "Rock"]), new=song(genres=["Rock", "Jazz"])))
-    assert change.deltas == {f"{SCOPE}|genre=Pop": -1, f"{SCOPE}|genre=Jazz": 1}
+    assert partitions(change.deltas) == {f"{SCOPE}|genre=Pop": -1, f"{SCOPE}|genre=Jazz": 1}
+    assert {pk for pk, _, _ in change.deltas} == {f"{SCOPE}|genre=Pop", f"{SCOPE}|genre=Jazz", f"{SCOPE}|status=Minted"}
+    assert change.deltas[(f"{SCOPE}|genre=Jazz", keys.WITH, '["genre=Rock"]')] == 1
+    assert change.deltas[(f"{SCOPE}|genre=Pop", keys.WITH, '["genre=Rock"]')] == -1
 
 
 def test_an_archived_song_moves_every_partition_to_the_other_scope() -> None:
     change = change_of(stream_record("MODIFY", old=song(), new=song(archived=True)))
-    assert change.deltas == {f"{SCOPE}|all": -1, f"{SCOPE}|owner=o1": -1, f"{SCOPE}|status=Minted": -1,
-                             f"{SCOPE}|genre=Pop": -1, f"{ARCHIVED}|all": 1, f"{ARCHIVED}|owner=o1": 1,
-                             f"{ARCHIVED}|status=Minted": 1, f"{ARCHIVED}|genre=Pop": 1}  # fmt: skip
+    assert partitions(change.deltas) == {f"{SCOPE}|all": -1, f"{SCOPE}|owner=o1": -1, f"{SCOPE}|status=Minted": -1,
+                                         f"{SCOPE}|genre=Pop": -1, f"{ARCHIVED}|all": 1, f"{ARCHIVED}|owner=o1": 1,
+                                         f"{ARCHIVED}|status=Minted": 1, f"{ARCHIVED}|genre=Pop": 1}  # fmt: skip
+
+
+def test_a_song_whose_creation_time_changes_moves_between_buckets_only() -> None:
+    change = change_of(stream_record("MODIFY", old=song(), new=song(createdAt="2025-01-02T03:04:05.000000")))
+    assert partitions(change.deltas) == {}
+    assert change.deltas[(f"{SCOPE}|all", keys.COUNT, "createdAt:2024")] == -1
+    assert change.deltas[(f"{SCOPE}|all", keys.COUNT, "createdAt:2025")] == 1
+    assert change.deltas[(f"{SCOPE}|genre=Pop", "createdAt:2025-01-02", "T03:04")] == 1
 
 
 def test_a_song_rewritten_within_the_same_partitions_counts_nothing() -> None:
@@ -130,8 +163,9 @@ def test_a_song_rewritten_within_the_same_partitions_counts_nothing() -> None:
 def test_a_soundtrack_counts_in_the_partitions_of_its_facets() -> None:
     soundtrack = {"uuid": "t1", "name": "Main Title", "artist": "Hildur", "duration": 201000}
     change = change_of(stream_record("INSERT", new=soundtrack, collection="soundtracks"))
-    assert change.deltas == {"soundtracks|all": 1, "soundtracks|name=Main Title": 1, "soundtracks|artist=Hildur": 1,
-                             "soundtracks|duration=201000": 1}  # fmt: skip
+    assert partitions(change.deltas) == {"soundtracks|all": 1, "soundtracks|name=Main Title": 1,
+                                         "soundtracks|artist=Hildur": 1, "soundtracks|duration=201000": 1}  # fmt: skip
+    assert change.deltas[("soundtracks|artist=Hildur", "duration:000000000", "201")] == 1
 
 
 @pytest.mark.parametrize("sk", ["record", "posting#genre=Pop", "count", "applied"])
@@ -148,16 +182,22 @@ def test_an_all_posting_without_the_image_it_needs_is_an_error() -> None:
         change_of(record)
 
 
-def test_transactions_fit_dynamodbs_limit_and_keep_stream_order() -> None:
-    changes = [
-        Change(str(number), f"e{number}", {f"p{number % 70}": 1, f"q{number % 3}": -1, f"own{number}": 1})
-        for number in range(300)
-    ] + [Change("none", "e-none", {})]
-    packed = transactions(changes)
-    assert [part.marker for parts in packed for part in parts] == [f"e{n}" for n in range(300)]
-    for parts in packed:
-        assert len(parts) + 1 <= MAX_ACTIONS  # the markers and the pending-delta update
-        assert len({partition for part in parts for partition in part.deltas}) <= MAX_DELTAS
+def test_gatherings_fit_dynamodbs_limit_and_keep_stream_order() -> None:
+    changes = [Change(str(n), f"e{n}", {(f"p{n % 70}", "count", "n"): 1, (f"own{n}", "count", "n"): 1}) for n in range(300)]
+    changes.append(Change("none", "e-none", {}))
+    packed = gatherings(changes)
+    assert [change.event_id for group in packed for change in group] == [f"e{n}" for n in range(300)]
+    assert all(len(group) + 2 <= MAX_ACTIONS for group in packed)  # the markers and the deltas items
+
+
+def test_deltas_survive_their_items_and_updates_fit_an_expression() -> None:
+    deltas = {(f"p{n % 3}", "day", f"a{n}"): n - 250 for n in range(500) if n != 250}
+    texts = counting.encode(deltas)
+    assert counting.decode(texts) == deltas
+    planned = counting.updates(deltas)
+    assert all(len(attributes) <= counting.MAX_ATTRIBUTES for _, attributes in planned)
+    for begin, end in counting.moves(planned, 0):  # an item at most once per transaction
+        assert len({key for key, _ in planned[begin:end]}) == end - begin <= MAX_ACTIONS - 1
 
 
 class CountingClient:
@@ -176,31 +216,29 @@ class CountingClient:
 
 
 def test_counters_shared_by_a_batch_are_written_once_for_it(moto_table: Table) -> None:
-    """Songs of 20 genres and 22 statuses, each with an owner of its own: about one marker and one
-    owner counter a song, the shared counters once per batch (not once per transaction)."""
+    """Songs of 20 genres and 22 statuses, each with an owner of its own, on one day: about one marker
+    and the owner's few items a song, the shared items once per batch (not once per transaction)."""
     client, name = moto_table
     batch = [stream_record("INSERT", new=song(n, ownerId=f"o{n}", genres=[f"g{n % 20}"], mintingStatus=f"s{n % 22}"))
              for n in range(200)]  # fmt: skip
     counting_client = CountingClient(client)
     Counters(counting_client, name).apply(batch)
     assert counters(moto_table) == expected(batch)
-    counters_touched = 1 + 20 + 22 + 200
-    assert counting_client.actions <= 200 + counters_touched + 10  # + a pending update per transaction, a removal per move
-    assert not client.get_item(TableName=name, Key={k: {"S": v} for k, v in keys.pending_key(batch[0]["eventID"]).items()}).get(
-        "Item"
-    )
+    items = {(pk, sk) for pk, sk, _ in expected(batch)}
+    assert counting_client.actions <= 200 + len(items) + 20  # + deltas items, cursor moves and deletions
+    assert len(items) < 200 * 4 + 3 * (1 + 20 + 22) + 22, "an owner's items for each song, the rest shared"
 
 
-def test_a_record_with_more_partitions_than_a_transaction_holds_is_applied_in_parts(moto_table: Table) -> None:
+def test_a_record_with_more_values_than_combinations_take_counts_in_the_overflow(moto_table: Table) -> None:
     many = song(genres=[f"g{n}" for n in range(150)], moods=[f"m{n}" for n in range(60)])
     record = stream_record("INSERT", new=many)
-    parts = change_of(record).parts()
-    assert len(parts) == 3 and len({part.marker for part in parts}) == 3
-    assert all(len(part.deltas) <= MAX_DELTAS for part in parts)
+    deltas = change_of(record).deltas
+    assert deltas[(f"{SCOPE}|all", keys.COUNT, "overflow:genre")] == 1
+    assert not [cell for cell in deltas if cell[1] == keys.WITH], "no combinations of 150 genres"
     Counters(*moto_table).apply([record])
-    Counters(*moto_table).apply([record])  # replayed: every part meets its marker
+    Counters(*moto_table).apply([record])  # replayed: dropped by its marker
     assert counters(moto_table) == expected([record])
-    assert sum(counters(moto_table).values()) == 1 + 1 + 1 + 150 + 60
+    assert sum(partitions(counters(moto_table)).values()) == 1 + 1 + 1 + 150 + 60
 
 
 # -- applying batches, idempotently ------------------------------------------------------------------
@@ -209,9 +247,8 @@ def test_a_record_with_more_partitions_than_a_transaction_holds_is_applied_in_pa
 def test_a_batch_moves_the_counters_it_implies(moto_table: Table) -> None:
     batch = a_batch()
     assert Counters(*moto_table).apply(batch) == {"batchItemFailures": []}
-    song_two = {f"{ARCHIVED}|all": 1, f"{ARCHIVED}|owner=o1": 1, f"{ARCHIVED}|status=Minted": 1,
-                f"{ARCHIVED}|genre=Pop": 1, f"{ARCHIVED}|genre=Rock": 1}  # fmt: skip
-    assert counters(moto_table) == song_two == expected(batch)
+    song_two = song(2, genres=["Pop", "Rock"], archived=True)
+    assert counters(moto_table) == dict(cells.of(SONGS, song_two)) == expected(batch)
 
 
 def test_replaying_a_batch_changes_nothing(moto_table: Table) -> None:
@@ -233,7 +270,7 @@ def test_replaying_a_partly_applied_batch_applies_only_the_rest(moto_table: Tabl
 def test_a_batch_larger_than_one_transaction_is_exact_and_replays_are_dropped(moto_table: Table) -> None:
     batch = [stream_record("INSERT", new=song(n, ownerId=f"o{n % 40}", genres=[f"g{n}"])) for n in range(150)]
     batch += [stream_record("REMOVE", old=song(n, ownerId=f"o{n % 40}", genres=[f"g{n}"])) for n in range(0, 150, 7)]
-    assert len(transactions([change_of(record) for record in batch])) > 2
+    assert len(gatherings([change_of(record) for record in batch])) > 1
     Counters(*moto_table).apply(batch)
     Counters(*moto_table).apply(batch[50:120])
     Counters(*moto_table).apply(batch)
@@ -266,7 +303,7 @@ def test_a_transaction_that_stays_contended_is_reported_from_the_first_record_it
     batch = [stream_record("INSERT", new=song(n, ownerId=f"o{n}", genres=[f"g{n}"])) for n in range(150)]
     failing = FailingClient(client, fail_from=2)
     response = Counters(failing, name, sleep=lambda seconds: None).apply(batch)
-    first_transaction = transactions([change_of(record) for record in batch])[0]
+    first_transaction = gatherings([change_of(record) for record in batch])[0]
     failed = [item["itemIdentifier"] for item in response["batchItemFailures"]]
     assert failed == [record["dynamodb"]["SequenceNumber"] for record in batch[len(first_transaction) :]]
     assert failing.calls == 1 + counting._ATTEMPTS  # the second transaction tried, paused, and given up
@@ -286,7 +323,7 @@ def test_deltas_that_cannot_be_moved_fail_the_batch_and_its_retry_moves_them(mot
     failing = FailingClient(client, fail_from=2, gathering=False, times=counting._ATTEMPTS)
     with pytest.raises(counting.CountersBusy):
         Counters(failing, name, sleep=lambda seconds: None).apply(batch)
-    assert counters(moto_table) != expected(batch)  # the first share of the deltas moved, the rest waits
+    assert counters(moto_table, settled=False) != expected(batch)  # the first share of the deltas moved, the rest waits
 
     assert Counters(failing, name, sleep=lambda seconds: None).apply(batch) == {"batchItemFailures": []}  # Lambda's retry
     assert counters(moto_table) == expected(batch)
@@ -302,7 +339,7 @@ def test_a_halved_retry_whose_first_half_counts_nothing_still_moves_what_the_who
     failing = FailingClient(client, fail_from=2, gathering=False, times=counting._ATTEMPTS)
     with pytest.raises(counting.CountersBusy):
         Counters(failing, name, sleep=lambda seconds: None).apply(batch)
-    assert counters(moto_table) != expected(batch)
+    assert counters(moto_table, settled=False) != expected(batch)
 
     for half in (batch[:80], batch[80:]):  # the retries, halved
         assert Counters(failing, name, sleep=lambda seconds: None).apply(half) == {"batchItemFailures": []}

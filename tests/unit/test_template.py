@@ -284,11 +284,12 @@ def test_only_the_counter_function_can_write_and_only_the_counters_table(templat
         for policy in role["Policies"]
         for statement in statements(policy["PolicyDocument"])
     }
-    # TransactWriteItems is authorised through the actions it holds: conditional puts (markers),
-    # updates (counters, pending deltas) and deletes (moved pending deltas); the pending deltas are
-    # read first. The catalog table itself is never written: only its stream is read.
+    # TransactWriteItems is authorised through the actions it holds: conditional puts (markers,
+    # pending deltas), updates (counters, the move's cursor) and deletes (moved pending deltas); the
+    # pending deltas are read back to be moved. The catalog table is never written: only its stream is read.
+    writes = {"dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"}
     assert by_actions == {
-        frozenset({"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"}): [COUNTERS_ARN],
+        frozenset({"dynamodb:GetItem", "dynamodb:Query", "dynamodb:BatchGetItem", *writes}): [COUNTERS_ARN],
         frozenset(STREAM_READ_ACTIONS): [{"Fn::Sub": "${CatalogTable.Arn}/stream/*"}],
         frozenset({"sqs:SendMessage"}): [{"Fn::GetAtt": ["CounterFailureQueue", "Arn"]}],
     }

@@ -51,10 +51,10 @@ NON_WRITING_ACTIONS = READ_ACTIONS | STREAM_READ_ACTIONS | {
     "dynamodb:describetimetolive", "dynamodb:describecontinuousbackups", "dynamodb:describelimits",
     "dynamodb:listtables", "dynamodb:listtagsofresource",
 }  # fmt: skip
-# TransactWriteItems is authorised as the actions it holds: the counter function puts markers,
-# updates counters and pending deltas and deletes the pending deltas it moved, which it reads first.
+# TransactWriteItems is authorised as the actions it holds: the counter function puts markers and
+# pending deltas, updates counters and its cursor, deletes the pending deltas it moved, which it reads back.
 COUNTER_WRITE_ACTIONS = {"dynamodb:putitem", "dynamodb:updateitem", "dynamodb:deleteitem"}
-COUNTER_TABLE_ACTIONS = COUNTER_WRITE_ACTIONS | {"dynamodb:getitem"}
+COUNTER_TABLE_ACTIONS = COUNTER_WRITE_ACTIONS | READ_ACTIONS
 # What any function may do besides its data access: write its own logs and traces. These act on no
 # data and AWS grants them on "*".
 OPERATIONAL_ACTIONS = {

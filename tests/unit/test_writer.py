@@ -66,9 +66,10 @@ def raw_scan(table: Table) -> list[dict]:
 
 
 def scan(table: Table) -> list[dict]:
-    """Every item but the counter function's markers (its own bookkeeping), deserialized."""
+    """The catalog's items and the partitions' counters, deserialized (not the counter function's
+    markers, nor its range buckets and combinations: tests/unit/test_counting.py holds those to the layout)."""
     items = [{key: _deserializer.deserialize(value) for key, value in item.items()} for item in raw_scan(table)]
-    return [item for item in items if item["SK"] != "applied"]
+    return [item for item in items if item["SK"] != "applied" and (item["SK"] == "count" or "#" in item["PK"])]
 
 
 def song_pk(song_id: str) -> str:

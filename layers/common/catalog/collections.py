@@ -53,6 +53,31 @@ class Sort:
 
 
 @dataclass(frozen=True)
+class Ranged:
+    """An attribute whose ranges are counted from counters: its values counted by bucket, coarse to fine
+    (``catalog.cells``), so that a range count reads a few bucket items, never the entries in the range."""
+
+    sort: Sort
+    """The order of this attribute: its encoding, and the index where a bucket's entries are read."""
+    cuts: tuple[int, ...]
+    """Lengths of the encoded value's prefixes that name its buckets, coarse to fine (``createdAt``:
+    year, day, minute). The counter item holds the coarsest level; each bucket above the finest has
+    an item holding its sub-buckets."""
+    width: int
+    """The encoded value's length. When the finest cut is the whole width, a finest bucket is a single
+    value and counters answer every range alone; otherwise the entries of the (at most two) finest
+    buckets a range's bounds fall in are read."""
+
+    @property
+    def name(self) -> str:
+        return self.sort.attribute
+
+    @property
+    def exact(self) -> bool:
+        return self.cuts[-1] >= self.width
+
+
+@dataclass(frozen=True)
 class Collection:
     name: str
     """Key prefix and partition prefix, e.g. ``songs``."""
@@ -66,6 +91,14 @@ class Collection:
     id_attribute: str = "id"
     search_attributes: tuple[str, ...] = ()
     """Attributes a ``phrase`` is matched against (plus the owner's names, where there is an owner)."""
+    ranges: tuple[Ranged, ...] = ()
+    """Attributes counted by range (``catalog.cells``)."""
+    combined: tuple[str, ...] = ()
+    """Facets whose values are also counted in combination (``catalog.cells``), in the order a
+    combination is spelled: single-valued facets first."""
+
+    def ranged(self, attribute: str) -> Ranged | None:
+        return next((ranged for ranged in self.ranges if ranged.name == attribute), None)
 
     def facet(self, name: str) -> Facet:
         return next(facet for facet in self.facets if facet.name == name)
@@ -93,10 +126,14 @@ SOUNDTRACK_FIELDS = (
     "created_at", "updated_at",
 )  # fmt: skip
 
+_CREATED_AT = Sort("createdAt", "createdAt", "Listing", "fsk", page_index="Pages")
+_DURATION = Sort("duration", "duration", "by_duration", "by_duration", encode=_number)
+_RELEASE_DATE = Sort("release_date", "release_date", "by_release_date", "by_release_date")
+
 SONGS = Collection(
     name="songs",
     scope="archived",
-    sorts=(Sort("createdAt", "createdAt", "Listing", "fsk", page_index="Pages"),),
+    sorts=(_CREATED_AT,),
     facets=(
         Facet("owner", "ownerId"),
         Facet("mood", "moods", multi=True),
@@ -105,6 +142,9 @@ SONGS = Collection(
     ),
     fields=SONG_FIELDS,
     search_attributes=("title", "description", "album", "nftName"),
+    # 2024-03-05T12:47:55.123456: year, day, minute; the seconds of the two edge minutes are read.
+    ranges=(Ranged(_CREATED_AT, cuts=(4, 10, 16), width=26),),
+    combined=("status", "genre", "mood"),
 )
 
 SOUNDTRACKS = Collection(
@@ -114,10 +154,10 @@ SOUNDTRACKS = Collection(
         Sort("created_at", "created_at", "Listing", "fsk", page_index="Pages"),
         Sort("updated_at", "updated_at", "by_updated_at", "by_updated_at"),
         Sort("name", "name", "by_name", "by_name"),
-        Sort("duration", "duration", "by_duration", "by_duration", encode=_number),
+        _DURATION,
         Sort("artist", "artist", "by_artist", "by_artist"),
         Sort("album", "album", "by_album", "by_album"),
-        Sort("release_date", "release_date", "by_release_date", "by_release_date"),
+        _RELEASE_DATE,
     ),
     facets=(
         Facet("name", "name"),
@@ -128,6 +168,9 @@ SOUNDTRACKS = Collection(
     ),
     fields=SOUNDTRACK_FIELDS,
     id_attribute="uuid",
+    # 15 digits: millions, thousands, units (a bucket per value at the finest level: exact).
+    # 2024-03-05: year, day (exact).
+    ranges=(Ranged(_DURATION, cuts=(9, 12, 15), width=15), Ranged(_RELEASE_DATE, cuts=(4, 10), width=10)),
 )
 
 COLLECTIONS = {collection.name: collection for collection in (SONGS, SOUNDTRACKS)}

@@ -1,15 +1,14 @@
-"""Keep each partition's counter exact from the table's DynamoDB Stream (the counter function's work).
+"""Keep the counters table exact from the catalog table's DynamoDB Stream (the counter function's work).
 
-A partition's counter (``keys.counter_key``, attribute ``n``) is its number of postings. Nothing but
-this module writes counters: the counter function runs it on every batch of the table's stream
-(``NEW_AND_OLD_IMAGES``). It reads one stream record per record change: the record's ``all``
-posting (SK ``keys.ALL_POSTING``), a whole copy of the record that the writer rewrites whenever the
-record or its postings change. The partitions a record has postings in follow from the record
-(``indexing.partitions``), so its old image and its new image say which counters lose one and
-which gain one: a song that appears adds 1 in each of its partitions, one that leaves takes 1 from
-each, one whose genres change moves between the genres' partitions. Every other change (other
-postings, owners, counters, markers, a record rewritten within the same partitions) counts
-nothing, and the template's filter keeps those records from the function.
+What a record counts in is the counter layout's (``catalog.cells``): a partition's number of
+postings, its range buckets, the combinations of values. Nothing but this module writes the counters
+table: the counter function runs it on every batch of the catalog table's stream
+(``NEW_AND_OLD_IMAGES``). It reads one stream record per record change: the record's ``all`` posting
+(SK ``keys.ALL_POSTING``), a whole copy of the record that the writer rewrites whenever the record
+or its postings change. The cells of its old image lose one and those of its new image gain one, so
+a song that appears adds 1 in each of its cells, one that leaves takes 1 from each, one whose genres
+change moves between the genres' cells. Every other change (other postings, owners) counts nothing,
+and the template's filter keeps those records from the function.
 
 Lambda delivers stream records at least once and retries failed batches (whole, halved, or from a
 reported record on), so a record may arrive several times. Each record's changes are therefore
@@ -21,18 +20,17 @@ the rest written again. Replaying a batch, whole or partly applied, never counts
 expire (TTL on ``keys.EXPIRES``) well after the stream's 24-hour retention, when no replay can come
 any more.
 
-A transaction holds at most 100 actions and touches an item once. So that the counters every song
-shares (its scope's ``all``, its genres, its status) are not written once per transaction, a
-record's changes go first into the batch's pending deltas (``keys.pending_key``): one item, one
-attribute per counter, added to by one ``ADD`` in each transaction of up to 99 markers. Once the
-batch's records are in, the pending deltas move into the counters (``ADD n :delta``, up to 99
-counters a transaction, each with the removal of what it moved, on the condition that the pending
-item's version ``v`` is still the one read) and the pending item is deleted. A batch of songs
-costs about one marker a song, a pending update per 99 songs and one update per counter it touches
-(measured: 1.7 actions a record for the sample catalog, against 2.5 with counters written in every
-transaction). The pending item is keyed by the batch's first record: Lambda retries a batch from
-its start after an error or a timeout, so whatever an interrupted attempt gathered and did not
-move yet is moved by the next.
+A song counts in some forty cells, most of them shared with the batch's other songs (its scope's
+counter, its genres', the coarse buckets). So that a shared item is written once a batch rather
+than once a song, the records' changes are first *gathered*: each transaction puts the markers of up
+to 98 records and one deltas item holding what they add together (``keys.deltas_key``, their sums
+as JSON). Then the batch's deltas items are *moved*: summed, sorted by item, and added to the
+counter items, up to 98 a transaction, each transaction also advancing a cursor item
+(``keys.cursor_key``: the deltas items it sums, how many updates are applied) on the condition that it
+still holds the position read. An interrupted move resumes where the cursor stands; once every
+update is applied, the deltas items and the cursor are deleted. All of it is keyed by the batch's
+first stream record: Lambda retries a batch from its start after an error or a timeout, so whatever
+an interrupted attempt gathered and did not move yet is moved by the next.
 
 When DynamoDB refuses a transaction (conflicts with other shards' transactions on a busy counter
 that outlast the retries, throttling, any other error answer), the batch stops there: what it
@@ -48,11 +46,12 @@ No boto3 here (the stream images are read in their wire form) and no pydantic: t
 start is botocore and the Powertools logger only.
 """
 
+import json
 import os
 import random
 import time
-from collections import Counter
-from collections.abc import Callable
+from collections import Counter, defaultdict
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from functools import cache
 from typing import Any
@@ -60,22 +59,27 @@ from typing import Any
 from aws_lambda_powertools import Logger
 from botocore.exceptions import ClientError
 
-from catalog import config, indexing, keys, wire
+from catalog import cells, config, keys, wire
+from catalog.cells import Cell
 from catalog.collections import COLLECTIONS
 
 logger = Logger(child=True)
 
 MAX_ACTIONS = 100
 """DynamoDB's limit of actions in one transaction."""
-MAX_DELTAS = 100
-"""Counters one pending-delta update names at most: its expression stays well under DynamoDB's 4 KB
-(and moto, whose expression parser recurses once per clause, handles it)."""
+MAX_ATTRIBUTES = 200
+"""Attributes one update adds to at most: its expression stays well under DynamoDB's 4 KB."""
+MAX_DELTAS_BYTES = 300_000
+"""The largest deltas item: DynamoDB's items hold 400 KB."""
 MARKER_LIFETIME_S = 2 * 24 * 3600
 """How long a marker is kept: the stream keeps records 24 hours, so no replay comes after that."""
 _ATTEMPTS = 6
 _ALREADY_APPLIED = "ConditionalCheckFailed"
 # Cancellation reasons worth another try after a pause ("None": an action that did not fail itself).
 _TRANSIENT = {"None", "TransactionConflict", "ThrottlingError", "ProvisionedThroughputExceeded", "RequestLimitExceeded"}
+
+Deltas = dict[Cell, int]
+ItemKey = tuple[str, str]
 
 
 class StreamViewError(ValueError):
@@ -87,85 +91,112 @@ class CountersBusy(RuntimeError):
 
 
 @dataclass(frozen=True)
-class Part:
-    """Counter changes written atomically with their own marker: a record's, or a share of them."""
-
-    sequence_number: str
-    """The stream record's, to report it as failed."""
-    marker: str
-    """The id its marker is keyed by (``keys.applied_key``)."""
-    deltas: dict[str, int]
-
-
-@dataclass(frozen=True)
 class Change:
     """What one stream record does to the counters."""
 
     sequence_number: str
     event_id: str
-    deltas: dict[str, int]
-    """Partition -> change of its counter; empty when the record counts nothing."""
-
-    def parts(self) -> list[Part]:
-        """The change in parts that each fit one pending-delta update (one part, nearly always).
-
-        The split depends on the change alone, so a replayed record is cut the same way and its
-        parts meet their markers.
-        """
-        partitions = sorted(self.deltas)
-        if len(partitions) <= MAX_DELTAS:
-            return [Part(self.sequence_number, self.event_id, self.deltas)] if partitions else []
-        return [
-            Part(
-                self.sequence_number,
-                f"{self.event_id}/{number}",
-                {p: self.deltas[p] for p in partitions[start : start + MAX_DELTAS]},
-            )
-            for number, start in enumerate(range(0, len(partitions), MAX_DELTAS))
-        ]
+    deltas: Deltas
+    """Cell -> change of its count; empty when the record counts nothing."""
 
 
-def _partitions(stream: dict, image: str) -> Counter[str]:
+def _cells(stream: dict, image: str) -> Counter[Cell]:
     try:
         record = wire.item(stream[image])
     except KeyError:
         raise StreamViewError(f"an all posting's stream record has no {image}") from None
-    return Counter(indexing.partitions(COLLECTIONS[keys.prefix_of(record["PK"])], record))
+    return cells.of(COLLECTIONS[keys.prefix_of(record["PK"])], record)
 
 
 def change_of(record: dict) -> Change:
     """The counter changes of one stream record, as Lambda delivers it."""
     stream = record["dynamodb"]
-    deltas: Counter[str] = Counter()
+    deltas: Counter[Cell] = Counter()
     if stream["Keys"]["SK"]["S"] == keys.ALL_POSTING:
         event = record["eventName"]
         if event in ("MODIFY", "REMOVE"):
-            deltas.subtract(_partitions(stream, "OldImage"))
+            deltas.subtract(_cells(stream, "OldImage"))
         if event in ("INSERT", "MODIFY"):
-            deltas.update(_partitions(stream, "NewImage"))
-    return Change(stream["SequenceNumber"], record["eventID"], {p: d for p, d in deltas.items() if d})
+            deltas.update(_cells(stream, "NewImage"))
+    return Change(stream["SequenceNumber"], record["eventID"], {cell: d for cell, d in deltas.items() if d})
 
 
-def transactions(changes: list[Change]) -> list[list[Part]]:
-    """The parts of the changes that count something, in stream order, cut into transactions.
+def summed(changes: Iterable[Deltas]) -> Deltas:
+    """Deltas added together, without the cells they leave unchanged."""
+    total: Counter[Cell] = Counter()
+    for deltas in changes:
+        total.update(deltas)
+    return {cell: delta for cell, delta in total.items() if delta}
 
-    Each holds at most ``MAX_ACTIONS - 1`` markers (the last action is the pending-delta update),
-    and names at most ``MAX_DELTAS`` counters.
-    """
-    cut: list[list[Part]] = []
-    parts: list[Part] = []
-    partitions: set[str] = set()
-    for change in changes:
-        for part in change.parts():
-            grown = partitions | part.deltas.keys()
-            if parts and (len(parts) + 1 >= MAX_ACTIONS or len(grown) > MAX_DELTAS):
-                cut.append(parts)
-                parts, grown = [], set(part.deltas)
-            parts.append(part)
-            partitions = grown
-    if parts:
-        cut.append(parts)
+
+def encode(deltas: Deltas) -> list[str]:
+    """Deltas as the JSON texts of deltas items, each under ``MAX_DELTAS_BYTES`` (one, nearly always)."""
+    by_item: dict[ItemKey, dict[str, int]] = defaultdict(dict)
+    for (pk, sk, attribute), delta in sorted(deltas.items()):
+        by_item[(pk, sk)][attribute] = delta
+    texts, rows, size = [], [], 0
+    for (pk, sk), attributes in by_item.items():
+        row = [pk, sk, attributes]
+        length = len(json.dumps(row, ensure_ascii=False))
+        if rows and size + length > MAX_DELTAS_BYTES:
+            texts.append(json.dumps(rows, ensure_ascii=False))
+            rows, size = [], 0
+        rows.append(row)
+        size += length
+    if rows:
+        texts.append(json.dumps(rows, ensure_ascii=False))
+    return texts
+
+
+def decode(texts: Iterable[str]) -> Deltas:
+    return summed({(pk, sk, attribute): delta for attribute, delta in attributes.items()}
+                  for text in texts for pk, sk, attributes in json.loads(text))  # fmt: skip
+
+
+def gatherings(changes: list[Change]) -> list[list[Change]]:
+    """The changes that count something, in stream order, cut into the transactions that gather them:
+    at most ``MAX_ACTIONS - 2`` markers (and room for the deltas items) and ``MAX_DELTAS_BYTES`` of
+    deltas each, roughly (one record alone may take more: its deltas go in several items)."""
+    cut: list[list[Change]] = []
+    group: list[Change] = []
+    cells_in_group = 0
+    for change in (change for change in changes if change.deltas):
+        grown = cells_in_group + len(change.deltas)
+        if group and (len(group) + 2 >= MAX_ACTIONS or grown * 60 > MAX_DELTAS_BYTES):
+            cut.append(group)
+            group, grown = [], len(change.deltas)
+        group.append(change)
+        cells_in_group = grown
+    if group:
+        cut.append(group)
     return cut
+
+
+def updates(deltas: Deltas) -> list[tuple[ItemKey, dict[str, int]]]:
+    """What moving these deltas writes: per counter item, in key order, the attributes to add to
+    (at most ``MAX_ATTRIBUTES`` per update: an item with more has several, one after the other)."""
+    by_item: dict[ItemKey, dict[str, int]] = defaultdict(dict)
+    for (pk, sk, attribute), delta in deltas.items():
+        by_item[(pk, sk)][attribute] = delta
+    found = []
+    for item_key in sorted(by_item):
+        attributes = sorted(by_item[item_key].items())
+        for start in range(0, len(attributes), MAX_ATTRIBUTES):
+            found.append((item_key, dict(attributes[start : start + MAX_ATTRIBUTES])))
+    return found
+
+
+def moves(planned: list[tuple[ItemKey, dict[str, int]]], start: int) -> Iterable[tuple[int, int]]:
+    """Ranges ``[begin, end)`` of the planned updates from ``start`` on, one transaction each: at most
+    ``MAX_ACTIONS - 1`` updates (the last action advances the cursor), an item at most once."""
+    begin = start
+    while begin < len(planned):
+        end, items = begin, set()
+        while end < len(planned) and end - begin < MAX_ACTIONS - 1 and planned[end][0] not in items:
+            items.add(planned[end][0])
+            end += 1
+        yield begin, end
+        begin = end
 
 
 @dataclass
@@ -176,11 +207,11 @@ class Tally:
     counted: int = 0
     replayed: int = 0
     transactions: int = 0
-    partitions: set[str] = field(default_factory=set)
+    items: set[ItemKey] = field(default_factory=set)
 
 
 class Counters:
-    """Applies batches of stream records to the counters of one table, idempotently."""
+    """Applies batches of stream records to one counters table, idempotently."""
 
     def __init__(
         self,
@@ -201,14 +232,14 @@ class Counters:
             return {"batchItemFailures": []}
         tally = Tally(records=len(records))
         changes = [change_of(record) for record in records]
-        pending = keys.pending_key(records[0]["eventID"])
+        batch = records[0]["eventID"]
         applied: set[str] = set()
-        for parts in transactions(changes):
+        for group in gatherings(changes):
             try:
-                self._gather(parts, pending, tally)
+                self._gather(group, batch, tally)
             except (ClientError, CountersBusy) as error:
-                self._move(pending, tally)  # what was gathered before; if that fails too, the batch fails
-                first = next(n for n, change in enumerate(changes) if not {p.marker for p in change.parts()} <= applied)
+                self._move(batch, tally)  # what was gathered before; if that fails too, the batch fails
+                first = next(n for n, change in enumerate(changes) if change.deltas and change.event_id not in applied)
                 failed = [change.sequence_number for change in changes[first:]]
                 logger.warning(
                     "counters not updated: the batch resumes at a failed record",
@@ -216,57 +247,135 @@ class Counters:
                            **_summary(tally)},
                 )  # fmt: skip
                 return {"batchItemFailures": [{"itemIdentifier": number} for number in failed]}
-            applied.update(part.marker for part in parts)
+            applied.update(change.event_id for change in group)
         # Even when this attempt gathered nothing: a larger attempt of the batch, with the same first
         # record, may have gathered deltas it could not move (Lambda halves a failing batch).
-        self._move(pending, tally)
+        self._move(batch, tally)
         tally.counted = sum(1 for change in changes if change.deltas)
         logger.info("counters updated", extra=_summary(tally))
         return {"batchItemFailures": []}
 
-    def _gather(self, parts: list[Part], pending: dict, tally: Tally) -> None:
-        """The parts' markers and their deltas added to the pending item, in one transaction, less the
-        parts already applied."""
-        remaining = parts
+    def _gather(self, group: list[Change], batch: str, tally: Tally) -> None:
+        """The changes' markers and one deltas item of their sum, in one transaction, less the changes
+        already applied."""
+        remaining = group
         attempt = _Attempts(self._sleep)
         while remaining:
+            texts = encode(summed(change.deltas for change in remaining))
+            deltas_items = [
+                {"Put": {"TableName": self._table,
+                         "Item": {**_wire(keys.deltas_key(batch, f"{remaining[0].event_id}/{number}")), "d": {"S": text}},
+                         "ConditionExpression": "attribute_not_exists(PK)"}}
+                for number, text in enumerate(texts)
+            ]  # fmt: skip
             try:
-                self._transact(self._markers(remaining) + [self._add_pending(remaining, pending)])
+                self._transact(self._markers(remaining) + deltas_items)
             except _Cancelled as cancelled:
-                # Markers come first, in the parts' order: reason i is about part i.
+                # Markers come first, in the changes' order: reason i is about change i.
                 done = {n for n, code in enumerate(cancelled.reasons[: len(remaining)]) if code == _ALREADY_APPLIED}
                 if done:
                     tally.replayed += len(done)
-                    remaining = [part for n, part in enumerate(remaining) if n not in done]
+                    remaining = [change for n, change in enumerate(remaining) if n not in done]
                     continue
                 attempt.pause_or_raise(cancelled)
                 continue
             tally.transactions += 1
             return
 
-    def _move(self, pending: dict, tally: Tally) -> None:
-        """Move the pending deltas into the counters, up to 99 counters a transaction, and delete the item."""
+    def _move(self, batch: str, tally: Tally) -> None:
+        """Move the batch's deltas items into the counters, under a cursor, then delete them."""
         attempt = _Attempts(self._sleep)
+        cursor_key = _wire(keys.cursor_key(batch))
         while True:
-            item = self._client.get_item(TableName=self._table, Key=_wire(pending), ConsistentRead=True).get("Item")
-            if item is None:
-                return
-            version = item[keys.VERSION]["N"]
-            deltas = sorted((name, int(value["N"])) for name, value in item.items() if name not in (*pending, keys.VERSION))
-            chunk, rest = deltas[: MAX_ACTIONS - 1], deltas[MAX_ACTIONS - 1 :]
-            actions = [self._add_counter(partition, delta) for partition, delta in chunk if delta]
-            actions.append(self._shrink_pending(pending, version, [partition for partition, _ in chunk], last=not rest))
-            try:
-                self._transact(actions)
-            except _Cancelled as cancelled:
-                if cancelled.reasons[-1:] == [_ALREADY_APPLIED]:
-                    continue  # the pending item changed since it was read: read it again
-                attempt.pause_or_raise(cancelled)
-                continue
+            cursor = self._client.get_item(TableName=self._table, Key=cursor_key, ConsistentRead=True).get("Item")
+            if cursor is None:
+                listed = self._deltas_items(batch)
+                if not listed:
+                    return
+                planned = updates(decode(text for _, text in listed))
+                sort_keys, position, total = [sk for sk, _ in listed], 0, len(planned)
+                cursor_item = {**cursor_key, "items": {"L": [{"S": sk} for sk in sort_keys]},
+                               "next": {"N": "0"}, "total": {"N": str(total)}}  # fmt: skip
+                try:
+                    self._client.put_item(TableName=self._table, Item=cursor_item, ConditionExpression="attribute_not_exists(PK)")
+                except ClientError as error:
+                    if error.response.get("Error", {}).get("Code") != "ConditionalCheckFailedException":
+                        raise
+                    continue  # another attempt made it: read it
+            else:
+                sort_keys = [value["S"] for value in cursor["items"]["L"]]
+                position, total = int(cursor["next"]["N"]), int(cursor["total"]["N"])
+                planned = updates(decode(self._texts(batch, sort_keys))) if position < total else []
+            if not self._apply(planned, position, total, cursor_key, tally, attempt):
+                continue  # the cursor moved under this attempt: read it again
+            self._delete(batch, sort_keys, cursor_key, total, attempt)
+
+    def _apply(self, planned: list, position: int, total: int, cursor_key: dict, tally: Tally, attempt: "_Attempts") -> bool:
+        """Add the planned updates from ``position`` on, advancing the cursor; False when it moved meanwhile."""
+        for begin, end in moves(planned, position) if position < total else ():
+            actions = [self._add(item_key, attributes) for item_key, attributes in planned[begin:end]]
+            actions.append({"Update": {
+                "TableName": self._table, "Key": cursor_key,
+                "UpdateExpression": "SET #next = :end", "ConditionExpression": "#next = :begin",
+                "ExpressionAttributeNames": {"#next": "next"},
+                "ExpressionAttributeValues": {":begin": {"N": str(begin)}, ":end": {"N": str(end)}},
+            }})  # fmt: skip
+            while True:
+                try:
+                    self._transact(actions)
+                    break
+                except _Cancelled as cancelled:
+                    if cancelled.reasons[-1:] == [_ALREADY_APPLIED]:
+                        return False
+                    attempt.pause_or_raise(cancelled)
             tally.transactions += 1
-            tally.partitions.update(partition for partition, delta in chunk if delta)
-            if not rest:
-                return
+            tally.items.update(item_key for item_key, _ in planned[begin:end])
+        return True
+
+    def _delete(self, batch: str, sort_keys: list[str], cursor_key: dict, total: int, attempt: "_Attempts") -> None:
+        """Delete the moved deltas items, and the cursor with the last of them."""
+        deletes = [{"Delete": {"TableName": self._table, "Key": _wire({"PK": keys.pending_partition(batch), "SK": sk})}}
+                   for sk in sort_keys]  # fmt: skip
+        deletes.append({"Delete": {
+            "TableName": self._table, "Key": cursor_key, "ConditionExpression": "#next = :total",
+            "ExpressionAttributeNames": {"#next": "next"}, "ExpressionAttributeValues": {":total": {"N": str(total)}},
+        }})  # fmt: skip
+        for start in range(0, len(deletes), MAX_ACTIONS):
+            while True:
+                try:
+                    self._transact(deletes[start : start + MAX_ACTIONS])
+                    break
+                except _Cancelled as cancelled:
+                    if cancelled.reasons[-1:] == [_ALREADY_APPLIED]:
+                        return  # another attempt finished the move
+                    attempt.pause_or_raise(cancelled)
+
+    def _deltas_items(self, batch: str) -> list[tuple[str, str]]:
+        """(SK, JSON deltas) of every deltas item the batch has gathered, in key order."""
+        request = {
+            "TableName": self._table,
+            "KeyConditionExpression": "PK = :pk AND begins_with(SK, :deltas)",
+            "ExpressionAttributeValues": {":pk": {"S": keys.pending_partition(batch)}, ":deltas": {"S": keys.DELTAS}},
+            "ConsistentRead": True,
+        }
+        found = []
+        while True:
+            page = self._client.query(**request)
+            found += [(item["SK"]["S"], item["d"]["S"]) for item in page.get("Items", [])]
+            if "LastEvaluatedKey" not in page:
+                return found
+            request["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+    def _texts(self, batch: str, sort_keys: list[str]) -> list[str]:
+        """The JSON deltas of these deltas items of the batch (read consistently)."""
+        texts = []
+        for start in range(0, len(sort_keys), 100):
+            pending = [_wire({"PK": keys.pending_partition(batch), "SK": sk}) for sk in sort_keys[start : start + 100]]
+            while pending:
+                answer = self._client.batch_get_item(RequestItems={self._table: {"Keys": pending, "ConsistentRead": True}})
+                texts += [item["d"]["S"] for item in answer["Responses"].get(self._table, [])]
+                pending = answer.get("UnprocessedKeys", {}).get(self._table, {}).get("Keys", [])
+        return texts
 
     def _transact(self, actions: list[dict]) -> None:
         try:
@@ -277,62 +386,32 @@ class Counters:
             reasons = [reason.get("Code", "None") for reason in error.response.get("CancellationReasons", [])]
             raise _Cancelled(reasons, error) from error
 
-    def _markers(self, parts: list[Part]) -> list[dict]:
+    def _markers(self, changes: list[Change]) -> list[dict]:
         expires = str(int(self._clock()) + MARKER_LIFETIME_S)
         return [
             {
                 "Put": {
                     "TableName": self._table,
-                    "Item": {**_wire(keys.applied_key(part.marker)), keys.EXPIRES: {"N": expires}},
+                    "Item": {**_wire(keys.applied_key(change.event_id)), keys.EXPIRES: {"N": expires}},
                     "ConditionExpression": "attribute_not_exists(PK)",
                 }
             }
-            for part in parts
+            for change in changes
         ]
 
-    def _add_pending(self, parts: list[Part], pending: dict) -> dict:
-        """``ADD`` the parts' summed deltas to the pending item (a partition's delta may sum to 0: kept)."""
-        totals: Counter[str] = Counter()
-        for part in parts:
-            totals.update(part.deltas)
-        names = {f"#p{n}": partition for n, partition in enumerate(sorted(totals))}
-        values = {f":d{n}": {"N": str(totals[partition])} for n, partition in enumerate(sorted(totals))}
-        additions = ", ".join(f"#p{n} :d{n}" for n in range(len(names)))
+    def _add(self, item_key: ItemKey, attributes: dict[str, int]) -> dict:
+        """``ADD`` to attributes of a counter item (created by the first of them)."""
+        names = {f"#a{n}": attribute for n, attribute in enumerate(attributes)}
+        values = {f":d{n}": {"N": str(delta)} for n, delta in enumerate(attributes.values())}
         return {
             "Update": {
                 "TableName": self._table,
-                "Key": _wire(pending),
-                "UpdateExpression": f"ADD {additions}, #v :one",
-                "ExpressionAttributeNames": {**names, "#v": keys.VERSION},
-                "ExpressionAttributeValues": {**values, ":one": {"N": "1"}},
+                "Key": _wire({"PK": item_key[0], "SK": item_key[1]}),
+                "UpdateExpression": "ADD " + ", ".join(f"#a{n} :d{n}" for n in range(len(names))),
+                "ExpressionAttributeNames": names,
+                "ExpressionAttributeValues": values,
             }
         }
-
-    def _add_counter(self, partition: str, delta: int) -> dict:
-        return {
-            "Update": {
-                "TableName": self._table,
-                "Key": _wire(keys.counter_key(partition)),
-                "UpdateExpression": "ADD n :delta",
-                "ExpressionAttributeValues": {":delta": {"N": str(delta)}},
-            }
-        }
-
-    def _shrink_pending(self, pending: dict, version: str, moved: list[str], *, last: bool) -> dict:
-        """Remove what was moved from the pending item (delete it with the last share), if it is still as read."""
-        names = {f"#p{n}": partition for n, partition in enumerate(moved)}
-        action = {
-            "TableName": self._table,
-            "Key": _wire(pending),
-            "ConditionExpression": "#v = :v",
-            "ExpressionAttributeNames": {**({} if last else names), "#v": keys.VERSION},
-            "ExpressionAttributeValues": {":v": {"N": version}},
-        }
-        if last:
-            return {"Delete": action}
-        action["UpdateExpression"] = f"REMOVE {', '.join(names)} ADD #v :one"
-        action["ExpressionAttributeValues"][":one"] = {"N": "1"}
-        return {"Update": action}
 
 
 class _Cancelled(Exception):
@@ -364,7 +443,7 @@ def _wire(key: dict) -> dict:
 
 def _summary(tally: Tally) -> dict:
     return {"records": tally.records, "records_counted": tally.counted, "records_replayed": tally.replayed,
-            "transactions": tally.transactions, "counters_touched": len(tally.partitions)}  # fmt: skip
+            "transactions": tally.transactions, "counter_items_written": len(tally.items)}  # fmt: skip
 
 
 @cache

@@ -6,18 +6,22 @@ partition, no condition but its key range), a page is read straight from the who
 """
 
 import heapq
+import math
 import random
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from itertools import chain, islice
 
-from catalog import keys
+from catalog import keys, tally
 from catalog.plan import Plan
 from catalog.query import Query, Window
 from catalog.store import Store
 
 SAMPLING_TRIES = 8
 """Rejection-sampling attempts before random falls back to enumerating the matching entries."""
+MAX_SAMPLING_TRIES = 64
+"""Attempts at most when counters tell how many records match: 4 / (the share of draws that match),
+so that all miss with a chance of about 2% (e^-4)."""
 
 _rng = random.SystemRandom()
 
@@ -125,32 +129,55 @@ def page(store: Store, plan: Plan, window: Window) -> Page:
     return _window(store, plan, list(islice(entries(store, plan, page_size=wanted), wanted)), window)
 
 
+def counted(store: Store, plan: Plan) -> int | None:
+    """How many records match, from counters (``catalog.tally``), or None when they cannot tell."""
+    if plan.posting_keys:
+        return None
+    number = tally.combination_count(store, plan.query)
+    if number is not None:
+        return number
+    ranged = tally.range_count(plan.query, plan.partitions, plan.driver)
+    if ranged is not None:
+        return tally.measure(store, ranged).total
+    return _complement(store, plan)
+
+
+def _complement(store: Store, plan: Plan) -> int | None:
+    """A count that only excludes values the combinations do not cover (``genres=-A,-B&moods=-c``): the
+    scope's counter less the excluded partitions' entries merged (a record in two of them once), so
+    that it reads the excluded records, never the rest of the catalog."""
+    query = plan.query
+    if not query.facets or any(chosen.include for chosen in query.facets.values()):
+        return None
+    if query.ids.include or query.ids.exclude or query.phrase or query.conditions:
+        return None
+    if query.newer_than is not None or query.older_than is not None:
+        return None
+    excluded = tuple(
+        partition
+        for name, chosen in query.facets.items()
+        for value in sorted(chosen.exclude)
+        if keys.can_exist(partition := keys.partition(query.collection.name, query.collection.scope, query.scoped,
+                                                       keys.path(name, value)))
+    )  # fmt: skip
+    union = replace(plan, query=Query(query.collection, query.scoped), partitions=excluded)
+    return store.count(plan.scope_partition) - sum(1 for _ in entries(store, union))
+
+
 def count(store: Store, plan: Plan) -> int:
-    """How many records match: from counters when the plan allows, else by compact entries."""
-    if plan.counted:
-        return sum(store.count(partition) for partition in plan.partitions)
-    if plan.complement:
-        return store.count(plan.scope_partition) - _union_size(store, plan)
-    return sum(1 for _ in entries(store, plan))
-
-
-def _union_size(store: Store, plan: Plan) -> int:
-    """How many records the plan's complement partitions hold together: a counter for one partition,
-    else their compact entries merged (a record in two of them counted once)."""
-    if len(plan.complement) == 1:
-        return store.count(plan.complement[0])
-    union = replace(plan, query=Query(plan.query.collection, plan.query.scoped), partitions=plan.complement)
-    return sum(1 for _ in entries(store, union))
+    """How many records match: from counters when they answer, else by compact entries."""
+    number = counted(store, plan)
+    return number if number is not None else sum(1 for _ in entries(store, plan))
 
 
 def counted_page(store: Store, plan: Plan, window: Window) -> tuple[Page, int]:
     """The page in the window and how many records match in all, reading every entry at most once.
 
-    A plan counters answer reads them and only the window; otherwise the matching entries are
-    enumerated once, which gives both the total and the window.
+    Where counters answer the total, they are read, and then only the window; otherwise the matching
+    entries are enumerated once, which gives both the total and the window.
     """
-    if plan.counted:
-        total = sum(store.count(partition) for partition in plan.partitions)
+    total = counted(store, plan)
+    if total is not None:
         return (page(store, plan, window) if window.offset < total else Page([], None)), total
     matched = list(entries(store, plan))
     return _window(store, plan, matched, window), len(matched)
@@ -159,28 +186,45 @@ def counted_page(store: Store, plan: Plan, window: Window) -> tuple[Page, int]:
 def sample(store: Store, plan: Plan, rng: random.Random = _rng) -> dict | None:
     """One record drawn uniformly from those matching the plan's query, or None when none match.
 
-    Draws a uniform position over the plan's partitions (their counters give the sizes and the
-    Sampling index the posting, a whole record, at a position) and accepts it if it matches, with
-    probability 1/multiplicity so that records reachable through several partitions are not
-    favoured: exact rejection sampling. After ``SAMPLING_TRIES`` rejections it enumerates the
-    matching entries. With no filter or a single include value it reads a counter and one posting.
+    Within a range counters count (``tally.range_count``): a uniform rank among the matches, found
+    by walking down the range buckets (``tally.at_rank``), then its record. Otherwise: a uniform
+    position over the plan's partitions (their counters give the sizes and the Sampling index the
+    posting, a whole record, at a position), accepted if it matches, with probability
+    1/multiplicity so that records reachable through several partitions are not favoured: exact
+    rejection sampling. When counters tell how many records match, the draws expected to find one
+    (up to ``MAX_SAMPLING_TRIES``), else ``SAMPLING_TRIES``; then it enumerates the matching entries.
+    With no filter or a single include value it reads a counter and one posting.
     """
     if not plan.posting_keys:
-        sizes = [store.count(partition) for partition in plan.partitions]
-        total = sum(sizes)
-        if total == 0:
-            return None
-        for _ in range(SAMPLING_TRIES):
-            position = rng.randrange(total)
-            for partition, size in zip(plan.partitions, sizes):  # noqa: B007 - the partition it stops at is read below
-                if position < size:
-                    break
-                position -= size
-            posting = store.slot(partition, position)
-            if posting is None:
-                continue  # a counter ahead of the index it counts: draw again
-            if plan.query.matches(posting) and rng.random() * plan.multiplicity(posting) < 1:
-                return posting
+        ranged = tally.range_count(plan.query, plan.partitions, plan.driver)
+        if ranged is not None:
+            measured = tally.measure(store, ranged)
+            if measured.total == 0:
+                return None
+            entry = tally.at_rank(store, ranged, measured, rng.randrange(measured.total))
+            if entry is not None:
+                return next(iter(_records(store, plan, [entry])), None)
+        else:
+            sizes = store.counts(plan.partitions)
+            total = sum(sizes.values())
+            thinned = any(name != plan.driver or chosen.exclude for name, chosen in plan.query.facets.items())
+            matches = tally.combination_count(store, plan.query) if thinned and total else None
+            if total == 0 or matches == 0:
+                return None
+            tries = (
+                SAMPLING_TRIES if not matches else min(MAX_SAMPLING_TRIES, max(SAMPLING_TRIES, math.ceil(4 * total / matches)))
+            )
+            for _ in range(tries):
+                position = rng.randrange(total)
+                for partition in plan.partitions:  # noqa: B007 - the partition it stops at is read below
+                    if position < sizes[partition]:
+                        break
+                    position -= sizes[partition]
+                posting = store.slot(partition, position)
+                if posting is None:
+                    continue  # a counter ahead of the index it counts: draw again
+                if plan.query.matches(posting) and rng.random() * plan.multiplicity(posting) < 1:
+                    return posting
     candidates = list(entries(store, plan))
     if not candidates:
         return None

@@ -7,8 +7,15 @@
   whole records, for uniform random picks)
 - record:  the record's ``all`` posting (SK ``posting#all``, ``record_key``) is the record itself: a
   get reads it, and it is the one item of the record that every change of the record rewrites
-- counter: PK = partition, SK ``count``, attribute ``n``: how many postings the partition holds
 - owner:   PK ``owners#<id>``, SK ``record``
+
+The counters table (written by the counter function only; the layout of its counts is ``catalog.cells``):
+
+- counter: PK = partition, SK ``count``, attribute ``n``: how many postings the partition holds; its
+  other attributes are the coarsest range buckets (``<attribute>:<prefix>``) and overflow counts
+- range bucket: PK = partition, SK ``<attribute>:<prefix>``, an attribute per sub-bucket
+- combinations: PK = a value's partition, SK ``with``, an attribute per combination of values it heads
+- applied marker and pending deltas: the counter function's own bookkeeping (below)
 
 A partition name is ``<collection>|<scope>=<true|false>|<path>`` where path is ``all`` or
 ``<facet>=<value>``. A sort key is ``<encoded sort value>\x01<id>``, so ties are broken by id; the
@@ -27,9 +34,10 @@ ALL_POSTING = POSTING + ALL
 """The SK of a record's ``all`` posting: the one stream record per record change the counter function reads."""
 
 
-LAYOUT = 2
+LAYOUT = 3
 """The version of this layout: a table written under another one has to be imported again (``make run``
-rebuilds its local table when the version it recorded differs). 2: the record is its ``all`` posting."""
+rebuilds its local table when the version it recorded differs). 2: the record is its ``all`` posting.
+3: counts in the counters table, with range buckets and combinations (``catalog.cells``)."""
 
 
 def record_key(collection: str, item_id: str) -> dict:
@@ -69,6 +77,32 @@ def posting_sk(access_path: str) -> str:
 
 def counter_key(partition_name: str) -> dict:
     return {"PK": partition_name, "SK": COUNT}
+
+
+COUNTED = "n"
+"""The attribute of a partition's counter item holding its number of postings."""
+WITH = "with"
+"""The SK of a partition's combinations item (``catalog.cells``)."""
+
+
+def bucket_key(partition_name: str, attribute: str, prefix: str) -> dict:
+    """The item of a partition holding the sub-buckets of the ``attribute`` values starting with ``prefix``."""
+    return {"PK": partition_name, "SK": f"{attribute}:{prefix}"}
+
+
+def root_bucket(attribute: str, prefix: str) -> str:
+    """The counter item's attribute counting a partition's ``attribute`` values starting with ``prefix``."""
+    return f"{attribute}:{prefix}"
+
+
+def combinations_key(partition_name: str) -> dict:
+    return {"PK": partition_name, "SK": WITH}
+
+
+def overflow(facet: str) -> str:
+    """The scope's ``all`` counter attribute counting records with too many values of ``facet`` to be
+    counted in combination."""
+    return f"overflow:{facet}"
 
 
 # DynamoDB's key limits: 2,048 bytes for a partition key, 1,024 for a range key. Records' keyed
@@ -121,12 +155,21 @@ def applied_key(event_id: str) -> dict:
 
 
 # The counter function's pending deltas (``catalog.counting``): what the records of one stream batch
-# add to each counter, gathered in one item (an attribute per partition, and a version ``v``) in the
-# transactions that write the records' markers, then moved into the counters and deleted. Keyed by
-# the batch's first stream record, so a batch Lambda hands over again from its start finds it.
+# add to the counters, one item per transaction that wrote their markers (SK ``deltas#<first record>``),
+# then moved into the counters as a cursor item (SK ``cursor``) records how far, and deleted. Keyed
+# by the batch's first stream record, so a batch Lambda hands over again from its start finds them.
 PENDING = "pending"
-VERSION = "v"
+DELTAS = "deltas#"
+CURSOR = "cursor"
 
 
-def pending_key(event_id: str) -> dict:
-    return {"PK": f"{PENDING}#{event_id}", "SK": PENDING}
+def pending_partition(event_id: str) -> str:
+    return f"{PENDING}#{event_id}"
+
+
+def deltas_key(event_id: str, first: str) -> dict:
+    return {"PK": pending_partition(event_id), "SK": DELTAS + first}
+
+
+def cursor_key(event_id: str) -> dict:
+    return {"PK": pending_partition(event_id), "SK": CURSOR}

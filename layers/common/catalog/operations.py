@@ -5,7 +5,7 @@ from collections.abc import Callable
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.event_handler import Response, content_types
 
-from catalog import cursor, fetch, keys, shape, telemetry
+from catalog import cursor, fetch, keys, shape, tally, telemetry
 from catalog.collections import SONGS, SOUNDTRACKS, Collection
 from catalog.config import settings
 from catalog.errors import NotFound
@@ -68,7 +68,10 @@ def _plan(query: Query, store: Store) -> Plan:
 
 
 def _count(query: Query, store: Store) -> dict:
-    number = fetch.count(store, _plan(query, store))
+    """Counters first (inclusion–exclusion over value combinations reads no driver's counters), then the plan."""
+    number = tally.combination_count(store, query)
+    if number is None:
+        number = fetch.count(store, _plan(query, store))
     _log_reads(store, 1)
     return shape.count(number)
 

@@ -10,6 +10,8 @@ what is read, so that reads stay close to what is returned:
   with the fewest values;
 - else the collection's ``all`` partition;
 always within the sort-key range that ``newerThan``/``olderThan`` give.
+
+Whether counters answer a count instead of the entries is ``catalog.tally``'s to say.
 """
 
 from collections.abc import Callable, Mapping
@@ -33,9 +35,6 @@ class Plan:
     low: str | None = None
     high: str | None = None
     """Exclusive bounds on the range key of the order's index."""
-    complement: tuple[str, ...] = ()
-    """When the query only excludes facet values (``genres=-Rock,-Pop&moods=-Calm``): their
-    partitions. The count is then the scope's counter minus the size of their union."""
 
     @property
     def index(self) -> str:
@@ -44,22 +43,6 @@ class Plan:
     @property
     def range_key(self) -> str:
         return self.query.order.key
-
-    @property
-    def exact(self) -> bool:
-        """True when the partition alone answers the query: one partition and no other condition."""
-        query = self.query
-        return self.unthinned and query.newer_than is None and query.older_than is None
-
-    @property
-    def counted(self) -> bool:
-        """True when counters answer the query: an exact plan, or the partitions of several values of
-        a single-valued facet and nothing else (they are disjoint: their counters add up)."""
-        if len(self.partitions) == 1:
-            return self.exact
-        query = self.query
-        facet = query.collection.facet(self.driver) if self.driver else None
-        return facet is not None and not facet.multi and replace(self, partitions=self.partitions[:1]).exact
 
     @property
     def unthinned(self) -> bool:
@@ -142,16 +125,7 @@ def plan(query: Query, sizes: Mapping[str, int] | None = None) -> Plan:
 
         driver = min(included, key=cost)
         return Plan(query, everything, partitions=included[driver], driver=driver, low=low, high=high)
-    return Plan(query, everything, partitions=(everything,), low=low, high=high, complement=_complement(query, partition))
-
-
-def _complement(query: Query, partition: Callable[[str], str]) -> tuple[str, ...]:
-    if not query.facets or query.ids.exclude or query.phrase or query.conditions:
-        return ()
-    if query.newer_than is not None or query.older_than is not None:
-        return ()
-    excluded = [partition(keys.path(name, value)) for name, chosen in query.facets.items() for value in sorted(chosen.exclude)]
-    return tuple(p for p in excluded if keys.can_exist(p))  # a partition that cannot exist holds nothing
+    return Plan(query, everything, partitions=(everything,), low=low, high=high)
 
 
 def resume(plan: Plan, position: str) -> Plan:
