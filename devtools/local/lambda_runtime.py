@@ -168,6 +168,10 @@ def invoke_in_new_process(
 ) -> Invocation:
     """Init and one call of ``function``'s handler in a new ``python`` process, as a cold Lambda environment runs it.
 
+    The interpreter runs isolated (``-I``: no ``PYTHON*`` variables, no user site), writes no byte
+    code (``-B``: Lambda's code directories are read-only) and leaves its output unbuffered (``-u``,
+    as the Lambda runtime does), so that the logs keep the order they were written in.
+
     ``layer_dirs`` go on ``sys.path`` after the function's code directory (``/opt/python`` on Lambda).
     ``overrides`` are set over the function's environment (``None``: unset). The process is stopped
     if it outlives Lambda's init limit plus the function's timeout (the handler's own timeout is
@@ -189,7 +193,7 @@ def invoke_in_new_process(
             "answer_path": str(answer_path),
         }
         done = subprocess.run(
-            [str(python), "-I", "-B", lambda_bootstrap.__file__],
+            [str(python), "-I", "-B", "-u", lambda_bootstrap.__file__],
             input=json.dumps(request).encode(),
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
