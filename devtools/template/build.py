@@ -36,6 +36,10 @@ class BuildFailed(RuntimeError):
     pass
 
 
+class NotRunnable(RuntimeError):
+    """No build to run here: none made yet, or one for another architecture."""
+
+
 def machine_architecture() -> str:
     """This machine's architecture, in Lambda's words (``x86_64``, ``arm64``)."""
     machine = platform.machine().lower()
@@ -93,6 +97,38 @@ def build(architecture: str, build_dir: Path, template_path: Path = table.TEMPLA
         raise BuildFailed(f"sam build failed ({done.returncode}):\n{done.stdout[-3000:]}{done.stderr[-3000:]}")
 
 
+def runnable_build(build_dir: Path | None = None) -> Path:
+    """The template of the build to run on this machine (default: its architecture's build directory).
+
+    ``NotRunnable`` when there is no build there, or when it is for another architecture: its
+    compiled modules could not be imported here.
+    """
+    machine = machine_architecture()
+    build_dir = build_dir or default_build_dir(machine)
+    template = build_dir / "template.yaml"
+    make_build = "`make build`" if build_dir == DEFAULT_BUILD_DIR else f"`make build ARCH={machine}`"
+    if not template.is_file():
+        raise NotRunnable(f"no build in {_shown(build_dir)}: run {make_build} first")
+    resources = table.load_template(template)["Resources"]
+    for logical_id in sorted(name for name, resource in resources.items() if resource.get("Type") == "AWS::Serverless::Function"):
+        built_for = function_architecture(template, logical_id)
+        if built_for != machine:
+            raise NotRunnable(f"{logical_id} in {_shown(build_dir)} is built for {built_for} and this machine is {machine}: "
+                              f"its compiled modules cannot load here; `make build ARCH={machine}` builds for this machine")  # fmt: skip
+    return template
+
+
+def sources_changed_since(built_template: Path) -> bool:
+    """Whether a file ``sam build`` reads (the template, the functions, the layer) changed after the build."""
+    sources = [table.TEMPLATE_PATH, *(REPO_ROOT / "functions").rglob("*.py"), *(REPO_ROOT / "layers").rglob("*")]
+    newest = max(path.stat().st_mtime for path in sources if path.is_file() and "__pycache__" not in path.parts)
+    return newest > built_template.stat().st_mtime
+
+
+def _shown(path: Path) -> str:
+    return str(path.relative_to(REPO_ROOT)) if path.is_relative_to(REPO_ROOT) else str(path)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m devtools.template.build", description=__doc__.split("\n\n")[0])
     parser.add_argument("--architecture", choices=sorted(set(_MACHINES.values())), default=machine_architecture(),
@@ -105,8 +141,7 @@ def main(argv: list[str] | None = None) -> int:
     except BuildFailed as error:
         print(f"error: {error}", file=sys.stderr)
         return 1
-    shown = build_dir.relative_to(REPO_ROOT) if build_dir.is_relative_to(REPO_ROOT) else build_dir
-    print(f"built for {args.architecture} in {shown}")
+    print(f"built for {args.architecture} in {_shown(build_dir)}")
     return 0
 
 
