@@ -34,13 +34,13 @@ from devtools.importer import import_lines
 from devtools.invoke import LAMBDA_PYTHON
 from devtools.local.dynamodb_local import DynamoDBLocal
 from devtools.local.identity import Credentials
-from devtools.local.lambda_runtime import Invoker, local_environment
 from devtools.local.state import StackInfo
-from devtools.local.streams import COUNTER_FUNCTION, local_counter_feeder
+from devtools.local.streams import COUNTER_FUNCTION
 from devtools.recount import recount
 from devtools.sample_catalog import generate
 from devtools.template import build, table
 from devtools.template.api import load_api, load_function
+from tests import stream_feed
 
 pytestmark = [pytest.mark.e2e, pytest.mark.dynamodb_local]
 
@@ -67,8 +67,7 @@ def stack_file(dynamodb_local: DynamoDBLocal, tmp_path_factory: pytest.TempPathF
             lines.append(json.dumps(record))
     report = import_lines(CatalogWriter(client, TABLE), lines, progress=False)
     assert not report.rejected, report.lines()
-    counter = Invoker({**local_environment(dynamodb_local.endpoint_url), "TABLE_NAME": TABLE})
-    local_counter_feeder(dynamodb_local, counter, table_name=TABLE).drain()
+    stream_feed.drain(client, TABLE)  # the counter function's handler, its counters on this client
     path = tmp_path_factory.mktemp("invoke") / "stack.json"
     demo = Credentials(username="demo", password="unused", sub=DEMO_SUB)
     StackInfo(os.getpid(), "http://127.0.0.1:1", dynamodb_local.endpoint_url, TABLE, {}, asdict(demo)).save(path)
