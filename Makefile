@@ -11,6 +11,7 @@ endif
 VENV := .venv
 SAM_VENV := .venv-sam
 LINT_VENV := .venv-lint
+LAMBDA_VENV := .venv-lambda
 PY := $(VENV)/bin/python
 # The dev tools import the layer's code (key layout, models, writer) as the functions do.
 DEV_PY := PYTHONPATH=layers/common $(PY)
@@ -40,6 +41,10 @@ $(SAM_VENV)/.installed: requirements/sam.txt
 $(LINT_VENV)/.installed: requirements/lint.txt
 	$(call make-venv,$(LINT_VENV),requirements/lint.txt)
 
+# A Python of boto3 alone, as the Lambda runtime has: `make invoke BUILT=1` runs the build in it.
+$(LAMBDA_VENV)/.installed: requirements/lambda.txt
+	$(call make-venv,$(LAMBDA_VENV),requirements/lambda.txt)
+
 node_modules/.installed: package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
 	@touch $@
@@ -52,7 +57,7 @@ $(STATE)/chromium.checked: devtools/install-chromium.sh
 	@touch $@
 
 .PHONY: setup
-setup: $(VENV)/.installed $(SAM_VENV)/.installed $(LINT_VENV)/.installed node_modules/.installed ## create the virtualenvs and install DynamoDB Local
+setup: $(VENV)/.installed $(SAM_VENV)/.installed $(LINT_VENV)/.installed $(LAMBDA_VENV)/.installed node_modules/.installed ## create the virtualenvs and install DynamoDB Local
 
 .PHONY: validate
 validate: $(SAM_VENV)/.installed ## sam validate --lint
@@ -70,9 +75,11 @@ lint: validate $(LINT_VENV)/.installed ## lint: ruff (code and its format), sam 
 	$(SAM_VENV)/bin/cfn-lint template.yaml
 	$(LINT_VENV)/bin/checkov -f template.yaml --framework cloudformation --compact --quiet --skip-download
 
+# ARCH=x86_64 (or arm64): the same build for that architecture, in .aws-sam/<ARCH>/build, so that
+# `make invoke BUILT=1` can run it on a machine of that architecture; .aws-sam/build stays the template's.
 .PHONY: build
-build: $(SAM_VENV)/.installed $(VENV)/.installed ## sam build (no container)
-	$(SAM) build
+build: $(SAM_VENV)/.installed $(VENV)/.installed ## sam build (no container); ARCH=x86_64: for that architecture, in .aws-sam/x86_64/build
+	$(if $(filter command line,$(origin ARCH)),$(DEV_PY) -m devtools.template.build --architecture "$(ARCH)",$(SAM) build)
 
 .PHONY: test
 test: setup lint $(STATE)/chromium.checked ## set everything up and run the whole test suite
@@ -105,6 +112,12 @@ LOAD_SECONDS ?= 60
 .PHONY: load
 load: $(VENV)/.installed node_modules/.installed ## load test of the local stack from a second process (LOAD_SECONDS=60 per mix)
 	$(DEV_PY) -m devtools.load --seconds $(LOAD_SECONDS) $(if $(RECORD),--record)
+
+# One function's handler with an event file, in a new Python process as Lambda runs it, against the
+# table of the running `make run`; BUILT=1 runs what `make build` produced, in $(LAMBDA_VENV).
+.PHONY: invoke
+invoke: $(VENV)/.installed $(if $(BUILT),$(LAMBDA_VENV)/.installed) ## run one function as Lambda would: FUNCTION=ListFunction EVENT=events/list.json [BUILT=1]
+	@$(DEV_PY) -m devtools.invoke "$(FUNCTION)" "$(EVENT)" $(if $(BUILT),--built)
 
 .PHONY: token
 token: $(VENV)/.installed ## print an access token for USER=<uuid> (needs `make run` running)

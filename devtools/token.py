@@ -19,11 +19,7 @@ import jwt
 from botocore.exceptions import BotoCoreError, ClientError
 
 from devtools.local.identity import Credentials, IdentityError, UserPool, ensure_user, sign_in
-from devtools.local.state import RunState
-
-
-class NoStack(RuntimeError):
-    pass
+from devtools.local.state import NoStack, current_stack
 
 
 def _uuid(value: str) -> str:
@@ -34,9 +30,7 @@ def _uuid(value: str) -> str:
 
 
 def access_token(user: str | None) -> str:
-    stack = RunState().running_stack()
-    if stack is None:
-        raise NoStack("no local stack is running: start one with `make run` (in another terminal)")
+    stack = current_stack()
     pool = stack.pool
     credentials = stack.demo_credentials if user is None else ensure_user(pool, user)
     return issue_token(pool, credentials)

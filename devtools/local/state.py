@@ -22,6 +22,10 @@ class AlreadyRunning(RuntimeError):
     pass
 
 
+class NoStack(RuntimeError):
+    """No local stack for a command that needs one (``make token``, ``make invoke``)."""
+
+
 @dataclass(frozen=True)
 class StackInfo:
     """What ``stack.json`` holds while ``make run`` runs."""
@@ -103,3 +107,16 @@ class RunState:
         if not self.stack_file.exists() or self.running_pid() is None:
             return None
         return StackInfo.load(self.stack_file)
+
+
+def current_stack(stack_file: Path | None = None) -> StackInfo:
+    """The stack ``stack_file`` describes, else the running ``make run``'s; ``NoStack`` when there is none."""
+    if stack_file is None:
+        stack = RunState().running_stack()
+        if stack is None:
+            raise NoStack("no local stack is running: start one with `make run` (in another terminal)")
+        return stack
+    try:
+        return StackInfo.load(stack_file)
+    except (OSError, ValueError, TypeError) as error:
+        raise NoStack(f"cannot read the stack file {stack_file}: {error}") from None

@@ -41,6 +41,8 @@ class Function:
     environment: Mapping[str, str]
     memory_mb: int
     timeout_s: int
+    code_dir: Path  # its CodeUri, where Lambda runs it from (/var/task)
+    entry_point: str  # the template's Handler, "app.lambda_handler": a module of code_dir and its function
 
 
 @dataclass(frozen=True)
@@ -119,7 +121,9 @@ def load_api(template_path: Path = table.TEMPLATE_PATH, *, table_name: str = TAB
     routes = []
     for declared in table.api_routes(template_path):
         if declared.function not in functions:
-            functions[declared.function] = _function(template, declared.function, declared.code_uri, resolver)
+            functions[declared.function] = _function(
+                template, declared.function, declared.code_uri, resolver, template_path.parent
+            )
         event_auth = _event_auth(template, declared)
         authorizer_name = event_auth.get("Authorizer", default_authorizer)
         scopes: tuple[str, ...] | None = None
@@ -139,26 +143,42 @@ def load_api(template_path: Path = table.TEMPLATE_PATH, *, table_name: str = TAB
         )
         for name, spec in (api_properties.get("GatewayResponses") or {}).items()
     }
-    layer_paths = tuple(
-        (template_path.parent / resource["Properties"]["ContentUri"]).resolve()
-        for resource in template["Resources"].values()
-        if resource.get("Type") == "AWS::Serverless::LayerVersion"
-        and isinstance(resource.get("Properties", {}).get("ContentUri"), str)
-    )
     return Api(
         stage=str(resolver.resolve(api_properties.get("StageName", "Prod"))),
         routes=tuple(routes),
         responses=responses,
         identity_header=identity_header,
-        layer_paths=layer_paths,
+        layer_paths=layer_paths(template_path),
+    )
+
+
+def layer_paths(template_path: Path = table.TEMPLATE_PATH) -> tuple[Path, ...]:
+    """The content directory of each layer of the template (its ``ContentUri``)."""
+    template = table.load_template(template_path)
+    return tuple(
+        (template_path.parent / resource["Properties"]["ContentUri"]).resolve()
+        for resource in template["Resources"].values()
+        if resource.get("Type") == "AWS::Serverless::LayerVersion"
+        and isinstance(resource.get("Properties", {}).get("ContentUri"), str)
     )
 
 
 def load_function(logical_id: str, template_path: Path = table.TEMPLATE_PATH, *, table_name: str = TABLE_NAME) -> Function:
-    """One function of the template, routed or not (the counter function is fed by the stream)."""
+    """One function of the template, routed or not (the counter function is fed by the stream).
+
+    ``KeyError`` when the template has no function ``logical_id``.
+    """
     template = table.load_template(template_path)
+    if (template["Resources"].get(logical_id) or {}).get("Type") != "AWS::Serverless::Function":
+        raise KeyError(logical_id)
     code_uri = table.function_properties(template, logical_id)["CodeUri"]
-    return _function(template, logical_id, code_uri, _Resolver(template, table_name))
+    return _function(template, logical_id, code_uri, _Resolver(template, table_name), template_path.parent)
+
+
+def function_ids(template_path: Path = table.TEMPLATE_PATH) -> list[str]:
+    """The logical ids of the template's functions, sorted."""
+    resources = table.load_template(template_path)["Resources"]
+    return sorted(name for name, resource in resources.items() if resource.get("Type") == "AWS::Serverless::Function")
 
 
 def _api_properties(template: dict[str, Any]) -> dict[str, Any]:
@@ -184,9 +204,10 @@ def _event_auth(template: dict[str, Any], declared: table.Route) -> dict[str, An
     return {}
 
 
-def _function(template: dict[str, Any], logical_id: str, code_uri: str, resolver: _Resolver) -> Function:
+def _function(template: dict[str, Any], logical_id: str, code_uri: str, resolver: _Resolver, base: Path) -> Function:
     properties = table.function_properties(template, logical_id)
-    handler_module, _, handler_name = str(properties.get("Handler", "app.lambda_handler")).rpartition(".")
+    entry_point = str(properties.get("Handler", "app.lambda_handler"))
+    handler_module, _, handler_name = entry_point.rpartition(".")
     package = ".".join(PurePosixPath(code_uri.strip("/")).parts)
     environment = {}
     for name, value in ((properties.get("Environment") or {}).get("Variables") or {}).items():
@@ -202,6 +223,8 @@ def _function(template: dict[str, Any], logical_id: str, code_uri: str, resolver
         environment=environment,
         memory_mb=int(properties.get("MemorySize", 128)),
         timeout_s=int(properties.get("Timeout", 3)),
+        code_dir=(base / code_uri).resolve(),
+        entry_point=entry_point,
     )
 
 
