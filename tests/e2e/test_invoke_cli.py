@@ -57,7 +57,7 @@ _REPORT = re.compile(r"^REPORT RequestId: \S+  Duration: [\d.]+ ms  Init Duratio
 def stack_file(dynamodb_local: DynamoDBLocal, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A table holding part of the sample catalog, with exact counters, described as ``make run`` describes its stack."""
     client = dynamodb_local.client()
-    table.create_table(client, TABLE)
+    table.create_tables(client, TABLE)
     kinds = {"owner": 10**6, "song": SONGS, "soundtrack": SOUNDTRACKS}
     taken = {kind: 0 for kind in kinds}
     lines = []
@@ -163,7 +163,7 @@ def test_every_sample_event_is_answered_by_its_function(
     assert json.loads(printed.answer.removeprefix("answer: ")) == {"batchItemFailures": []}
     (updated,) = [line for line in printed.log_records() if line.get("message") == "counters updated"]
     assert (updated["records"], updated["records_counted"]) == (3, 3)
-    counted = recount(dynamodb_local.client(), TABLE)
+    counted = recount(dynamodb_local.client(), TABLE, table.counters_table_name(TABLE))
     assert not counted.drift() and not counted.pending
 
 

@@ -44,7 +44,7 @@ def test_a_scratch_tables_stream_becomes_an_event_the_counter_function_applies(
     dynamodb_local: DynamoDBLocal, tmp_path: Path
 ) -> None:
     client = dynamodb_local.client()
-    table.create_table(client, TABLE)
+    table.create_tables(client, TABLE)
     records = generate(song_count=5, owner_count=2, soundtrack_count=1)
     assert not import_lines(CatalogWriter(client, TABLE), map(json.dumps, records), progress=False).rejected
     stack = tmp_path / "stack.json"
@@ -57,11 +57,11 @@ def test_a_scratch_tables_stream_becomes_an_event_the_counter_function_applies(
     # One record per song and soundtrack (its all posting): the template's filter drops the rest.
     assert [record["eventName"] for record in event["Records"]] == ["INSERT"] * 6
     assert {record["dynamodb"]["Keys"]["SK"]["S"] for record in event["Records"]} == {keys.ALL_POSTING}
-    assert recount(client, TABLE).drift()  # postings, and no counters yet
+    assert recount(client, TABLE, table.counters_table_name(TABLE)).drift()  # postings, and no counters yet
 
     path = tmp_path / "stream.json"
     path.write_text(printed.stdout, encoding="utf-8")
     invoked = run("devtools.invoke", "CounterFunction", str(path), "--stack", str(stack))
     assert invoked.returncode == 0, invoked.stderr + invoked.stdout
     assert invoked.stdout.startswith('answer: {\n  "batchItemFailures": []\n}')
-    assert recount(client, TABLE).drift() == {}
+    assert recount(client, TABLE, table.counters_table_name(TABLE)).drift() == {}
