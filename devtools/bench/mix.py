@@ -31,6 +31,8 @@ class Target(Enum):
     NO_RECORDS = "keys only (0 records)"
     SKIP_BY_ENTRIES = "skipped items cost entries (records ≤ returned + 1)"
     """The one record beyond the page is the look-ahead that tells whether a next page follows."""
+    COUNTERS = "≤ 64 items read"
+    """Issue 12's bound on a count answered by counters, at any catalog size."""
 
 
 @dataclass(frozen=True)
@@ -91,6 +93,8 @@ class _Picks:
     range_high: str
     common_word: str
     owner_name: str
+    rare_pair: tuple[str, str]
+    """The (genre, mood) pair the fewest songs carry together (at least one)."""
 
     @classmethod
     def of(cls, catalog: Catalog) -> _Picks:
@@ -98,8 +102,9 @@ class _Picks:
         times = [song["createdAt"] for song in live]
         owners = _middle(_ranked([song["ownerId"] for song in live]), 3)
         names = catalog.owner_names(owners[0])
+        pairs = Counter((genre, mood) for song in live for genre in song["genres"] for mood in song.get("moods", []))
         return cls(
-            genres=_ranked([genre for song in live for genre in song["genres"]])[:3],
+            genres=_ranked([genre for song in live for genre in song["genres"]])[:5],
             moods=_ranked([mood for song in live for mood in song.get("moods", [])])[:3],
             statuses=_ranked([song["mintingStatus"] for song in live])[:3],
             owners=owners,
@@ -111,43 +116,55 @@ class _Picks:
             range_high=times[len(times) * 7 // 10],
             common_word=_ranked([word.lower() for song in live for word in song["title"].split()])[0],
             owner_name=names[0] if names else owners[0],
+            rare_pair=min(pairs, key=lambda pair: (pairs[pair], pair)),
         )
 
 
 def _song_filters(p: _Picks) -> list[tuple[str, dict[str, str], bool, Target | None, Target | None]]:
-    """(name, filters, bounded, target of the page, target of the count) for every songs filter shape."""
+    """(name, filters, bounded, target of the page, target of the count) for every songs filter shape.
+
+    A count without ``phrase`` is answered by counters (issue 12: at most 64 items, flat between sizes).
+    """
     one, several, exact_count = Target.AMPLIFICATION_1_1, Target.AMPLIFICATION_1_5, Target.ONE_ITEM
-    keys_only = Target.NO_RECORDS
+    keys_only, counters = Target.NO_RECORDS, Target.COUNTERS
+    three_genres = ",".join(p.genres[:3])
+    genre, mood = p.rare_pair
     return [
         ("archived=true", {"archived": "true"}, True, one, exact_count),
         ("ids: 1", {"ids": p.one_id}, True, one, None),
         ("ids: 10", {"ids": ",".join(p.ten_ids)}, True, several, None),
         ("ownerIds: 1", {"ownerIds": p.owners[0]}, True, one, exact_count),
-        ("ownerIds: 3", {"ownerIds": ",".join(p.owners)}, True, several, keys_only),
+        ("ownerIds: 3", {"ownerIds": ",".join(p.owners)}, True, several, counters),
         ("genres: 1", {"genres": p.genres[0]}, True, one, exact_count),
-        ("genres: 3", {"genres": ",".join(p.genres)}, True, several, keys_only),
+        ("genres: 3", {"genres": three_genres}, True, several, counters),
+        ("genres: 5", {"genres": ",".join(p.genres)}, True, None, counters),
         ("moods: 1", {"moods": p.moods[0]}, True, one, exact_count),
-        ("moods: 3", {"moods": ",".join(p.moods)}, True, several, keys_only),
+        ("moods: 3", {"moods": ",".join(p.moods)}, True, several, counters),
         ("mintingStatuses: 1", {"mintingStatuses": p.statuses[0]}, True, one, exact_count),
-        ("mintingStatuses: 3", {"mintingStatuses": ",".join(p.statuses)}, True, several, keys_only),
-        ("exclude genres: -1", {"genres": f"-{p.genres[0]}"}, False, None, keys_only),
+        ("mintingStatuses: 3", {"mintingStatuses": ",".join(p.statuses)}, True, several, counters),
+        ("exclude genres: -1", {"genres": f"-{p.genres[0]}"}, False, None, counters),
         ("exclude moods -2, statuses -1", {"moods": f"-{p.moods[0]},-{p.moods[1]}", "mintingStatuses": f"-{p.statuses[0]}"},
-         False, None, keys_only),
-        ("newerThan", {"newerThan": p.newer_than}, True, one, keys_only),
-        ("olderThan", {"olderThan": p.older_than}, True, one, keys_only),
-        ("newerThan + olderThan", {"newerThan": p.range_low, "olderThan": p.range_high}, True, one, keys_only),
+         False, None, counters),
+        ("newerThan", {"newerThan": p.newer_than}, True, one, counters),
+        ("olderThan", {"olderThan": p.older_than}, True, one, counters),
+        ("newerThan + olderThan", {"newerThan": p.range_low, "olderThan": p.range_high}, True, one, counters),
+        ("archived=true + newerThan", {"archived": "true", "newerThan": p.newer_than}, True, one, counters),
+        ("mintingStatuses: 3 + olderThan", {"mintingStatuses": ",".join(p.statuses), "olderThan": p.older_than},
+         True, several, counters),
         ("phrase: common word", {"phrase": p.common_word}, False, None, keys_only),
         ("phrase: owner name", {"phrase": p.owner_name}, False, None, keys_only),
-        ("genres: 1 + moods: -1", {"genres": p.genres[0], "moods": f"-{p.moods[0]}"}, True, several, keys_only),
-        ("genres: 1 + moods: 1", {"genres": p.genres[0], "moods": p.moods[0]}, False, None, keys_only),
+        ("genres: 1 + moods: -1", {"genres": p.genres[0], "moods": f"-{p.moods[0]}"}, True, several, counters),
+        ("genres: 1 + moods: 1", {"genres": p.genres[0], "moods": p.moods[0]}, False, None, counters),
+        ("genres + moods: a rare pair", {"genres": genre, "moods": mood}, False, None, counters),
         ("ownerIds: 1 + newerThan, desc", {"ownerIds": p.owners[0], "newerThan": p.range_low, "sortOrder": "desc"},
-         True, None, keys_only),
+         True, None, counters),
         ("phrase + genres: 1", {"phrase": p.common_word, "genres": p.genres[0]}, False, None, keys_only),
     ]  # fmt: skip
 
 
 def _songs(catalog: Catalog) -> list[Shape]:
     p = _Picks.of(catalog)
+    three_genres = ",".join(p.genres[:3])
     page, count, random = SONGS_PATH, f"{SONGS_PATH}/count", f"{SONGS_PATH}/random"
     deep = f"songs list: offset {DEEP_OFFSET:,}"
     shapes = [
@@ -160,9 +177,9 @@ def _songs(catalog: Catalog) -> list[Shape]:
     filters = _song_filters(p)
     shapes += [Shape(f"songs list: {name}", page, params, bounded, target) for name, params, bounded, target, _ in filters]
     shapes.append(Shape("songs count: no filter", count, {}, target=Target.ONE_ITEM))
-    # A count is bounded when a counter answers it, or when it reads the postings of given ids.
+    # A count is bounded unless it has a phrase: counters answer it, or it reads the postings of given ids.
     shapes += [
-        Shape(f"songs count: {name}", count, params, count_target is Target.ONE_ITEM or set(params) == {"ids"}, count_target)
+        Shape(f"songs count: {name}", count, params, "phrase" not in params, count_target)
         for name, params, _, _, count_target in filters
     ]
     shapes += [
@@ -170,8 +187,9 @@ def _songs(catalog: Catalog) -> list[Shape]:
         Shape("songs random: no filter", random, {}, target=Target.AT_MOST_TWO_ITEMS),
         Shape("songs random: genres: 1", random, {"genres": p.genres[0]}, target=Target.AT_MOST_TWO_ITEMS),
         Shape("songs random: ownerIds: 1", random, {"ownerIds": p.owners[0]}, target=Target.AT_MOST_TWO_ITEMS),
-        Shape("songs random: genres: 3", random, {"genres": ",".join(p.genres)}, bounded=True),
-        Shape("songs random: genres: 1 + moods: -1", random, {"genres": p.genres[0], "moods": f"-{p.moods[0]}"}, bounded=False),
+        Shape("songs random: genres: 3", random, {"genres": three_genres}, bounded=True),
+        Shape("songs random: genres: 1 + moods: -1", random, {"genres": p.genres[0], "moods": f"-{p.moods[0]}"}, bounded=True),
+        Shape("songs random: newerThan + olderThan", random, {"newerThan": p.range_low, "olderThan": p.range_high}, bounded=True),
         Shape("songs random: phrase", random, {"phrase": p.common_word}, bounded=False),
     ]
     return shapes
@@ -215,6 +233,11 @@ def _soundtracks(catalog: Catalog) -> list[Shape]:
     shapes += [
         Shape(f"soundtracks count: {label}", count, params, count_target is not None, count_target)
         for label, params, _, _, count_target in filters[:5]
+    ]
+    shapes += [  # ranges, from range buckets (issue 12)
+        Shape(f"soundtracks count: {label}", count, params, True, Target.COUNTERS)
+        for label, params, *_ in filters
+        if label in ("duration=>=<median>", "release_date=<a::b>")
     ]
     shapes += [
         Shape("soundtracks get", f"{SOUNDTRACKS_PATH}/{tracks[len(tracks) // 2]['uuid']}", target=Target.ONE_ITEM),

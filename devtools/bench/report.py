@@ -85,17 +85,27 @@ def cost(results: list[Result]) -> dict[str, float]:
     }
 
 
+def read_from(partitions: list[str], shown: int = 2) -> str:
+    """The index partitions a request read, by their paths (``genre=Pop``; ``all``), the first few."""
+    paths = [partition.rsplit("|", 1)[-1] for partition in partitions]
+    if not paths:
+        return "counters"
+    more = f" +{len(paths) - shown}" if len(paths) > shown else ""
+    return ", ".join(paths[:shown]).replace("|", "\\|") + more
+
+
 def _size_table(results: list[Result]) -> list[str]:
     with_entries = any(result.ours and result.ours.entries is not None for result in results)
     head = ["shape", "returned", "items", "records", *(["entries"] if with_entries else []), "RCU", "amp items",
-            "amp RCU", "p50 ms", "p95 ms", "baseline RCU", "baseline p50 ms", "RCU ratio", "= baseline", "target"]  # fmt: skip
+            "amp RCU", "p50 ms", "p95 ms", "baseline RCU", "baseline p50 ms", "RCU ratio", "= baseline", "target",
+            "read from"]  # fmt: skip
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     for result in results:
         verdict = per_request(result)
         target = "" if verdict is None else f"{'met' if verdict.met else '**not met**'}: {verdict.target}"
         theirs = result.baseline.summary()
         if result.ours is None:
-            cells = [result.shape.name, *["–"] * (len(head) - 4), "–", result.note or "", target]
+            cells = [result.shape.name, *["–"] * (len(head) - 5), "–", result.note or "", target, "–"]
             lines.append("| " + " | ".join(cells) + " |")
             continue
         ours = result.ours.summary()
@@ -116,6 +126,7 @@ def _size_table(results: list[Result]) -> list[str]:
             f"{ratio:,.0f}x" if ratio is not None else "–",
             "yes" if not result.mismatches else "**NO**",
             target,
+            read_from(ours["partitions"]),
         ]
         lines.append("| " + " | ".join(cells) + " |")
     return lines

@@ -39,6 +39,8 @@ class Side:
     """Index entries read (only when the store's meter counts them)."""
     capacity: list[float] = field(default_factory=list)
     seconds: list[float] = field(default_factory=list)
+    partitions: list[str] = field(default_factory=list)
+    """The index partitions the first repetition read (which one drove a list, a count's edge buckets)."""
 
     def add(self, returned: int, items: int, records: int, capacity: float, seconds: float, entries: int | None = None) -> None:
         self.returned.append(returned)
@@ -74,6 +76,8 @@ class Side:
             "amplification_capacity": capacity_amplification,
             "ms_p50": 1000 * percentile(self.seconds, 0.5) if self.seconds else None,
             "ms_p95": 1000 * percentile(self.seconds, 0.95) if self.seconds else None,
+            "ms_max": 1000 * max(self.seconds) if self.seconds else None,
+            "partitions": self.partitions,
         }
 
 
@@ -217,6 +221,8 @@ def _request_ours(api: InProcessApi, shapes: list[Shape], repetitions: int, shap
                 returned, comparable = _our_answer(shape, answer)
                 meter = answer.meter
                 side.add(returned, meter.items, meter.records, meter.capacity, answer.seconds, getattr(meter, "entries", None))
+                if len(side.items) == 1:
+                    side.partitions = list(getattr(meter, "partitions", []))
                 ours.answers.setdefault(shape.name, []).append(comparable)
                 if time.perf_counter() - started > shape_budget_s:
                     break

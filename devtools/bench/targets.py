@@ -10,7 +10,8 @@ full record; a deep offset page reads no more full records than it returns, plus
 look-ahead telling whether a next page follows).
 
 Over the mix, at the largest size: the whole mix reads at least 100x less capacity than the
-baseline, and every ``phrase`` shape at least 10x less. Between the smallest and the largest size,
+baseline, every ``phrase`` shape at least 10x less, and no shape takes over 2 s in process. A count
+answered by counters (issue 12) reads at most 64 items. Between the smallest and the largest size,
 every bounded shape's items and capacity per request stay within 10%.
 """
 
@@ -23,6 +24,10 @@ from devtools.bench.runner import Result, Side
 
 MIX_RATIO = 100.0
 PHRASE_RATIO = 10.0
+COUNTER_ITEMS = 64
+"""Issue 12: a count answered by counters reads at most this many items."""
+SECONDS_IN_PROCESS = 2.0
+"""Issue 12: no shape takes longer in process (handler and DynamoDB Local) at the largest size."""
 FLAT_WITHIN = 0.10
 COLD_START_RATIO = 1.25
 WARM_OVERHEAD_MS = 2.0
@@ -55,6 +60,8 @@ def per_request(result: Result) -> Verdict | None:
         return Verdict(shape.target.value, scope, worst_items == 1, f"{worst_items} items")
     if shape.target is Target.AT_MOST_TWO_ITEMS:
         return Verdict(shape.target.value, scope, worst_items <= 2, f"at most {worst_items} items")
+    if shape.target is Target.COUNTERS:
+        return Verdict(shape.target.value, scope, worst_items <= COUNTER_ITEMS, f"at most {worst_items} items")
     if shape.target is Target.NO_RECORDS:
         return Verdict(shape.target.value, scope, worst_records == 0, f"{worst_records} records")
     if shape.target is Target.SKIP_BY_ENTRIES:
@@ -122,6 +129,20 @@ def flat(smallest: list[Result], largest: list[Result]) -> list[Verdict]:
     return verdicts
 
 
+def in_time(results: list[Result]) -> list[Verdict]:
+    """Every shape's slowest repetition within ``SECONDS_IN_PROCESS``: one verdict, and one per shape past it."""
+    measured = [result for result in results if result.ours is not None]
+    slow = [result for result in measured if max(result.ours.seconds) > SECONDS_IN_PROCESS]
+    target = f"≤ {SECONDS_IN_PROCESS:g} s in process"
+    verdicts = [Verdict(target, f"{result.shape.name} @ {result.size:,}", False, f"{max(result.ours.seconds):,.1f} s")
+                for result in slow]  # fmt: skip
+    size = results[0].size if results else 0
+    verdicts.append(
+        Verdict(target, f"every shape @ {size:,}", not slow, f"{len(measured) - len(slow)} of {len(measured)} shapes")
+    )
+    return verdicts
+
+
 def cold_start(rows: list[dict]) -> list[Verdict]:
     verdicts = []
     for row in rows:
@@ -139,6 +160,7 @@ def judge(results_by_size: dict[int, list[Result]], cold_start_rows: list[dict] 
     largest = results_by_size[sizes[-1]]
     verdicts.append(whole_mix(largest))
     verdicts += phrase(largest)
+    verdicts += in_time(largest)
     if len(sizes) > 1:
         verdicts += flat(results_by_size[sizes[0]], largest)
     if cold_start_rows:

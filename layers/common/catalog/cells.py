@@ -9,7 +9,8 @@ a record's cells when it appears, subtracts them when it goes, and both when it 
 For each partition a record has a posting in (``indexing.partitions``):
 
 - **its counter**: SK ``count``, attribute ``n``.
-- **range buckets**, for each ranged attribute the record has (``Collection.ranges``): the encoded
+- **range buckets**, for each ranged attribute the record has (``Collection.ranges``; in the partitions
+  of the facets it names, ``Ranged.facets``): the encoded
   value's prefixes at the range's cuts name its buckets, coarse to fine. The coarsest bucket is an
   attribute of the counter item (``createdAt:2024``); each coarser bucket has an item holding its
   sub-buckets (SK ``createdAt:2024`` holds ``-03-05``, SK ``createdAt:2024-03-05`` holds ``T12:47``).
@@ -57,11 +58,11 @@ Atom = tuple[str, str]
 def of(collection: Collection, record: dict) -> Counter[Cell]:
     """Every cell ``record`` counts in, once each."""
     found: Counter[Cell] = Counter()
-    for partition in indexing.partitions(collection, record):
+    for partition, facet in indexing.facet_partitions(collection, record).items():
         found[(partition, keys.COUNT, keys.COUNTED)] += 1
         for ranged in collection.ranges:
             value = record.get(ranged.name)
-            if value is not None:
+            if value is not None and ranged.counts_in(facet):
                 found.update(bucket_cells(partition, ranged, ranged.sort.encode(value)))
     if collection.combined:
         found.update(_combination_cells(collection, record))

@@ -67,6 +67,13 @@ class Ranged:
     """The encoded value's length. When the finest cut is the whole width, a finest bucket is a single
     value and counters answer every range alone; otherwise the entries of the (at most two) finest
     buckets a range's bounds fall in are read."""
+    facets: tuple[str, ...] | None = None
+    """The facets whose partitions are counted by range, besides the collection's ``all``; None: every
+    facet. A range within another facet's value is counted from that partition's entries."""
+
+    def counts_in(self, facet: str | None) -> bool:
+        """Whether the partitions of ``facet`` (None: the ``all`` partition) are counted by range."""
+        return facet is None or self.facets is None or facet in self.facets
 
     @property
     def name(self) -> str:
@@ -169,8 +176,12 @@ SOUNDTRACKS = Collection(
     fields=SOUNDTRACK_FIELDS,
     id_attribute="uuid",
     # 15 digits: millions, thousands, units (a bucket per value at the finest level: exact).
-    # 2024-03-05: year, day (exact).
-    ranges=(Ranged(_DURATION, cuts=(9, 12, 15), width=15), Ranged(_RELEASE_DATE, cuts=(4, 10), width=10)),
+    # 2024-03-05: year, day (exact). Within an artist or an album: a name, a release date or a duration
+    # is shared by a handful of soundtracks, whose entries cost less than the buckets would to keep.
+    ranges=(
+        Ranged(_DURATION, cuts=(9, 12, 15), width=15, facets=("artist", "album")),
+        Ranged(_RELEASE_DATE, cuts=(4, 10), width=10, facets=("artist", "album")),
+    ),
 )
 
 COLLECTIONS = {collection.name: collection for collection in (SONGS, SOUNDTRACKS)}

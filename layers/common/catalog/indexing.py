@@ -41,6 +41,16 @@ def partitions(collection: Collection, record: dict) -> list[str]:
     return list(dict.fromkeys(fpk for _, fpk in _paths(collection, record)))
 
 
+def facet_partitions(collection: Collection, record: dict) -> dict[str, str | None]:
+    """The record's partitions, each with the facet it is a value of (None for the ``all`` partition)."""
+    scoped = record.get(collection.scope) if collection.scope else None
+    found: dict[str, str | None] = {keys.partition(collection.name, collection.scope, scoped, keys.path()): None}
+    for facet in collection.facets:
+        for value in facet.values(record):
+            found.setdefault(keys.partition(collection.name, collection.scope, scoped, keys.path(facet.name, value)), facet.name)
+    return found
+
+
 def _paths(collection: Collection, record: dict) -> list[tuple[str, str]]:
     """(access path, partition) of each of the record's postings."""
     scoped = record.get(collection.scope) if collection.scope else None

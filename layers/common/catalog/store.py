@@ -17,7 +17,7 @@ import os
 import random
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cache
 from typing import Any
 
@@ -42,6 +42,8 @@ class ReadMeter:
     """Items carrying a whole record among them (records, postings, entries of whole-record indexes)."""
     capacity: float = 0.0
     """Read capacity units consumed, as DynamoDB reports them."""
+    partitions: list[str] = field(default_factory=list)
+    """The index partitions read, in the order first read (the driver of a list, a count's edge buckets)."""
 
     def add(self, items: int, consumed: dict | list | None, *, entries: int = 0, records: int = 0) -> None:
         self.items += items
@@ -210,6 +212,8 @@ class Store:
         }
         if start_after is not None:
             request["ExclusiveStartKey"] = {name: {"S": start_after[name]} for name in ("PK", "SK", "fpk", range_key)}
+        if partition not in self.meter.partitions:
+            self.meter.partitions.append(partition)
         if page_size:  # BETWEEN includes a bound that is a stored key: one more keeps the page whole
             inclusive = low is not None and high is not None and (keys.is_stored(low) or keys.is_stored(high))
             request["Limit"] = page_size + 1 if inclusive else page_size
@@ -228,6 +232,8 @@ class Store:
 
     def slot(self, partition: str, slot: int) -> dict | None:
         """The posting (a whole record) at one position of a partition of the Sampling index."""
+        if partition not in self.meter.partitions:
+            self.meter.partitions.append(partition)
         response = self._call(
             "query",
             TableName=self._table,

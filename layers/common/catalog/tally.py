@@ -218,7 +218,7 @@ def range_count(query: Query, partitions: tuple[str, ...], driver: str | None) -
         if query.conditions:
             return None
         ranged = collection.ranges[0] if collection.ranges else None
-        if ranged is None or ranged.sort != collection.sorts[0]:
+        if ranged is None or ranged.sort != collection.sorts[0] or not ranged.counts_in(driver):
             return None
         bounds = Bounds(low=query.newer_than, high=query.older_than)
     else:
@@ -226,7 +226,7 @@ def range_count(query: Query, partitions: tuple[str, ...], driver: str | None) -
             return None
         condition = query.conditions[0]
         ranged = collection.ranged(condition.attribute)
-        if ranged is None:
+        if ranged is None or not ranged.counts_in(driver):
             return None
         encode = ranged.sort.encode
         operand = condition.operand
