@@ -31,6 +31,7 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
+from uuid import UUID
 
 import pytest
 
@@ -225,8 +226,6 @@ def test_python_client_calls_every_other_operation(python_client: ModuleType, ap
     assert newer.count == 5  # created after midnight UTC on 2 January: 2, 3, 4, 5, 7 (6 is archived)
     song = _module(python_client, songs + "get_song").sync(client=api, song_id=SONGS[0]["id"])
     assert (str(song.id), song.title, song.genres) == (SONGS[0]["id"], "Song 1", ["Pop"])
-    from uuid import UUID
-
     picked = _module(python_client, songs + "random_song").sync(client=api, ids=[UUID(SONGS[3]["id"])])
     assert str(picked.id) == SONGS[3]["id"]
     themes = _module(python_client, soundtracks + "count_soundtracks").sync(client=api, name="*Theme")
