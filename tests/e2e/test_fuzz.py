@@ -140,7 +140,9 @@ def test_every_check_but_the_documented_exclusion_runs() -> None:
     assert not names & EXCLUDED_CHECKS
 
 
-def test_generated_requests_get_documented_answers(local_stack: LocalStack, catalog: object) -> None:
+def test_generated_requests_get_documented_answers(
+    local_stack: LocalStack, catalog: object, capsys: pytest.CaptureFixture[str]
+) -> None:
     schema = schemathesis.openapi.from_path(DOCUMENT_PATH, config=CONFIG)
     # Every request carries the valid token: refused tokens are tests/e2e/test_auth.py's subject (and
     # `ignored_auth` probes each operation without it), and negative cases that drop the token would
@@ -206,8 +208,9 @@ def test_generated_requests_get_documented_answers(local_stack: LocalStack, cata
             create_test(operation=operation, test_func=fuzz, config=config)()
 
     total = sum(sent.values())
-    print(f"\n{total} requests; by operation: {dict(sent)}; by status: {dict(sorted(statuses.items()))}; "
-          f"{len(findings)} findings")  # fmt: skip
+    with capsys.disabled():  # the figures, shown even when the run passes (`make fuzz` reports them)
+        print(f"\nschemathesis: {total} requests, {len(findings)} findings; by operation: {dict(sent)}; "
+              f"by status: {dict(sorted(statuses.items()))}")  # fmt: skip
     report = "\n".join(f"- {label}: {problem} ({status}): {detail}"
                        for (label, problem, status, _), detail in sorted(findings.items()))  # fmt: skip
     assert not findings, f"{len(findings)} findings:\n\n{report}"
