@@ -198,7 +198,8 @@ def dynamodb_client(endpoint_url: str | None, region: str | None) -> Any:
 
 
 def ensure_table(client: Any, name: str, *, create: bool) -> None:
-    """Check that the table exists; with ``create``, create it from the template when it does not."""
+    """Check that the table exists; with ``create``, create it and its counters table from the template
+    when it does not."""
     try:
         client.describe_table(TableName=name)
         return
@@ -208,10 +209,10 @@ def ensure_table(client: Any, name: str, *, create: bool) -> None:
     except (BotoCoreError, ClientError) as error:
         raise CannotImport(f"cannot reach DynamoDB: {error}") from None
     try:
-        table.create_table(client, name)
+        table.create_tables(client, name, exist_ok=True)
     except (BotoCoreError, ClientError) as error:
         raise CannotImport(f"cannot create table {name!r}: {error}") from None
-    sys.stderr.write(f"created table {name!r} from template.yaml\n")
+    sys.stderr.write(f"created table {name!r} and its counters table {table.counters_table_name(name)!r} from template.yaml\n")
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -1,9 +1,10 @@
 """Recount every partition's counter from the postings the table holds; report each drift; repair it with ``--fix``.
 
-    python -m devtools.recount --table NAME [--endpoint-url URL] [--region REGION] [--fix]
+    python -m devtools.recount --table NAME [--counters-table NAME] [--endpoint-url URL] [--region REGION] [--fix]
 
-The counter function keeps each partition's counter (``keys.counter_key``, attribute ``n``) from
-the table's stream. A batch Lambda gave up on (reported to the counter function's failure queue,
+The counter function keeps each partition's counter (``keys.counter_key``, attribute ``n``, in the
+counters table: the stack's ``CountersTableName`` output; locally ``<table>-counters``) from the
+catalog table's stream. A batch Lambda gave up on (reported to the counter function's failure queue,
 whose alarm then fires) leaves the counters of its records wrong. This tool reads the whole table
 (a paginated, strongly consistent Scan of the keys and each posting's partition), counts the
 postings of every partition, and compares them with the counters: a counter that differs, a
@@ -37,6 +38,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from catalog import keys
 from devtools.importer import CannotImport, dynamodb_client
+from devtools.template import table
 
 _PROJECTION = "PK, SK, fpk, n"
 
@@ -70,21 +72,23 @@ def scan(client: Any, table: str) -> Iterator[dict[str, Any]]:
         request["ExclusiveStartKey"] = page["LastEvaluatedKey"]
 
 
-def recount(client: Any, table: str) -> Recount:
+def recount(client: Any, table: str, counters_table: str) -> Recount:
     counted = Recount()
     for item in scan(client, table):
         counted.items += 1
-        sk = item["SK"]["S"]
-        if sk.startswith(keys.POSTING):
+        if item["SK"]["S"].startswith(keys.POSTING):
             counted.postings[item["fpk"]["S"]] += 1
-        elif sk == keys.COUNT:
+    for item in scan(client, counters_table):
+        counted.items += 1
+        sk = item["SK"]["S"]
+        if sk == keys.COUNT:
             counted.counters[item["PK"]["S"]] = int(item.get("n", {}).get("N", "0"))
         elif sk == keys.PENDING:
             counted.pending.append({"PK": item["PK"]["S"], "SK": sk})
     return counted
 
 
-def fix(client: Any, table: str, counted: Recount) -> list[str]:
+def fix(client: Any, counters_table: str, counted: Recount) -> list[str]:
     """Write the counted values and delete the pending deltas; returns the partitions that changed meanwhile."""
     changed = []
     for partition, (seen, actual) in counted.drift().items():
@@ -92,7 +96,7 @@ def fix(client: Any, table: str, counted: Recount) -> list[str]:
         values = {":actual": {"N": str(actual)}, **({} if seen is None else {":seen": {"N": str(seen)}})}
         try:
             client.update_item(
-                TableName=table,
+                TableName=counters_table,
                 Key={name: {"S": value} for name, value in keys.counter_key(partition).items()},
                 UpdateExpression="SET n = :actual",
                 ConditionExpression=condition,
@@ -103,20 +107,22 @@ def fix(client: Any, table: str, counted: Recount) -> list[str]:
                 raise
             changed.append(partition)
     for key in counted.pending:
-        client.delete_item(TableName=table, Key={name: {"S": value} for name, value in key.items()})
+        client.delete_item(TableName=counters_table, Key={name: {"S": value} for name, value in key.items()})
     return changed
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m devtools.recount", description=__doc__.split("\n\n")[0])
-    parser.add_argument("--table", required=True, help="table name")
+    parser.add_argument("--table", required=True, help="catalog table name")
+    parser.add_argument("--counters-table", help="counters table name (default: <table>-counters, as the local tools name it)")
     parser.add_argument("--endpoint-url", help="DynamoDB endpoint (DynamoDB Local); default: AWS")
     parser.add_argument("--region", default=None, help="AWS region (default: the environment's)")
     parser.add_argument("--fix", action="store_true", help="write the counted values into the counters that drifted")
     args = parser.parse_args(argv)
     try:
         client = dynamodb_client(args.endpoint_url, args.region)
-        counted = recount(client, args.table)
+        counters_table = args.counters_table or table.counters_table_name(args.table)
+        counted = recount(client, args.table, counters_table)
     except CannotImport as error:
         sys.stderr.write(f"error: {error}\n")
         return 1
@@ -136,7 +142,7 @@ def main(argv: list[str] | None = None) -> int:
     if not args.fix:
         out.write(f"{len(drift)} counter(s) drifted, {len(counted.pending)} pending item(s): --fix repairs them\n")
         return 2
-    changed = fix(client, args.table, counted)
+    changed = fix(client, counters_table, counted)
     for partition in changed:
         out.write(f"not fixed, changed while recounting: {partition} (run again)\n")
     out.write(f"fixed {len(drift) - len(changed)} counter(s), deleted {len(counted.pending)} pending item(s)\n")

@@ -100,8 +100,11 @@ def _run_module(module: str, arguments: list[str], environment: dict[str, str]) 
 
 
 def table_shape() -> str:
-    """What a database must have been written under to be reused: the key layout and the template's table."""
-    definition = json.dumps(table.table_definition(TABLE_NAME), sort_keys=True)
+    """What a database must have been written under to be reused: the key layout and the template's tables."""
+    definitions = [
+        table.table_definition(TABLE_NAME, resource=resource) for resource in (table.TABLE_RESOURCE, table.COUNTERS_RESOURCE)
+    ]
+    definition = json.dumps(definitions, sort_keys=True)
     return f"layout {keys.LAYOUT}, table {hashlib.sha256(definition.encode()).hexdigest()[:16]}"
 
 
@@ -211,7 +214,7 @@ def run(args: argparse.Namespace) -> None:
         cleanup.callback(save_when_stopped)  # runs once DynamoDB Local has stopped
         stack = cleanup.enter_context(local_stack(logs=state.root, ports=ports, data=data))
         client = stack.dynamodb.client()
-        table.create_table(client, TABLE_NAME, exist_ok=True)
+        table.create_tables(client, TABLE_NAME, exist_ok=True)
         environment = _child_environment(stack.gateway.api.layer_paths)
         timings: dict[str, Any] = {"new_database": reason is not None}
         if reason is not None:

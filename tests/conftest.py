@@ -1,7 +1,8 @@
 """Backends for the tests: moto (in process) and DynamoDB Local (the real engine, one per session).
 
-Both get a table created from template.yaml's own definition, so tests cannot drift from what is
-deployed.
+Both get a catalog table and its counters table created from template.yaml's own definitions, so
+tests cannot drift from what is deployed. A test gets the catalog table's name; its counters
+table's is ``counters_table_name(name)``.
 """
 
 import copy
@@ -19,7 +20,7 @@ import pytest
 from moto import mock_aws
 
 from devtools.local.dynamodb_local import DynamoDBLocal
-from devtools.template.table import create_table
+from devtools.template.table import create_tables, delete_tables
 
 BACKENDS = ("moto", "dynamodb-local")
 REGION = "us-east-1"
@@ -63,21 +64,21 @@ _moto_transact_write_items = moto_dynamodb.DynamoDBBackend.transact_write_items
 
 @contextmanager
 def table_on(backend: str, request: pytest.FixtureRequest) -> Iterator[tuple[Any, str]]:
-    """A fresh table from the template on a backend: (low-level client, table name)."""
+    """Fresh tables from the template on a backend: (low-level client, catalog table name)."""
     name = f"catalog-test-{next(_table_numbers)}"
     if backend == "moto":
         with mock_aws(), mock.patch.object(moto_dynamodb.DynamoDBBackend, "transact_write_items", _one_backup_per_transaction):
             client = boto3.client("dynamodb", region_name=REGION)
-            create_table(client, name)
+            create_tables(client, name)
             yield client, name
         return
     server: DynamoDBLocal = request.getfixturevalue("dynamodb_local")
     client = boto3.client("dynamodb", region_name=REGION, endpoint_url=server.endpoint_url)
-    create_table(client, name)
+    create_tables(client, name)
     try:
         yield client, name
     finally:
-        client.delete_table(TableName=name)
+        delete_tables(client, name)
 
 
 @pytest.fixture(params=BACKENDS)

@@ -13,6 +13,7 @@ import pytest
 from catalog import counting
 from devtools.local.lambda_runtime import LambdaContext
 from devtools.local.streams import StreamFeeder, batch_size, filter_patterns, streams_client
+from devtools.template.table import counters_table_name
 from functions.counters import app
 
 _feeders: dict[str, StreamFeeder] = {}  # by table name: every test table's name is new
@@ -20,7 +21,7 @@ _feeders: dict[str, StreamFeeder] = {}  # by table name: every test table's name
 
 def deliver_to_handler(client: Any, name: str) -> Callable[[dict], dict]:
     """Calls the counter function's handler with an event, its counters on this table."""
-    counters = counting.Counters(client, name)
+    counters = counting.Counters(client, counters_table_name(name))
 
     def deliver(event: dict) -> dict:
         context = LambdaContext("CounterFunction", 512, "arn:aws:lambda:us-east-1:123456789012:function:CounterFunction",

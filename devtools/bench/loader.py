@@ -62,8 +62,9 @@ def validate(lines: Iterable[dict]) -> Catalog:
     return catalog
 
 
-def catalog_items(catalog: Catalog) -> list[dict]:
-    """Every item of the catalog table: postings with dense slots (the all posting is the record), counters, owners."""
+def catalog_items(catalog: Catalog) -> tuple[list[dict], list[dict]]:
+    """Every item of the catalog table (postings with dense slots, the all posting being the record;
+    owners), and every item of its counters table."""
     items = [{**keys.owner_key(owner_id), **owner} for owner_id, owner in catalog.owners.items()]
     sizes: Counter[str] = Counter()
 
@@ -82,8 +83,7 @@ def catalog_items(catalog: Catalog) -> list[dict]:
         add(SONGS, song, names[owner_id])
     for soundtrack in catalog.soundtracks:
         add(SOUNDTRACKS, soundtrack, [])
-    items += [{**keys.counter_key(partition), "n": n} for partition, n in sizes.items()]
-    return items
+    return items, [{**keys.counter_key(partition), "n": n} for partition, n in sizes.items()]
 
 
 @dataclass
@@ -98,11 +98,27 @@ class LoadReport:
 
 
 def create_catalog_table(client: Any, name: str) -> None:
-    """The template's table (keys and indexes as deployed), without the stream."""
+    """The template's catalog table (keys and indexes as deployed), without the stream."""
     definition = table.table_definition(name)
     definition.pop("StreamSpecification", None)
     client.create_table(**definition)
     client.get_waiter("table_exists").wait(TableName=name, WaiterConfig={"Delay": 1, "MaxAttempts": 60})
+
+
+def create_counters_table(client: Any, name: str) -> None:
+    """The template's counters table."""
+    table.create_table(client, name, resource=table.COUNTERS_RESOURCE)
+
+
+def load_catalog(client: Any, name: str, catalog: Catalog) -> LoadReport:
+    """The catalog table ``name`` and its counters table created and filled with ``catalog``: what the
+    importer and the counter function would have written."""
+    catalog_table, counters_table = catalog_items(catalog)
+    create_catalog_table(client, name)
+    create_counters_table(client, table.counters_table_name(name))
+    report = write_all(client, name, catalog_table)
+    counted = write_all(client, table.counters_table_name(name), counters_table)
+    return LoadReport(name, report.items + counted.items, report.seconds + counted.seconds)
 
 
 def create_naive_table(client: Any, name: str, key: str) -> None:

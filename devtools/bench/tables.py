@@ -1,7 +1,7 @@
-"""The bench's tables: per catalog size, the catalog table the API reads and the baseline's naive tables.
+"""The bench's tables: per catalog size, the catalog and counters tables the API reads and the baseline's naive tables.
 
 DynamoDB Local writes one item at a time per process, so loading is spread over several
-processes: tables go in groups (a size's catalog table; a size's naive tables), largest group
+processes: tables go in groups (a size's catalog and counters tables; a size's naive tables), largest group
 first to the least loaded process, and all processes load at once.
 """
 
@@ -9,13 +9,16 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 from devtools.bench import loader, mix, runner
 from devtools.local.dynamodb_local import DynamoDBLocal
 from devtools.local.in_process import InProcessApi
 from devtools.local.lambda_runtime import local_environment
 from devtools.sample_catalog import generate
+from devtools.template import table
 
 log = logging.getLogger(__name__)
 
@@ -24,8 +27,8 @@ log = logging.getLogger(__name__)
 class Group:
     """Tables loaded together, into one DynamoDB Local."""
 
-    tables: dict[str, tuple[list[dict], str | None]]
-    """name -> (items, the naive table's key attribute, or None for the catalog table)."""
+    tables: dict[str, tuple[list[dict], Callable[[Any, str], None]]]
+    """name -> (items, what creates the table: ``create(client, name)``)."""
     instance: int = 0
     loads: list[loader.LoadReport] = field(default_factory=list)
 
@@ -50,11 +53,20 @@ def prepare(size: int, *, owners: int, soundtracks: int, seed: int, prefix: str 
     """Generate and validate a catalog of ``size`` songs, and every item of its tables."""
     catalog = loader.validate(generate(size, owners, seed, soundtracks))
     setup = SizeSetup(size, catalog, Group({}), Group({}), prefix)
-    setup.catalog_group.tables[setup.name("catalog")] = (loader.catalog_items(catalog), None)
+    catalog_table, counters_table = loader.catalog_items(catalog)
+    name = setup.name("catalog")
+    setup.catalog_group.tables.update({
+        name: (catalog_table, loader.create_catalog_table),
+        table.counters_table_name(name): (counters_table, loader.create_counters_table),
+    })  # fmt: skip
+
+    def naive(key: str) -> Callable[[Any, str], None]:
+        return lambda client, name: loader.create_naive_table(client, name, key)
+
     setup.naive_group.tables.update({
-        setup.name("naive-songs"): (catalog.songs, "id"),
-        setup.name("naive-owners"): (list(catalog.owners.values()), "id"),
-        setup.name("naive-soundtracks"): (catalog.soundtracks, "uuid"),
+        setup.name("naive-songs"): (catalog.songs, naive("id")),
+        setup.name("naive-owners"): (list(catalog.owners.values()), naive("id")),
+        setup.name("naive-soundtracks"): (catalog.soundtracks, naive("uuid")),
     })  # fmt: skip
     return setup
 
@@ -76,11 +88,8 @@ def load(servers: list[DynamoDBLocal], groups: list[Group]) -> None:
             # The items are built here from validated records: skipping botocore's validation saves CPU.
             client = servers[index].client(max_pool_connections=2 * loader.WRITERS, parameter_validation=False)
             for group in (group for group in groups if group.instance == index):
-                for name, (items, key) in group.tables.items():
-                    if key is None:
-                        loader.create_catalog_table(client, name)
-                    else:
-                        loader.create_naive_table(client, name, key)
+                for name, (items, create) in group.tables.items():
+                    create(client, name)
                     report = loader.write_all(client, name, items)
                     group.loads.append(report)
                     log.info("loaded %s: %d items in %.1f s (%.0f items/s)", name, report.items, report.seconds,

@@ -48,8 +48,7 @@ def load_stack(catalog: loader.Catalog, *, environments: int, logs: Path) -> Ite
     (logs / "functions.log").write_bytes(b"")
     with local_stack(logs=logs, environments=environments) as stack:
         client = stack.dynamodb.client()
-        loader.create_catalog_table(client, stack.table_name)
-        report = loader.write_all(client, stack.table_name, loader.catalog_items(catalog))
+        report = loader.load_catalog(client, stack.table_name, catalog)
         log.info("catalog loaded: %d items in %.0f s", report.items, report.seconds)
         demo = ensure_user(stack.pool, next(iter(catalog.owners)), username=DEMO_USERNAME)
         token = sign_in(stack.pool, demo).access_token

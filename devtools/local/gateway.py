@@ -41,7 +41,7 @@ from devtools.local import api_docs
 from devtools.local.authorizer import AuthorizerUnavailable, CognitoAuthorizer, Unauthorized
 from devtools.local.lambda_runtime import Invoker, local_environment
 from devtools.template import table
-from devtools.template.api import ACCOUNT_ID, TABLE_NAME, Api, Route, load_api
+from devtools.template.api import ACCOUNT_ID, TABLE_NAME, Api, Route, load_api, table_environment
 
 log = logging.getLogger(__name__)
 
@@ -397,7 +397,7 @@ def make_gateway(
     for path in (REPO_ROOT, *api.layer_paths):  # where Lambda finds the function's and the layer's code
         if str(path) not in sys.path:
             sys.path.insert(0, str(path))
-    invoker = Invoker({**local_environment(dynamodb_endpoint_url), "TABLE_NAME": table_name})
+    invoker = Invoker({**local_environment(dynamodb_endpoint_url), **table_environment(table_name)})
     gateway = LocalApiGateway((host, port), api=api, authorizer=authorizer, invoker=invoker)
     log.info("gateway: %d routes on %s/ (stage %s)", len(api.routes), gateway.url, api.stage)
     return gateway

@@ -23,7 +23,8 @@ from catalog import operations
 from catalog.store import ReadMeter, Store
 from devtools.local.gateway import Request, proxy_event
 from devtools.local.lambda_runtime import Invoker
-from devtools.template.api import load_api
+from devtools.template.api import load_api, table_environment
+from devtools.template.table import counters_table_name
 
 CALLER = "1a000000-0000-4000-8000-000000000001"
 _NEXT_LINK = re.compile(r'<([^>]*)>\s*;\s*rel="?next"?')
@@ -55,12 +56,12 @@ class InProcessApi:
         """``environment``: set on top of each function's own from the template while it runs."""
         self._client, self._table = client, table
         self._api = load_api(table_name=table)
-        self._invoker = Invoker({**(environment or {}), "TABLE_NAME": table})
+        self._invoker = Invoker({**(environment or {}), **table_environment(table)})
         self._stores: list[Store] = []
 
     def new_store(self) -> Store:
         """A metered store on this table, kept so that the request's meter can be read."""
-        store = Store(self._client, self._table)
+        store = Store(self._client, self._table, counters_table_name(self._table))
         self._stores.append(store)
         return store
 

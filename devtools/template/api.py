@@ -3,8 +3,8 @@
 Read from the template (through :mod:`devtools.template.table`): each route's method, path and
 function, the authorizer's scopes and header, the stage name, the gateway responses, and each
 function's handler, environment (``Globals`` + its own, intrinsic functions resolved for the local
-account), memory size and timeout. Locally the table is ``TABLE_NAME`` in ``REGION`` of
-``ACCOUNT_ID``.
+account), memory size and timeout. Locally the catalog table is ``TABLE_NAME`` (its counters table
+``table.counters_table_name(TABLE_NAME)``) in ``REGION`` of ``ACCOUNT_ID``.
 """
 
 from __future__ import annotations
@@ -26,6 +26,11 @@ TABLE_NAME = "catalog"
 REGION = "us-east-1"
 ACCOUNT_ID = "123456789012"
 _TABLE_TYPES = {"AWS::DynamoDB::Table", "AWS::Serverless::SimpleTable"}
+
+
+def table_environment(table_name: str) -> dict[str, str]:
+    """The variables naming the tables a function reads, for the local catalog table ``table_name``."""
+    return {"TABLE_NAME": table_name, "COUNTERS_TABLE_NAME": table.counters_table_name(table_name)}
 
 
 @dataclass(frozen=True)
@@ -223,7 +228,7 @@ class _Resolver:
         if "Fn::GetAtt" in value:
             resource, attribute = value["Fn::GetAtt"]
             if self._is_table(resource):
-                return {"Arn": f"arn:aws:dynamodb:{REGION}:{ACCOUNT_ID}:table/{self.table_name}"}.get(attribute)
+                return {"Arn": f"arn:aws:dynamodb:{REGION}:{ACCOUNT_ID}:table/{self._table(resource)}"}.get(attribute)
             return None
         if "Fn::Sub" in value and isinstance(value["Fn::Sub"], str):
             return self._sub(value["Fn::Sub"])
@@ -236,7 +241,7 @@ class _Resolver:
         if parameter is not None:
             return parameter.get("Default")
         if self._is_table(name):
-            return self.table_name
+            return self._table(name)
         return None
 
     def _sub(self, text: str) -> str | None:
@@ -252,6 +257,10 @@ class _Resolver:
                 return None
             out += [before, str(value)]
         return "".join([*out, rest])
+
+    def _table(self, resource: str) -> str:
+        """The local name of a table resource: the catalog table's, or its counters table's."""
+        return table.counters_table_name(self.table_name) if resource == table.COUNTERS_RESOURCE else self.table_name
 
     def _is_table(self, name: str) -> bool:
         return (self.template["Resources"].get(name) or {}).get("Type") in _TABLE_TYPES

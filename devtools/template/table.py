@@ -1,9 +1,9 @@
-"""Read the SAM template: the catalog table's definition and the API's routes.
+"""Read the SAM template: the tables' definitions and the API's routes.
 
 Development tooling only (tests, the local stack); it is not deployed. ``template.yaml`` is the single
-source of truth: the local DynamoDB table is created from the ``CatalogTable`` resource and the local
-gateway serves the ``Api`` events of the template's functions, so neither can drift from what is
-deployed.
+source of truth: the local DynamoDB tables are created from the ``CatalogTable`` and ``CountersTable``
+resources and the local gateway serves the ``Api`` events of the template's functions, so neither
+can drift from what is deployed.
 """
 
 from __future__ import annotations
@@ -21,7 +21,15 @@ TEMPLATE_PATH = REPO_ROOT / "template.yaml"
 """The project's SAM template."""
 
 TABLE_RESOURCE = "CatalogTable"
-"""Logical id of the DynamoDB table in the template."""
+"""Logical id of the catalog table in the template."""
+COUNTERS_RESOURCE = "CountersTable"
+"""Logical id of the counters table in the template."""
+
+
+def counters_table_name(table_name: str) -> str:
+    """The name the local tools give the counters table of a catalog table they create (on AWS,
+    CloudFormation names both, and the functions get each name from their environment)."""
+    return f"{table_name}-counters"
 
 
 class CloudFormationLoader(yaml.SafeLoader):
@@ -73,8 +81,9 @@ def _parsed(template_path: str, mtime_ns: int, size: int) -> dict[str, Any]:
     return template
 
 
-def table_definition(table_name: str, template_path: Path = TEMPLATE_PATH) -> dict[str, Any]:
-    """Return the keyword arguments of boto3's ``DynamoDB.Client.create_table`` for ``CatalogTable``.
+def table_definition(table_name: str, template_path: Path = TEMPLATE_PATH, *, resource: str = TABLE_RESOURCE) -> dict[str, Any]:
+    """Return the keyword arguments of boto3's ``DynamoDB.Client.create_table`` for a table of the
+    template (``CatalogTable`` unless ``resource`` names another).
 
     The key schema, attribute definitions and global (and local) secondary indexes are taken from the
     template; the table is always on-demand (``PAY_PER_REQUEST``). A ``StreamSpecification`` in the
@@ -84,10 +93,10 @@ def table_definition(table_name: str, template_path: Path = TEMPLATE_PATH) -> di
     :param table_name: the name to give the table (the template lets CloudFormation choose one).
     :param template_path: the SAM template to read.
     """
-    resource = load_template(template_path)["Resources"].get(TABLE_RESOURCE)
-    if not resource or resource.get("Type") != "AWS::DynamoDB::Table":
-        raise ValueError(f"{template_path} has no AWS::DynamoDB::Table named {TABLE_RESOURCE}")
-    properties = copy.deepcopy(resource["Properties"])
+    declared = load_template(template_path)["Resources"].get(resource)
+    if not declared or declared.get("Type") != "AWS::DynamoDB::Table":
+        raise ValueError(f"{template_path} has no AWS::DynamoDB::Table named {resource}")
+    properties = copy.deepcopy(declared["Properties"])
 
     definition: dict[str, Any] = {
         "TableName": table_name,
@@ -113,24 +122,38 @@ def create_table(
     table_name: str,
     template_path: Path = TEMPLATE_PATH,
     *,
+    resource: str = TABLE_RESOURCE,
     exist_ok: bool = False,
 ) -> dict[str, Any]:
-    """Create the catalog table with a boto3 DynamoDB client and wait until it is ACTIVE.
+    """Create a table of the template with a boto3 DynamoDB client and wait until it is ACTIVE.
 
     :param client: a boto3 DynamoDB client (real AWS, DynamoDB Local or moto).
     :param table_name: the table's name.
     :param template_path: the SAM template to read the definition from.
+    :param resource: the table's logical id in the template (default: the catalog table).
     :param exist_ok: when true, an existing table of that name is accepted as it is (its schema is
         not compared with the template's).
     :return: the table's description (``describe_table()["Table"]``).
     """
     try:
-        client.create_table(**table_definition(table_name, template_path))
+        client.create_table(**table_definition(table_name, template_path, resource=resource))
     except client.exceptions.ResourceInUseException:
         if not exist_ok:
             raise
     client.get_waiter("table_exists").wait(TableName=table_name, WaiterConfig={"Delay": 1, "MaxAttempts": 120})
     return client.describe_table(TableName=table_name)["Table"]
+
+
+def create_tables(client: Any, table_name: str, template_path: Path = TEMPLATE_PATH, *, exist_ok: bool = False) -> None:
+    """Create the catalog table ``table_name`` and its counters table (``counters_table_name``)."""
+    create_table(client, table_name, template_path, exist_ok=exist_ok)
+    create_table(client, counters_table_name(table_name), template_path, resource=COUNTERS_RESOURCE, exist_ok=exist_ok)
+
+
+def delete_tables(client: Any, table_name: str) -> None:
+    """Delete what ``create_tables`` created."""
+    for name in (table_name, counters_table_name(table_name)):
+        client.delete_table(TableName=name)
 
 
 class Route(NamedTuple):

@@ -114,7 +114,7 @@ class LocalStack:
 def local_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack]:
     logs = tmp_path_factory.mktemp("local-stack")  # the processes' logs end up here
     with stack.local_stack(logs=logs) as composed:
-        table.create_table(composed.dynamodb.client(), TABLE_NAME)
+        table.create_tables(composed.dynamodb.client(), TABLE_NAME)
         other_client_id = create_app_client(composed.pool, "another-app")
         demo = ensure_user(composed.pool, DEMO_SUB, username="demo")
         handler_calls = HandlerCalls(composed.invoker)

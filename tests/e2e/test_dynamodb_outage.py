@@ -59,7 +59,7 @@ class OwnStack:
 def own_stack(local_stack: LocalStack, demo_tokens: Tokens, tmp_path: Path) -> Iterator[OwnStack]:
     with stack.local_stack(logs=tmp_path, data=tmp_path / "data", pool=local_stack.pool) as composed:
         client = composed.dynamodb.client()
-        table.create_table(client, TABLE_NAME)
+        table.create_tables(client, TABLE_NAME)
         report = import_lines(CatalogWriter(client, TABLE_NAME), [json.dumps(OWNER), json.dumps(SONG)], progress=False)
         assert not report.rejected
         composed.serve_in_background()

@@ -19,7 +19,7 @@ from typing import Any
 import pytest
 
 from devtools.local.dynamodb_local import DynamoDBLocal
-from devtools.template.table import create_table
+from devtools.template.table import create_tables, delete_tables
 from tests import catalog_data
 
 pytestmark = [pytest.mark.e2e, pytest.mark.dynamodb_local]
@@ -57,11 +57,11 @@ def importer(
 def local_table(dynamodb_local: DynamoDBLocal) -> Iterator[tuple[Any, str]]:
     client = dynamodb_local.client()
     name = f"importer-cli-{next(_names)}"
-    create_table(client, name)
+    create_tables(client, name)
     try:
         yield client, name
     finally:
-        client.delete_table(TableName=name)
+        delete_tables(client, name)
 
 
 def record_of(client: Any, name: str, pk: str) -> dict | None:
@@ -162,7 +162,8 @@ def test_create_table_makes_the_templates_table_and_imports_into_it(dynamodb_loc
     try:
         result = importer("--quiet", "--create-table", "--table", name, str(path), endpoint_url=dynamodb_local.endpoint_url)
         assert result.returncode == 0, result.stderr
-        assert f"created table {name!r} from template.yaml" in result.stderr
+        assert f"created table {name!r} and its counters table '{name}-counters' from template.yaml" in result.stderr
+        assert client.describe_table(TableName=f"{name}-counters")["Table"]["TableStatus"] == "ACTIVE"
         described = client.describe_table(TableName=name)["Table"]
         assert {index["IndexName"] for index in described["GlobalSecondaryIndexes"]} >= {"Listing", "Pages", "Sampling"}
         assert described["StreamSpecification"]["StreamViewType"] == "NEW_AND_OLD_IMAGES"
@@ -170,7 +171,7 @@ def test_create_table_makes_the_templates_table_and_imports_into_it(dynamodb_loc
         again = importer("--quiet", "--create-table", "--table", name, str(path), endpoint_url=dynamodb_local.endpoint_url)
         assert again.returncode == 0 and "created table" not in again.stderr and "(0 written" in again.stderr
     finally:
-        client.delete_table(TableName=name)
+        delete_tables(client, name)
 
 
 def test_an_endpoint_needs_no_aws_credentials(

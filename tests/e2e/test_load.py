@@ -35,8 +35,7 @@ RUN_SECONDS = 2
 def load_catalog(local_stack: LocalStack) -> loader.Catalog:
     catalog = loader.validate(generate(120, 10, 7, 30))
     client = local_stack.composed.dynamodb.client()
-    loader.create_catalog_table(client, LOAD_TABLE)
-    loader.write_all(client, LOAD_TABLE, loader.catalog_items(catalog))
+    loader.load_catalog(client, LOAD_TABLE, catalog)
     return catalog
 
 

@@ -21,7 +21,7 @@ from devtools import REPO_ROOT
 from devtools.importer import import_lines
 from devtools.local.dynamodb_local import DynamoDBLocal
 from devtools.sample_catalog import generate
-from devtools.template.table import create_table
+from devtools.template.table import counters_table_name, create_tables, delete_tables
 from tests import stream_feed
 
 pytestmark = [pytest.mark.e2e, pytest.mark.dynamodb_local]
@@ -33,14 +33,14 @@ _names = itertools.count()
 def counted_table(dynamodb_local: DynamoDBLocal) -> Iterator[tuple[Any, str]]:
     client = dynamodb_local.client()
     name = f"recount-{next(_names)}"
-    create_table(client, name)
+    create_tables(client, name)
     report = import_lines(CatalogWriter(client, name), [json.dumps(record) for record in generate(40, 4, 3, 6)], progress=False)
     assert not report.rejected
     stream_feed.drain(client, name)
     try:
         yield client, name
     finally:
-        client.delete_table(TableName=name)
+        delete_tables(client, name)
 
 
 def recount(endpoint_url: str, name: str, *options: str) -> subprocess.CompletedProcess:
@@ -55,7 +55,7 @@ def recount(endpoint_url: str, name: str, *options: str) -> subprocess.Completed
 
 def counter(client: Any, name: str, partition: str) -> int | None:
     key = {field: {"S": value} for field, value in keys.counter_key(partition).items()}
-    item = client.get_item(TableName=name, Key=key, ConsistentRead=True).get("Item")
+    item = client.get_item(TableName=counters_table_name(name), Key=key, ConsistentRead=True).get("Item")
     return int(item["n"]["N"]) if item else None
 
 
@@ -79,11 +79,12 @@ def test_every_kind_of_drift_is_reported_and_repaired_with_fix(
     def wire(key: dict[str, str]) -> dict[str, dict[str, str]]:
         return {field: {"S": value} for field, value in key.items()}
 
-    client.update_item(TableName=name, Key=wire(keys.counter_key(songs_all)), UpdateExpression="ADD n :d",
+    counters = counters_table_name(name)
+    client.update_item(TableName=counters, Key=wire(keys.counter_key(songs_all)), UpdateExpression="ADD n :d",
                        ExpressionAttributeValues={":d": {"N": "7"}})  # fmt: skip
-    client.delete_item(TableName=name, Key=wire(keys.counter_key(pop)))
-    client.put_item(TableName=name, Item={**wire(keys.counter_key(ghost)), "n": {"N": "3"}})
-    client.put_item(TableName=name, Item={**wire(keys.pending_key("lost-batch")), "v": {"N": "1"}, songs_all: {"N": "1"}})
+    client.delete_item(TableName=counters, Key=wire(keys.counter_key(pop)))
+    client.put_item(TableName=counters, Item={**wire(keys.counter_key(ghost)), "n": {"N": "3"}})
+    client.put_item(TableName=counters, Item={**wire(keys.pending_key("lost-batch")), "v": {"N": "1"}, songs_all: {"N": "1"}})
 
     found = recount(dynamodb_local.endpoint_url, name)
     assert found.returncode == 2, found.stdout + found.stderr

@@ -18,6 +18,7 @@ from catalog.collections import SONGS, SOUNDTRACKS
 from catalog.writer import CatalogWriter
 from devtools.importer import import_lines
 from devtools.local.streams import StreamFeeder, filter_patterns, streams_client
+from devtools.template.table import counters_table_name
 from tests import catalog_data, soundtrack_data
 from tests.api_client import InProcessApi
 from tests.stream_feed import deliver_to_handler, drain
@@ -43,9 +44,9 @@ def scan(table: Table) -> list[dict]:
 
 def assert_counters_exact(table: Table, songs: list[dict], soundtracks: list[dict]) -> dict[str, int]:
     """Every counter equals its partition's postings, and those match the records (a test-only Scan)."""
-    items = scan(table)
-    held = Counter(item["fpk"] for item in items if item["SK"].startswith("posting#"))
-    counters = {item["PK"]: int(item["n"]) for item in items if item["SK"] == "count"}
+    client, name = table
+    held = Counter(item["fpk"] for item in scan(table) if item["SK"].startswith("posting#"))
+    counters = {item["PK"]: int(item["n"]) for item in scan((client, counters_table_name(name))) if item["SK"] == "count"}
     assert {p: n for p, n in counters.items() if n} == dict(held), "counters differ from the postings they count"
     assert set(held) <= set(counters), "a partition without a counter"
 

@@ -19,41 +19,51 @@ def fresh_settings() -> Iterator[None]:
 
 def test_settings_come_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("TABLE_NAME", "catalog-Table_1.x")
+    monkeypatch.setenv("COUNTERS_TABLE_NAME", "catalog-CountersTable-1")
     monkeypatch.setenv("CURSOR_KEY", KEY)
 
     assert settings().table_name == "catalog-Table_1.x"
+    assert settings().counters_table_name == "catalog-CountersTable-1"
     assert settings().cursor_key.get_secret_value() == KEY
 
 
 def test_the_cursor_key_is_optional_and_never_shown(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("TABLE_NAME", "catalog")
+    monkeypatch.setenv("COUNTERS_TABLE_NAME", "catalog-counters")
     monkeypatch.delenv("CURSOR_KEY", raising=False)
 
     assert settings().cursor_key is None
-    assert KEY not in repr(Settings("catalog", KEY).cursor_key) and KEY not in str(Settings("catalog", KEY).cursor_key)
+    shown = Settings("catalog", "catalog-counters", KEY).cursor_key
+    assert KEY not in repr(shown) and KEY not in str(shown)
 
 
 @pytest.mark.parametrize("name", ["ab", "x" * 256, "a b", "täble"])
 def test_a_table_name_dynamodb_refuses_is_a_configuration_error(name: str) -> None:
-    with pytest.raises(ConfigurationError, match="TABLE_NAME"):
-        Settings(name)
+    with pytest.raises(ConfigurationError, match="^TABLE_NAME"):
+        Settings(name, "catalog-counters")
+    with pytest.raises(ConfigurationError, match="^COUNTERS_TABLE_NAME"):
+        Settings("catalog", name)
 
 
 def test_a_short_cursor_key_is_a_configuration_error() -> None:
     with pytest.raises(ConfigurationError, match="CURSOR_KEY"):
-        Settings("catalog", "k" * 31)
+        Settings("catalog", "catalog-counters", "k" * 31)
 
 
-def test_a_missing_table_name_is_a_configuration_error(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.delenv("TABLE_NAME", raising=False)
+@pytest.mark.parametrize("variable", ["TABLE_NAME", "COUNTERS_TABLE_NAME"])
+def test_a_missing_table_name_is_a_configuration_error(variable: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("TABLE_NAME", "catalog")
+    monkeypatch.setenv("COUNTERS_TABLE_NAME", "catalog-counters")
+    monkeypatch.delenv(variable)
 
-    with pytest.raises(ConfigurationError, match="TABLE_NAME is not set"):
+    with pytest.raises(ConfigurationError, match=f"{variable} is not set"):
         settings()
 
 
 def test_functions_sharing_a_process_each_get_their_own_settings(monkeypatch: pytest.MonkeyPatch) -> None:
     """The local gateway runs every function in one process, each in its own environment."""
     monkeypatch.setenv("TABLE_NAME", "catalog")
+    monkeypatch.setenv("COUNTERS_TABLE_NAME", "catalog-counters")
     monkeypatch.delenv("CURSOR_KEY", raising=False)
     assert settings().cursor_key is None  # count, get, random
 

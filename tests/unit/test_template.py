@@ -22,6 +22,7 @@ STREAM_READ_ACTIONS = {"dynamodb:DescribeStream", "dynamodb:GetRecords", "dynamo
 API_FUNCTIONS = ("ListFunction", "CountFunction", "GetFunction", "RandomFunction")
 TABLE_ARN = {"Fn::GetAtt": ["CatalogTable", "Arn"]}
 INDEXES_ARN = {"Fn::Sub": "${CatalogTable.Arn}/index/*"}
+COUNTERS_ARN = {"Fn::GetAtt": ["CountersTable", "Arn"]}
 
 # Every response type API Gateway (REST) has. All are customised: a status code on DEFAULT_4XX or
 # DEFAULT_5XX would otherwise also become the status of every uncustomised type of that class.
@@ -230,6 +231,7 @@ def test_functions_run_python313_on_arm64_with_the_layer(template: dict[str, Any
         assert (REPO / properties["CodeUri"]).is_dir(), name
         variables = properties["Environment"]["Variables"]
         assert variables["TABLE_NAME"] == {"Ref": "CatalogTable"}, name
+        assert variables["COUNTERS_TABLE_NAME"] == {"Ref": "CountersTable"}, name
         assert variables["POWERTOOLS_SERVICE_NAME"] == "catalog", name
         assert variables["POWERTOOLS_LOG_LEVEL"] == {"Ref": "LogLevel"}, name
 
@@ -243,7 +245,7 @@ def listed(value: Any) -> list:
     return value if isinstance(value, list) else [value]
 
 
-def test_the_api_functions_can_only_read_the_table(template: dict[str, Any]) -> None:
+def test_the_api_functions_can_only_read_the_tables(template: dict[str, Any]) -> None:
     assert "Policies" not in template.get("Globals", {}).get("Function", {})
     for name in API_FUNCTIONS:
         properties = functions(template)[name]
@@ -261,10 +263,10 @@ def test_the_api_functions_can_only_read_the_table(template: dict[str, Any]) -> 
         assert not any("*" in action for action in actions)
         assert "NotAction" not in statement and "NotResource" not in statement
         resources = listed(statement["Resource"])
-        assert resources and all(r in (TABLE_ARN, INDEXES_ARN) for r in resources), resources
+        assert resources and all(r in (TABLE_ARN, INDEXES_ARN, COUNTERS_ARN) for r in resources), resources
 
 
-def test_only_the_counter_function_can_write_the_table(template: dict[str, Any]) -> None:
+def test_only_the_counter_function_can_write_and_only_the_counters_table(template: dict[str, Any]) -> None:
     assert set(functions(template)) == {*API_FUNCTIONS, "CounterFunction"}
     counter = functions(template)["CounterFunction"]
     assert counter["Role"] == {"Fn::GetAtt": ["CounterFunctionRole", "Arn"]}
@@ -300,9 +302,10 @@ def test_only_the_counter_function_can_write_the_table(template: dict[str, Any])
         for statement in statements(policy["PolicyDocument"])
     }
     # TransactWriteItems is authorised through the actions it holds: conditional puts (markers),
-    # updates (counters, pending deltas) and deletes (moved pending deltas); the pending deltas are read first.
+    # updates (counters, pending deltas) and deletes (moved pending deltas); the pending deltas are
+    # read first. The catalog table itself is never written: only its stream is read.
     assert by_actions == {
-        frozenset({"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"}): [TABLE_ARN],
+        frozenset({"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"}): [COUNTERS_ARN],
         frozenset(STREAM_READ_ACTIONS): [{"Fn::Sub": "${CatalogTable.Arn}/stream/*"}],
         frozenset({"sqs:SendMessage"}): [{"Fn::GetAtt": ["CounterFailureQueue", "Arn"]}],
     }
@@ -328,7 +331,10 @@ def test_the_counter_function_is_fed_by_the_tables_stream(template: dict[str, An
 
     table_properties = template["Resources"]["CatalogTable"]["Properties"]
     assert table_properties["StreamSpecification"] == {"StreamViewType": "NEW_AND_OLD_IMAGES"}
-    assert table_properties["TimeToLiveSpecification"] == {"AttributeName": keys.EXPIRES, "Enabled": True}
+    # The counter function's markers expire from its own table; that table has no stream to feed back.
+    counters_properties = template["Resources"]["CountersTable"]["Properties"]
+    assert counters_properties["TimeToLiveSpecification"] == {"AttributeName": keys.EXPIRES, "Enabled": True}
+    assert "StreamSpecification" not in counters_properties and "GlobalSecondaryIndexes" not in counters_properties
     assert table_definition("catalog-test")["StreamSpecification"] == {
         "StreamEnabled": True, "StreamViewType": "NEW_AND_OLD_IMAGES"
     }  # fmt: skip
@@ -365,9 +371,11 @@ def test_layer_is_built_by_sam_for_arm64(template: dict[str, Any]) -> None:
 # --- table ---------------------------------------------------------------------------------------------
 
 
-def test_table_is_on_demand_with_pitr_and_sse(template: dict[str, Any]) -> None:
-    resource = template["Resources"]["CatalogTable"]
+@pytest.mark.parametrize("name", ["CatalogTable", "CountersTable"])
+def test_tables_are_on_demand_kept_with_pitr_and_sse(template: dict[str, Any], name: str) -> None:
+    resource = template["Resources"][name]
     assert resource["Type"] == "AWS::DynamoDB::Table"
+    assert resource["DeletionPolicy"] == resource["UpdateReplacePolicy"] == "Retain"
     properties = resource["Properties"]
     assert properties["BillingMode"] == "PAY_PER_REQUEST"
     assert properties["PointInTimeRecoverySpecification"] == {"PointInTimeRecoveryEnabled": True}
@@ -443,6 +451,11 @@ def test_create_table_on_moto(monkeypatch: pytest.MonkeyPatch) -> None:
         with pytest.raises(client.exceptions.ResourceInUseException):
             table.create_table(client, "catalog-test")
         assert table.create_table(client, "catalog-test", exist_ok=True)["TableName"] == "catalog-test"
+
+        table.create_tables(client, "other", exist_ok=True)
+        counters = client.describe_table(TableName=table.counters_table_name("other"))["Table"]
+        assert [key["AttributeName"] for key in counters["KeySchema"]] == ["PK", "SK"]
+        assert not counters.get("GlobalSecondaryIndexes") and not counters.get("StreamSpecification")
 
 
 # --- sample events -------------------------------------------------------------------------------------

@@ -25,6 +25,7 @@ from catalog.collections import SONGS as SONG_COLLECTION
 from catalog.model.song import Owner, Song
 from catalog.writer import CatalogWriter
 from devtools.importer import Report, import_lines
+from devtools.template.table import counters_table_name
 from tests import catalog_data
 from tests.stream_feed import drain
 
@@ -50,16 +51,17 @@ def loaded(report: Report) -> dict[str, int]:
 
 
 def raw_scan(table: Table) -> list[dict]:
-    """Every item of the table as DynamoDB returns it (wire form), sorted by key."""
+    """Every item of the catalog table and its counters table as DynamoDB returns it (wire form), sorted by key."""
     client, name = table
-    request: dict[str, Any] = {"TableName": name, "ConsistentRead": True}
     items = []
-    while True:
-        response = client.scan(**request)
-        items += response.get("Items", [])
-        if "LastEvaluatedKey" not in response:
-            break
-        request["ExclusiveStartKey"] = response["LastEvaluatedKey"]
+    for scanned in (name, counters_table_name(name)):
+        request: dict[str, Any] = {"TableName": scanned, "ConsistentRead": True}
+        while True:
+            response = client.scan(**request)
+            items += response.get("Items", [])
+            if "LastEvaluatedKey" not in response:
+                break
+            request["ExclusiveStartKey"] = response["LastEvaluatedKey"]
     return sorted(items, key=lambda item: (item["PK"]["S"], item["SK"]["S"]))
 
 

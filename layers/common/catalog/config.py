@@ -40,18 +40,28 @@ class Secret:
 
 
 class Settings:
-    """What a function reads from its environment, checked when read."""
+    """What an API function reads from its environment, checked when read."""
 
-    __slots__ = ("table_name", "cursor_key")
+    __slots__ = ("table_name", "counters_table_name", "cursor_key")
 
-    def __init__(self, table_name: str, cursor_key: str | None = None) -> None:
-        if not _TABLE_NAME.fullmatch(table_name):
-            raise ConfigurationError(f"TABLE_NAME {table_name!r} is not a DynamoDB table name")
+    def __init__(self, table_name: str | None, counters_table_name: str | None, cursor_key: str | None = None) -> None:
+        self.table_name = table_name_of("TABLE_NAME", table_name)
+        """The catalog: records, postings and their indexes."""
+        self.counters_table_name = table_name_of("COUNTERS_TABLE_NAME", counters_table_name)
+        """The counts the counter function keeps (``catalog.counting``)."""
         if cursor_key is not None and len(cursor_key) < CURSOR_KEY_MIN_LENGTH:
             raise ConfigurationError(f"CURSOR_KEY is shorter than {CURSOR_KEY_MIN_LENGTH} characters")
-        self.table_name = table_name
         self.cursor_key = Secret(cursor_key) if cursor_key is not None else None
         """The secret paging cursors are sealed with (list functions only; see ``catalog.cursor``)."""
+
+
+def table_name_of(variable: str, value: str | None) -> str:
+    """The table name an environment variable holds, checked against DynamoDB's rule."""
+    if value is None:
+        raise ConfigurationError(f"the environment variable {variable} is not set")
+    if not _TABLE_NAME.fullmatch(value):
+        raise ConfigurationError(f"{variable} {value!r} is not a DynamoDB table name")
+    return value
 
 
 class DynamoDBSettings:
@@ -173,14 +183,12 @@ def settings() -> Settings:
     same thing, but the local gateway and the tests host several functions, each with its own
     environment (only the list function has ``CURSOR_KEY``), in one process.
     """
-    return _validated(os.environ.get("TABLE_NAME"), os.environ.get("CURSOR_KEY"))
+    return _validated(os.environ.get("TABLE_NAME"), os.environ.get("COUNTERS_TABLE_NAME"), os.environ.get("CURSOR_KEY"))
 
 
 @cache
-def _validated(table_name: str | None, cursor_key: str | None) -> Settings:
-    if table_name is None:
-        raise ConfigurationError("the environment variable TABLE_NAME is not set")
-    return Settings(table_name, cursor_key)
+def _validated(table_name: str | None, counters_table_name: str | None, cursor_key: str | None) -> Settings:
+    return Settings(table_name, counters_table_name, cursor_key)
 
 
 settings.cache_clear = _validated.cache_clear  # type: ignore[attr-defined]  # as with functools.cache

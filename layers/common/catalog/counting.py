@@ -60,7 +60,7 @@ from typing import Any
 from aws_lambda_powertools import Logger
 from botocore.exceptions import ClientError
 
-from catalog import indexing, keys, wire
+from catalog import config, indexing, keys, wire
 from catalog.collections import COLLECTIONS
 
 logger = Logger(child=True)
@@ -379,5 +379,10 @@ def counter_client() -> Any:
 
 
 def default_counters() -> Counters:
-    """The counters of the function's table (``TABLE_NAME``)."""
-    return Counters(counter_client(), os.environ["TABLE_NAME"])
+    """The counters of the function's counters table (``COUNTERS_TABLE_NAME``), checked once."""
+    return Counters(counter_client(), _counters_table(os.environ.get("COUNTERS_TABLE_NAME")))
+
+
+@cache
+def _counters_table(name: str | None) -> str:
+    return config.table_name_of("COUNTERS_TABLE_NAME", name)

@@ -23,7 +23,8 @@ logger = Logger(child=True)
 
 def default_store() -> Store:
     """A metered store on the configured table (one per request)."""
-    return Store(dynamodb_client(), settings().table_name)
+    configured = settings()
+    return Store(dynamodb_client(), configured.table_name, configured.counters_table_name)
 
 
 def _log_reads(store: Store, returned: int) -> None:

@@ -1,8 +1,10 @@
 """DynamoDB access, and the meter that counts what every request reads.
 
-This is the only module that calls DynamoDB for the API. It reads with eventual consistency
-(half the read capacity of strong reads) and counts, per request, the items DynamoDB read and the
-read capacity it reports, so that tests and the benchmark can hold each query to its read budget.
+This is the only module that calls DynamoDB for the API. It reads two tables: the catalog (records,
+postings and their indexes) and the counters table the counter function keeps. It reads with
+eventual consistency (half the read capacity of strong reads) and counts, per request, the items
+DynamoDB read and the read capacity it reports, so that tests and the benchmark can hold each query
+to its read budget.
 
 What DynamoDB cannot answer in time (throttling, timeouts, connection errors, its 5xx), once
 botocore's retries within the request's time budget (``catalog.budget``) are spent, is raised as
@@ -118,11 +120,12 @@ def _client(settings: DynamoDBSettings, _endpoint: str | None) -> Any:
 
 
 class Store:
-    """Reads of one table, metered. Create one per request."""
+    """Reads of the catalog table and its counters table, metered. Create one per request."""
 
-    def __init__(self, client: Any, table: str) -> None:
+    def __init__(self, client: Any, table: str, counters_table: str) -> None:
         self._client = client
         self._table = table
+        self._counters_table = counters_table
         self.meter = ReadMeter()
 
     def _call(self, operation: str, **request: Any) -> dict:
@@ -134,10 +137,11 @@ class Store:
                 raise
             raise unavailable from error
 
-    def get(self, key: dict) -> dict | None:
+    def get(self, key: dict, *, counters: bool = False) -> dict | None:
+        """The item of this key in the catalog table (in the counters table with ``counters``), if any."""
         response = self._call(
             "get_item",
-            TableName=self._table,
+            TableName=self._counters_table if counters else self._table,
             Key={name: {"S": value} for name, value in key.items()},
             ReturnConsumedCapacity="INDEXES",
         )
@@ -145,8 +149,9 @@ class Store:
         self.meter.add(1 if item else 0, response.get("ConsumedCapacity"), records=_whole([item] if item else []))
         return item
 
-    def batch_get(self, key_list: list[dict]) -> list[dict]:
-        """The items of these keys that exist, in the keys' order."""
+    def batch_get(self, key_list: list[dict], *, counters: bool = False) -> list[dict]:
+        """The items of these keys that exist, in the keys' order (from the counters table with ``counters``)."""
+        table = self._counters_table if counters else self._table
         found: dict[tuple[str, str], dict] = {}
         for start in range(0, len(key_list), _BATCH_GET_MAX):
             pending = [{name: {"S": value} for name, value in key.items()} for key in key_list[start : start + _BATCH_GET_MAX]]
@@ -155,13 +160,11 @@ class Store:
                     break
                 if rounds:  # DynamoDB left keys unprocessed (throttled): back off, as botocore would
                     _backoff(rounds)
-                response = self._call(
-                    "batch_get_item", RequestItems={self._table: {"Keys": pending}}, ReturnConsumedCapacity="INDEXES"
-                )
-                items = [wire.item(raw) for raw in response["Responses"].get(self._table, [])]
+                response = self._call("batch_get_item", RequestItems={table: {"Keys": pending}}, ReturnConsumedCapacity="INDEXES")
+                items = [wire.item(raw) for raw in response["Responses"].get(table, [])]
                 self.meter.add(len(items), response.get("ConsumedCapacity"), records=_whole(items))
                 found.update({(item["PK"], item["SK"]): item for item in items})
-                pending = response.get("UnprocessedKeys", {}).get(self._table, {}).get("Keys", [])
+                pending = response.get("UnprocessedKeys", {}).get(table, {}).get("Keys", [])
         return [found[key["PK"], key["SK"]] for key in key_list if (key["PK"], key["SK"]) in found]
 
     def query(
@@ -239,13 +242,13 @@ class Store:
 
     def count(self, partition: str) -> int:
         """The maintained number of postings in a partition (0 when it has none)."""
-        counter = self.get(keys.counter_key(partition))
+        counter = self.get(keys.counter_key(partition), counters=True)
         return int(counter["n"]) if counter else 0
 
     def counts(self, partitions: tuple[str, ...]) -> dict[str, int]:
         """The maintained numbers of postings of several partitions, in one BatchGetItem (none for no partition)."""
         if not partitions:
             return {}
-        counters = self.batch_get([keys.counter_key(partition) for partition in partitions])
+        counters = self.batch_get([keys.counter_key(partition) for partition in partitions], counters=True)
         found = {counter["PK"]: int(counter["n"]) for counter in counters}
         return {partition: found.get(partition, 0) for partition in partitions}
