@@ -115,7 +115,7 @@ def clients_stack(local_stack: LocalStack, tmp_path_factory: pytest.TempPathFact
     logs = tmp_path_factory.mktemp("clients-stack")
     composed = local_stack.composed
     with stack.local_stack(logs=logs, dynamodb=composed.dynamodb, pool=composed.pool, table_name=TABLE) as own:
-        table.create_table(own.dynamodb.client(), TABLE)
+        table.create_tables(own.dynamodb.client(), TABLE)
         owners = [{"kind": "owner", "id": DEMO_SUB, "nickname": "Demo Owner"},
                   {"kind": "owner", "id": OTHER_OWNER, "firstName": "Other", "lastName": "Owner"}]  # fmt: skip
         catalog = logs / "catalog.jsonl"
@@ -131,7 +131,7 @@ def clients_stack(local_stack: LocalStack, tmp_path_factory: pytest.TempPathFact
         own.counter_feeder().drain()
         own.serve_in_background()
         yield ClientsStack(own.url, sign_in(own.pool, local_stack.demo).access_token)
-        own.dynamodb.client().delete_table(TableName=TABLE)
+        table.delete_tables(own.dynamodb.client(), TABLE)
 
 
 def cursor_of(link: str | None) -> str | None:
