@@ -131,7 +131,8 @@ clean: ## remove local data, build output, reports and screenshots (not the envi
 openapi: $(VENV)/.installed ## regenerate docs/openapi.json from the code (routes, parameter declarations, models)
 	$(DEV_PY) -m devtools.openapi
 
-# Requests the schemathesis run sends in total (`make test` runs the same test with 5,000).
+# Requests the schemathesis run generates in its fuzzing phase, on top of about 1,000 from the examples and
+# coverage phases (`make test` runs the same test with 5,000).
 FUZZ_REQUESTS ?= 50000
 
 .PHONY: fuzz

@@ -145,11 +145,13 @@ def operation(kind: str, collection: Collection, handler: Callable, api: templat
     if kind == "list":
         position = dialect.PAGING[0]
         bad_request = {
-            "cursor": _refusal(layer, lambda: layer["parse"].cursor({"cursor": ["x"], position.name: ["1"]}, position)),
+            "cursor": _refusal(
+                layer, lambda: layer["parse"].cursor({"cursor": ["x"], position.name: [str(position.default + 1)]}, position)
+            ),
             **bad_request,
         }
-        bad_request_text = (f"`cursor` given with `{position.name}`, or a cursor this API did not issue for this "
-                            f"query. Or: {bad_request_text}")  # fmt: skip
+        bad_request_text = (f"`cursor` given with `{position.name}` other than {position.default}, or a cursor this "
+                            f"API did not issue for this query. Or: {bad_request_text}")  # fmt: skip
     responses[str(gateway_status["DEFAULT_4XX"])] = _error_response(bad_request_text, bad_request)
     unauthorized_text, unauthorized = gateway_answer("UNAUTHORIZED")
     unauthorized_text += " (API Gateway's Cognito authorizer)."
@@ -182,7 +184,17 @@ def operation(kind: str, collection: Collection, handler: Callable, api: templat
         malformed,
     )
     text, example = gateway_answer("THROTTLED")
-    responses[str(gateway_status["THROTTLED"])] = _error_response(text + ".", {"throttled": example})
+    throttled = api.responses["THROTTLED"]
+    responses[str(gateway_status["THROTTLED"])] = _error_response(
+        text + " (`THROTTLED`, or `QUOTA_EXCEEDED` of a usage plan). Worth retrying after `Retry-After` seconds.",
+        {"throttled": example},
+        {"Retry-After": {
+            "description": f"Seconds to wait before retrying: {throttled.headers['Retry-After']}, the template's "
+            "`GatewayResponses` set it on both.",
+            "required": True,
+            "schema": {"type": "integer", "minimum": 1},
+        }},
+    )  # fmt: skip
     responses["500"] = _error_response(
         "An unexpected failure inside the function, or of the authorizer.",
         {"failure": _error_example(layer, HTTPStatus.INTERNAL_SERVER_ERROR, "The server could not answer this request")},

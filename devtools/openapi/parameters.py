@@ -8,11 +8,13 @@ from typing import Any
 
 def _text(declared: Any) -> dict[str, Any]:
     """The schema of a string parameter, or of a list's items (their ``+``/``-`` prefix is in the description):
-    its format, or one of its allowed values, or either."""
+    its format, or one of its allowed values, or either; or the grammar its ``pattern`` spells."""
     formatted = {"type": "string", "format": declared.format} if declared.format else None
     listed = {"type": "string", "enum": list(declared.allowed)} if declared.allowed else None
     if formatted and listed:
         return {"anyOf": [formatted, listed]}
+    if declared.pattern:
+        return {"type": "string", "pattern": declared.pattern}
     return formatted or listed or {"type": "string"}
 
 
@@ -23,22 +25,23 @@ def parameter(declared: Any, layer: dict[str, ModuleType]) -> dict[str, Any]:
         schema: dict[str, Any] = {"type": "integer"}
         if declared.minimum is not None:
             schema["minimum"] = declared.minimum
-        if declared.maximum is not None:
-            schema["maximum"] = declared.maximum
+        schema["maximum"] = parse.MAX_INTEGER if declared.maximum is None else declared.maximum
     elif declared.type == "boolean":
         schema = {"type": "boolean"}
     elif declared.type == "string":
         schema = _text(declared)
     elif declared.type == "list":
-        # No minItems: Swagger UI would then refuse to send a request that leaves the list out.
         schema = {"type": "array", "items": _text(declared), "maxItems": parse.MAX_LIST_ITEMS}
+        if declared.format or declared.allowed:
+            # An empty list goes on the wire as `name=`: one empty item, which items of a format or an enum
+            # refuse (422), so the document asks for one item at least. Lists of free text (genres, moods)
+            # take `name=` as the empty item, which matches nothing.
+            schema["minItems"] = 1
     else:
         raise ValueError(f"{declared.name}: no OpenAPI form for a parameter of type {declared.type!r}")
     if declared.default is not None:
         schema["default"] = declared.default
     description = declared.description
-    if declared.type == "integer" and declared.maximum is None:
-        description += f" At most {parse.MAX_INTEGER_DIGITS} digits."
     result: dict[str, Any] = {"name": declared.name, "in": declared.location, "description": description}
     if declared.location == "path":
         result["required"] = True

@@ -72,7 +72,7 @@ def test_an_altered_cursor_is_a_400(api: InProcessApi, position: int) -> None:
     assert_refused(api.get(SONGS_PATH, {"limit": "2", "cursor": altered}))
 
 
-@pytest.mark.parametrize("garbage", ["", "x", "not a cursor!", "A" * 400, base64.urlsafe_b64encode(b"\x01" * 40).decode()])
+@pytest.mark.parametrize("garbage", ["x", "not a cursor!", "A" * 400, base64.urlsafe_b64encode(b"\x01" * 40).decode()])
 def test_anything_else_given_as_a_cursor_is_a_400(api: InProcessApi, garbage: str) -> None:
     assert_refused(api.get(SONGS_PATH, {"cursor": garbage}))
 
@@ -99,3 +99,32 @@ def test_a_cursor_of_another_deployment_is_a_400(api: InProcessApi, catalog_tabl
 def test_a_cursor_with_an_offset_or_page_is_a_400(api: InProcessApi, path: str, positional: str) -> None:
     cursor = cursor_of(api, path, {"limit": "2"} if path == SONGS_PATH else {"size": "2"})
     assert_refused(api.get(path, {"cursor": cursor, positional: "2"}))
+
+
+@pytest.mark.parametrize(("path", "positional", "default"), [(SONGS_PATH, "offset", "0"), (SOUNDTRACKS_PATH, "page", "1")])
+def test_a_cursor_continues_with_every_parameter_at_its_documented_default(
+    api: InProcessApi, path: str, positional: str, default: str
+) -> None:
+    # As a generated client sends it: every parameter that has a default in docs/openapi.json, the
+    # position at its default included, next to the cursor (found by the schemathesis run, issue 17).
+    size, sort = (
+        ("limit", {"sortOrder": "asc", "archived": "false"})
+        if path == SONGS_PATH
+        else ("size", {"order": "asc", "sort": "created_at"})
+    )
+    first = api.get(path, {size: "2"})
+    cursor = cursor_of(api, path, {size: "2"})
+    following = api.get(path, {size: "2", positional: default, **sort, "cursor": cursor})
+    assert following.status == 200, following.body
+    assert following.body == api.get(path, {size: "2", "cursor": cursor}).body
+    assert not {item.get("id", item.get("uuid")) for item in first.body} & {
+        item.get("id", item.get("uuid")) for item in following.body
+    }
+    assert api.get(path, {size: "2", positional: f" 0{default} ", "cursor": cursor}).status == 200  # still the default
+
+
+@pytest.mark.parametrize(("path", "positional"), [(SONGS_PATH, "offset"), (SOUNDTRACKS_PATH, "page")])
+def test_an_empty_cursor_is_no_cursor(api: InProcessApi, path: str, positional: str) -> None:
+    # `cursor=` next to the defaults is the first page, and next to another position, that position.
+    assert api.get(path, {"cursor": ""}).body == api.get(path, {}).body
+    assert api.get(path, {"cursor": "", positional: "2"}).body == api.get(path, {positional: "2"}).body

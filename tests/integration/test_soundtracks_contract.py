@@ -164,7 +164,10 @@ def test_unknown_and_malformed_ids(api: InProcessApi) -> None:
      (LIST, {"sort": "name,UP"}, "sort"), (LIST, {"page": "0"}, "page"), (LIST, {"page": "x"}, "page"),
      (LIST, {"size": "0"}, "size"), (LIST, {"size": "-3"}, "size"), (COUNT, {"duration": ">x"}, "duration"),
      (RANDOM, {"release_date": "yesterday"}, "release_date"), (LIST, {"release_date": "2018-W01-1"}, "release_date"),
-     (LIST, {"artist": ":" + ",".join(["x"] * 101)}, "artist")],
+     (LIST, {"artist": ":" + ",".join(["x"] * 101)}, "artist"),
+     # Checked even where the direction in `sort` wins: the document declares its values (issue 17).
+     (LIST, {"sort": "name,DESC", "order": "sideways"}, "order"), (LIST, {"size": "1" * 19}, "size"),
+     (LIST, {"page": "２"}, "page"), (LIST, {"duration": "５"}, "duration")],
 )  # fmt: skip
 def test_bad_filters_sorts_and_pages_are_4xx_naming_the_parameter(api: InProcessApi, route, params, named) -> None:
     answer = api.get(route, params)

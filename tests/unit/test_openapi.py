@@ -164,3 +164,35 @@ def test_every_status_the_layer_raises_is_documented(document: dict[str, Any]) -
     documented = {status for _, _, operation in operations(document) for status in operation["responses"]}
     for error in kinds(ApiError):
         assert str(error.status.value) in documented, f"{error.__name__} ({error.status.value}) is in no operation"
+
+
+def test_integers_declare_their_maximum_and_lists_of_formats_or_enums_one_item_at_least(document: dict[str, Any]) -> None:
+    from catalog.parse import MAX_INTEGER
+
+    for path, _method, operation in operations(document):
+        for declared in operation["parameters"]:
+            schema = declared["schema"]
+            if schema["type"] == "integer":  # a 19-digit value is above it, as the parser says (issue 17)
+                assert "maximum" in schema, (path, declared["name"])
+            if schema["type"] == "array":  # `ids=` (an empty list on the wire) is refused; `genres=` is not
+                constrained = "format" in str(schema["items"]) or "enum" in str(schema["items"])
+                assert schema.get("minItems") == (1 if constrained else None), (path, declared["name"])
+    assert parameter(document, "/api/v1/soundtracks", "page")["schema"]["maximum"] == MAX_INTEGER
+    assert parameter(document, "/v1/songs", "mintingStatuses")["schema"]["minItems"] == 1
+    assert "minItems" not in parameter(document, "/v1/songs", "genres")["schema"]
+
+
+def test_soundtracks_filters_declare_the_parsers_grammar_and_empty_sort_values(document: dict[str, Any]) -> None:
+    for name in ("name", "artist", "album", "duration", "release_date"):
+        declared = next(p for p in soundtracks.QUERY if p.name == name)
+        assert parameter(document, "/api/v1/soundtracks", name)["schema"] == {"type": "string", "pattern": declared.pattern}
+    # An empty `sort` or `order` is the default, so the enums hold "" (it was accepted but undeclared).
+    assert "" in parameter(document, "/api/v1/soundtracks", "sort")["schema"]["enum"]
+    assert parameter(document, "/api/v1/soundtracks", "order")["schema"]["enum"] == ["asc", "desc", ""]
+
+
+def test_every_throttled_answer_declares_retry_after(document: dict[str, Any]) -> None:
+    for path, _method, operation in operations(document):
+        for status in ("429", "503"):
+            header = operation["responses"][status]["headers"]["Retry-After"]
+            assert header["required"] is True and header["schema"]["type"] == "integer", (path, status)

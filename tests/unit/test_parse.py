@@ -75,7 +75,7 @@ def test_malformed_uuids_are_named(params: dict, value: str) -> None:
     ("name", "value"),
     [("offset", "-1"), ("offset", "x"), ("offset", "1.5"), ("offset", str(MAX_OFFSET + 1)),
      ("limit", "-5"), ("limit", "ten"), ("limit", str(MAX_LIMIT + 1)), ("limit", ""), ("sortOrder", ""),
-     ("olderThan", "9999-12-31T23:59:59.9999999"), ("newerThan", "0001-01-01T00:00:00+05:00"),
+     ("limit", "５"), ("offset", "２"), ("limit", "1٠"), ("offset", "-" + "9" * 30), ("limit", "0x10"), ("limit", "1e2"),
      ("sortOrder", "up"), ("archived", "yes"), ("archived", "1"),
      ("olderThan", "yesterday"), ("newerThan", "2022-13-01"), ("newerThan", "2022-04-22T25:00"),
      ("mintingStatuses", "Minted,Bogus"), ("mintingStatuses", "minted")],
@@ -126,3 +126,26 @@ def test_phrase_is_lower_cased_and_an_empty_one_is_no_filter() -> None:
 def test_a_scalar_given_twice_with_different_values_is_refused() -> None:
     with pytest.raises(InvalidArgument, match="'limit'"):
         songs_window({"limit": ["5", "6"]})
+
+
+@pytest.mark.parametrize("digits", [3, 18, 19, 40, 5000])
+def test_every_integer_above_the_maximum_gets_the_same_answer(digits: int) -> None:
+    # A 19-digit limit was "not an integer", an 18-digit one "above the maximum" (issue 17).
+    assert refusal(limit="9" * digits) == f"Invalid value for parameter 'limit': {'9' * digits} is above the maximum of 100"
+
+
+def test_integers_are_ascii_digits_with_a_sign_and_surrounding_spaces() -> None:
+    assert songs_window({"offset": [" +0012 "], "limit": ["-0"]}) == songs_window({"offset": ["12"], "limit": ["0"]})
+
+
+@pytest.mark.parametrize(
+    ("params", "newer", "older"),
+    [({"newerThan": "0001-01-01T00:00:00+05:00"}, None, None),  # before every song: no bound
+     ({"olderThan": "9999-12-31T23:59:59.9999999"}, None, None),  # after every song: no bound
+     ({"olderThan": "0001-01-01T03:00:00+05:00"}, None, "0001-01-01T00:00:00.000000"),  # nothing is older
+     ({"newerThan": "9999-12-31T23:00:00-05:00"}, "9999-12-31T23:59:59.999999", None)],  # nothing is newer
+)  # fmt: skip
+def test_valid_date_times_beyond_the_years_of_a_song_bound_all_or_nothing(params: dict, newer, older) -> None:
+    # A valid RFC 3339 date-time that falls outside years 1 to 9999 once in UTC was a 422 (issue 17).
+    parsed = query(**params)
+    assert (parsed.newer_than, parsed.older_than) == (newer, older)

@@ -187,7 +187,10 @@ def test_gateway_response_answers_the_error_shape(template: dict[str, Any], resp
     status = int(response["StatusCode"])
     if response_type in EXPECTED_STATUS:
         assert status == EXPECTED_STATUS[response_type]
-    assert response["ResponseParameters"] == {"Headers": {"Content-Type": "'application/json'"}}
+    headers = {"Content-Type": "'application/json'"}
+    if status == 429:
+        headers["Retry-After"] = "'1'"  # see the next test
+    assert response["ResponseParameters"] == {"Headers": headers}
     assert set(response["ResponseTemplates"]) == {"application/json"}
 
     body_template = response["ResponseTemplates"]["application/json"]
@@ -198,6 +201,20 @@ def test_gateway_response_answers_the_error_shape(template: dict[str, Any], resp
     assert body["code"] == status
     assert body["description"] == HTTPStatus(status).phrase
     assert body["cause"] == message
+
+
+def test_every_429_says_when_to_retry_and_the_document_declares_it(template: dict[str, Any]) -> None:
+    responses = api_properties(template)["GatewayResponses"]
+    throttling = {name for name, response in responses.items() if response["StatusCode"] == "429"}
+    assert throttling == {"THROTTLED", "QUOTA_EXCEEDED"}
+    for name in throttling:
+        # A static header value is a quoted literal in API Gateway's mapping: seconds, at least 1.
+        value = responses[name]["ResponseParameters"]["Headers"]["Retry-After"]
+        assert value.startswith("'") and value.endswith("'") and int(value.strip("'")) >= 1, (name, value)
+    document = json.loads((REPO_ROOT / "docs" / "openapi.json").read_text(encoding="utf-8"))
+    for path, item in document["paths"].items():
+        header = item["get"]["responses"]["429"]["headers"]["Retry-After"]
+        assert header["required"] is True and header["schema"] == {"type": "integer", "minimum": 1}, path
 
 
 # --- functions -----------------------------------------------------------------------------------------

@@ -15,8 +15,9 @@ from catalog.errors import BadRequest, invalid_parameter, invalid_uuid
 from catalog.query import Selection
 
 MAX_LIST_ITEMS = 100
-MAX_INTEGER_DIGITS = 18
-"""An integer parameter has at most this many digits (larger is refused, whatever its bounds)."""
+MAX_INTEGER = 10**18 - 1
+"""The largest value of an integer parameter without a smaller maximum of its own (18 digits)."""
+_INTEGER = re.compile(r"([+-]?)0*([0-9]+)")  # ASCII digits only, as OpenAPI's `integer` means
 
 _UUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
 
@@ -31,11 +32,13 @@ class Parameter:
     cold start. ``type`` is ``integer``, ``boolean``, ``string`` or ``list`` (comma-separated items,
     each optionally prefixed with ``+`` to include or ``-`` to exclude). A string, or a list's item
     (its prefix aside), is accepted when it has the ``format`` (``uuid``, ``date-time``) or is one of
-    ``allowed``; with neither, any text is.
+    ``allowed``; with neither, any text is. ``pattern`` (an ECMA-262 regular expression, as OpenAPI
+    means it) tells clients the grammar of a string the parser reads itself; a test proves that both agree.
     """
 
     __slots__ = (
-        "name", "type", "description", "location", "default", "minimum", "maximum", "allowed", "format", "example",
+        "name", "type", "description", "location", "default", "minimum", "maximum", "allowed", "format", "pattern",
+        "example",
     )  # fmt: skip
 
     def __init__(
@@ -50,6 +53,7 @@ class Parameter:
         maximum: int | None = None,
         allowed: tuple[str, ...] = (),
         format: str | None = None,  # noqa: A002 - OpenAPI's word
+        pattern: str | None = None,
         example: object = None,
     ) -> None:
         self.name = name
@@ -61,6 +65,7 @@ class Parameter:
         self.maximum = maximum
         self.allowed = allowed
         self.format = format
+        self.pattern = pattern
         self.example = example
 
     def __repr__(self) -> str:
@@ -72,9 +77,10 @@ CURSOR = Parameter(
     "string",
     'Where the page starts: copy it from the previous answer\'s `Link` header (`rel="next"`), whose URL '
     "already carries it. Opaque and sealed; it belongs to the query it was issued for. Another filter, order "
-    "or collection, an altered cursor, one from another deployment, or anything else is 400, and so is a "
-    "cursor given together with the parameter that also says where the page starts (`offset` for songs, "
-    "`page` for soundtracks).",
+    "or collection, an altered cursor, one from another deployment, or anything else is 400. The parameter "
+    "that also says where the page starts (`offset` for songs, `page` for soundtracks) may be sent at its "
+    "default with a cursor (generated clients do), any other value of it is 400. An empty `cursor` is no "
+    "cursor: the first page.",
 )
 
 
@@ -96,17 +102,28 @@ def single(parameters: Parameters, name: str) -> str | None:
 
 
 def integer(parameters: Parameters, declared: Parameter) -> int:
-    """An integer parameter within its declared [minimum, maximum] (no maximum when None)."""
-    name, minimum, maximum = declared.name, declared.minimum, declared.maximum
+    """An integer parameter within its declared [minimum, maximum] (MAX_INTEGER when it declares none).
+
+    ASCII digits, an optional sign, surrounding spaces ignored; any other text, whatever digits it
+    holds (``５``), is not an integer. Every integer above the maximum gets the same answer, however
+    many digits it has.
+    """
+    name, minimum = declared.name, declared.minimum
+    maximum = MAX_INTEGER if declared.maximum is None else declared.maximum
     text = single(parameters, name)
     if text is None:
         return declared.default
-    if not re.fullmatch(rf"[+-]?\d{{1,{MAX_INTEGER_DIGITS}}}", text.strip()) or int(text) < minimum:
-        bounds = f"from {minimum} to {maximum}" if maximum is not None else f"of at least {minimum}"
-        raise invalid_parameter(name, f"'{text}' is not an integer {bounds}")
-    value = int(text)
-    if maximum is not None and value > maximum:
-        raise invalid_parameter(name, f"{value} is above the maximum of {maximum}")
+    read = _INTEGER.fullmatch(text.strip())
+    negative = read is not None and read.group(1) == "-" and read.group(2) != "0"
+    if read is None or negative and minimum >= 0:
+        raise invalid_parameter(name, f"'{text}' is not an integer from {minimum} to {maximum}")
+    digits = read.group(2)
+    # Compared as text first: int() of thousands of digits is slow, and every bound has at most 18.
+    if len(digits) > len(str(maximum)) or int(digits) > maximum:
+        raise invalid_parameter(name, f"{digits} is above the maximum of {maximum}")
+    value = -int(digits) if negative else int(digits)
+    if value < minimum:
+        raise invalid_parameter(name, f"'{text}' is not an integer from {minimum} to {maximum}")
     return value
 
 
@@ -141,9 +158,18 @@ def selection(parameters: Parameters, declared: Parameter, normalize: Callable[[
 
 
 def cursor(parameters: Parameters, position: Parameter) -> str | None:
-    """The ``cursor`` a list answer's ``Link`` gave; it says where the page starts, so it cannot be
-    combined with the parameter that also does (``offset``, ``page``): 400."""
+    """The ``cursor`` a list answer's ``Link`` gave, or None (absent or empty: the first page).
+
+    The cursor says where the page starts, and so does ``position`` (``offset``, ``page``): with a
+    cursor, ``position`` may only be absent or at its default, which generated clients always send; any
+    other value is a conflict, 400.
+    """
     text = single(parameters, CURSOR.name)
-    if text is not None and parameters.get(position.name):
-        raise BadRequest(f"Give either '{CURSOR.name}' or '{position.name}', not both")
+    if not text:
+        return None
+    if integer(parameters, position) != position.default:
+        raise BadRequest(
+            f"Give either '{CURSOR.name}' or '{position.name}', not both ('{position.name}' may only be "
+            f"{position.default} with a cursor)"
+        )
     return text

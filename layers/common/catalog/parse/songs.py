@@ -6,7 +6,7 @@ the contract's (the Get Songs and Get Song Count documents) with this API's rule
 
 from catalog.collections import SONGS
 from catalog.errors import Unauthorized, invalid_parameter
-from catalog.model.timestamps import format_instant, parse_instant
+from catalog.model.timestamps import OutsideYears, format_instant, parse_instant
 from catalog.parse import (
     CURSOR,
     MAX_LIST_ITEMS,
@@ -47,7 +47,7 @@ _LIST_RULES = (
 OFFSET = Parameter(
     "offset", "integer",
     f"Start offset of paginated results to retrieve. Default is 0. At most {MAX_OFFSET:,}; surrounding spaces are "
-    "ignored; anything else, an empty value too, is 422. Cannot be combined with `cursor` (400). Following the "
+    "ignored; anything else, an empty value too, is 422. With a `cursor`, only 0 (400 otherwise). Following the "
     "`Link` header is cheaper than a deep offset.",
     default=0, minimum=0, maximum=MAX_OFFSET,
 )  # fmt: skip
@@ -114,7 +114,8 @@ MINTING_STATUSES_PARAMETER = Parameter(
 _INSTANT_RULES = (
     "Exclusive. Accepts ISO-8601 date-times with or without a zone (zone-less is UTC, as `createdAt` is returned), "
     "`Z` or an offset (`+02:00`, `+0200`, `+02`), without seconds or fractions, a space for the `T`, or a date "
-    "alone (midnight UTC). Anything else, an empty value, or a year outside 1 to 9999 once in UTC, is 422."
+    "alone (midnight UTC). A date-time before year 1 or after 9999 once in UTC is before or after every song. "
+    "Anything else, an empty value too, is 422."
 )
 OLDER_THAN = Parameter(
     "olderThan", "string",
@@ -145,12 +146,22 @@ PAGING = (OFFSET, LIMIT, CURSOR)
 _FACETS = ((OWNER_IDS, "owner"), (GENRES, "genre"), (MOODS, "mood"), (MINTING_STATUSES_PARAMETER, "status"))
 
 
+# Bounds no createdAt passes: nothing is created before the first instant or after the last.
+_FIRST_INSTANT, _LAST_INSTANT = "0001-01-01T00:00:00.000000", "9999-12-31T23:59:59.999999"
+
+
 def _instant(parameters: Parameters, declared: Parameter, *, round_up: bool) -> str | None:
     text = single(parameters, declared.name)
     if text is None:
         return None
     try:
         return format_instant(parse_instant(text, round_up=round_up))
+    except OutsideYears as outside:
+        # A valid date-time (`0001-01-01T00:00:00+05:00`) beyond the years a createdAt can have: it
+        # bounds nothing on the side where every song is, and excludes every song on the other.
+        if outside.before == (declared is NEWER_THAN):
+            return None
+        return _FIRST_INSTANT if outside.before else _LAST_INSTANT
     except ValueError:
         raise invalid_parameter(declared.name, f"'{text}' is not an ISO-8601 date-time") from None
 

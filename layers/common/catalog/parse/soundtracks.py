@@ -13,7 +13,7 @@ from datetime import date
 
 from catalog.collections import SOUNDTRACKS
 from catalog.errors import invalid_parameter
-from catalog.parse import CURSOR, MAX_LIST_ITEMS, Parameter, Parameters, integer, single
+from catalog.parse import CURSOR, MAX_INTEGER, MAX_LIST_ITEMS, Parameter, Parameters, integer, single
 from catalog.query import Condition, Query, Selection, Window
 
 DEFAULT_SIZE = 10
@@ -22,6 +22,7 @@ DEFAULT_SORT = "created_at"
 SORT_FIELDS = tuple(sort.name for sort in SOUNDTRACKS.sorts)
 
 TEXT, NUMBER, DATE = "text", "number", "date"
+_DIRECTIONS = ("asc", "desc")
 _RANGES = {">=": "ge", "<=": "le", ">": "gt", "<": "lt"}
 
 _OPERATORS = {
@@ -32,8 +33,41 @@ _OPERATORS = {
 _OPERATORS[DATE] = _OPERATORS[NUMBER]
 _OPERAND = {
     TEXT: "Operands are taken as written (not trimmed); no stored value is longer than 200 characters.",
-    NUMBER: "An operand is a whole number of at most 15 digits (no sign, no spaces).",
-    DATE: "An operand is a date `YYYY-MM-DD`.",
+    NUMBER: "An operand is a whole number of at most 15 ASCII digits (no sign, no spaces).",
+    DATE: "An operand is a date `YYYY-MM-DD` (years 0001 to 9999).",
+}
+
+# The grammar of each kind of filter value as one ECMA-262 pattern (what OpenAPI's `pattern` means; it
+# reads the same in Python with re.fullmatch), for the document: generated clients, validators and
+# fuzzers learn from it which values the parser below accepts. Empty is no filter. Written with
+# [0-9], never \d (which Python reads as any Unicode digit), and without look-arounds, so that any
+# regex engine reads it alike. tests/unit/test_parse_soundtracks_grammar.py proves that the parser
+# accepts exactly what these match.
+_NUMBER = "[0-9]{1,15}"
+_NONZERO_YEAR = "(?:[0-9]{3}[1-9]|[0-9]{2}[1-9][0-9]|[0-9][1-9][0-9]{2}|[1-9][0-9]{3})"
+_LEAP_YEAR = "(?:[0-9]{2}(?:0[48]|[2468][048]|[13579][26])|(?:[02468][48]|[13579][26]|[2468]0)00)"
+_DATE = (
+    f"(?:{_NONZERO_YEAR}-(?:(?:0[13578]|1[02])-(?:0[1-9]|[12][0-9]|3[01])|(?:0[469]|11)-(?:0[1-9]|[12][0-9]|30)"
+    f"|02-(?:0[1-9]|1[0-9]|2[0-8]))|{_LEAP_YEAR}-02-29)"
+)
+
+
+def _ordered_grammar(operand: str) -> str:
+    """Equality, or one operand after `!`, `:`/`!:` and up to 99 more, a comparison, or `a::` (between)."""
+    return f"^(?:(?:!?:(?:{operand},){{0,{MAX_LIST_ITEMS - 1}}}|!|[<>]=?|{operand}::)?{operand})?$"
+
+
+_NO_DOUBLE_COLON = "[^:]*(?::[^:]+)*:?"
+GRAMMAR = {
+    NUMBER: _ordered_grammar(_NUMBER),
+    DATE: _ordered_grammar(_DATE),
+    # (Not) contains anything; (not) in a list; not equal to a value that does not start another
+    # operator; equal to a value that starts no operator. Outside a contains or a list, `::` is between,
+    # which a text field refuses.
+    TEXT: (
+        f"^(?:!?\\*[\\s\\S]*|!?:[^,]*(?:,[^,]*){{0,{MAX_LIST_ITEMS - 1}}}|!(?:[^*:]{_NO_DOUBLE_COLON})?"
+        f"|(?:[^*:<>!]{_NO_DOUBLE_COLON})?)$"
+    ),
 }
 
 
@@ -43,8 +77,8 @@ def _filter_parameter(name: str, kind: str, what: str, example: str) -> Paramete
         f"{what} Exact match, case-sensitive, unless the value starts with an operator: {_OPERATORS[kind]}. "
         f"{_OPERAND[kind]} An operator that does not apply to a {kind} field, an operand that cannot be read, or an "
         f"in-list of more than {MAX_LIST_ITEMS} values is 422. An empty value is no filter. A soundtrack without "
-        "the field only matches the negated operators.",
-        example=example,
+        "the field only matches the negated operators. The pattern is this grammar.",
+        pattern=GRAMMAR[kind], example=example,
     )  # fmt: skip
 
 
@@ -62,25 +96,26 @@ SORT = Parameter(
     "Ties are broken by uuid in the same direction; a soundtrack without the field comes last ascending, first "
     "descending; text sorts by Unicode code point. An unknown field is 422 naming `sort`.",
     default=DEFAULT_SORT, example="release_date,DESC",
-    allowed=tuple(f"{field}{direction}" for field in SORT_FIELDS for direction in ("", ",ASC", ",DESC")),
+    # "" too: an empty value is the default (the enum lists the canonical spellings; see docs/API.md).
+    allowed=(*(f"{field}{direction}" for field in SORT_FIELDS for direction in ("", ",ASC", ",DESC")), ""),
 )  # fmt: skip
 ORDER = Parameter(
     "order", "string",
     "The sort direction: asc or desc, case-insensitive. Default is asc; an empty value means the default. "
     "Anything else is 422 naming `order`.",
-    default="asc", allowed=("asc", "desc"),
+    default="asc", allowed=("asc", "desc", ""),  # "": an empty value is the default
 )  # fmt: skip
 PAGE = Parameter(
     "page", "integer",
-    "The page number, from 1. Default is 1. Not an integer of at least 1 (an empty value too) is 422. A page past "
-    "the end answers `[]` with the paging headers. Cannot be combined with `cursor` (400).",
-    default=1, minimum=1,
+    "The page number, from 1. Default is 1. Not an integer from 1 to the maximum (an empty value too) is 422. A "
+    "page past the end answers `[]` with the paging headers. With a `cursor`, only 1 (400 otherwise).",
+    default=1, minimum=1, maximum=MAX_INTEGER,
 )  # fmt: skip
 SIZE = Parameter(
     "size", "integer",
     f"Soundtracks per page, from 1. Default is {DEFAULT_SIZE}. A size above {MAX_SIZE} is treated as {MAX_SIZE}, "
-    "and the paging headers describe that size. Not an integer of at least 1 (an empty value too) is 422.",
-    default=DEFAULT_SIZE, minimum=1,
+    "and the paging headers describe that size. Not an integer from 1 to the maximum (an empty value too) is 422.",
+    default=DEFAULT_SIZE, minimum=1, maximum=MAX_INTEGER,
 )  # fmt: skip
 UUID = Parameter(
     "uuid", "string",
@@ -98,12 +133,12 @@ PAGING = (PAGE, SIZE, CURSOR)
 def _typed(name: str, kind: str, text: str) -> object:
     """A filter operand in its field's type: int for numbers, ISO text for dates."""
     if kind == NUMBER:
-        if not re.fullmatch(r"\d{1,15}", text):
+        if not re.fullmatch(r"[0-9]{1,15}", text):
             raise invalid_parameter(name, f"'{text}' is not a whole number")
         return int(text)
     if kind == DATE:
         try:
-            if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
+            if not re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", text):
                 raise ValueError(text)
             return date.fromisoformat(text).isoformat()
         except ValueError:
@@ -145,15 +180,18 @@ def _filter(name: str, kind: str, value: str) -> tuple[Selection | None, Conditi
 
 
 def _order(parameters: Parameters) -> tuple[str, bool]:
-    """``sort=<field>`` with ``order=asc|desc``, or ``sort=<field>,ASC|DESC`` (which wins)."""
+    """``sort=<field>`` with ``order=asc|desc``, or ``sort=<field>,ASC|DESC`` (which wins; ``order`` is
+    still checked, as the document declares it)."""
     field, _, direction = (single(parameters, SORT.name) or SORT.default).partition(",")
     field = field.strip()
     if field not in SORT_FIELDS:
         raise invalid_parameter(SORT.name, f"'{field}' is not a sort field ({', '.join(SORT_FIELDS)})")
-    direction = (direction or single(parameters, ORDER.name) or ORDER.default).strip().lower()
-    if direction not in ORDER.allowed:
-        raise invalid_parameter(SORT.name if "," in (single(parameters, SORT.name) or "") else ORDER.name,
-                                f"'{direction}' is neither asc nor desc")  # fmt: skip
+    order = (single(parameters, ORDER.name) or ORDER.default).strip().lower()
+    if order not in _DIRECTIONS:
+        raise invalid_parameter(ORDER.name, f"'{order}' is neither asc nor desc")
+    direction = direction.strip().lower() or order
+    if direction not in _DIRECTIONS:
+        raise invalid_parameter(SORT.name, f"'{direction}' is neither asc nor desc")
     return field, direction == "desc"
 
 
