@@ -1,0 +1,167 @@
+"""What a song costs to write: the importer's items and write units, and the counter function's.
+
+    python -m devtools.bench.writes [--songs 1200] [--owners 100] [--seed S]
+
+In a DynamoDB Local of its own (in memory), the tables are created from the template; a generated
+catalog is imported with the importer's writer, and the catalog table's stream is handed to the
+counter function, both through a client that asks DynamoDB for the write capacity each call
+consumed (``ReturnConsumedCapacity``: a transaction's writes count twice, as on AWS). Then
+changes are written and counted the same way, a hundred songs each: a title edit, other genres,
+archived, another ``createdAt``, deleted. The report gives items and write units per song, for an
+import and for each kind of change, on each side.
+
+DynamoDB Local reports write units as DynamoDB bills them: 1 per 1 KB of the item written (the
+larger of its old and new size), 2 inside a transaction.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import random
+import sys
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from catalog.collections import SONGS
+from catalog.counting import Counters
+from catalog.writer import CatalogWriter
+from devtools.importer import import_lines
+from devtools.local.dynamodb_local import ACCESS_KEY_ID, SECRET_ACCESS_KEY, DynamoDBLocal
+from devtools.local.streams import StreamFeeder, batch_size, filter_patterns, streams_client
+from devtools.sample_catalog import generate
+from devtools.template import table
+
+log = logging.getLogger(__name__)
+
+TABLE = "writes"
+CHANGED = 100
+"""Songs of each kind of change."""
+
+
+@dataclass
+class Tally:
+    """Items written and write units consumed through one client."""
+
+    items: int = 0
+    units: float = 0.0
+    calls: int = 0
+
+
+@dataclass
+class Metered:
+    """A DynamoDB client whose writes are metered: each asks for the capacity it consumed."""
+
+    client: Any
+    tally: Tally = field(default_factory=Tally)
+
+    def __getattr__(self, name: str) -> Any:
+        method = getattr(self.client, name)
+        counted = {"put_item": lambda r: 1, "update_item": lambda r: 1, "delete_item": lambda r: 1,
+                   "batch_write_item": lambda r: sum(len(v) for v in r["RequestItems"].values()),
+                   "transact_write_items": lambda r: len(r["TransactItems"])}.get(name)  # fmt: skip
+        if counted is None:
+            return method
+
+        def call(**request: Any) -> Any:
+            answer = method(**request, ReturnConsumedCapacity="TOTAL")
+            consumed = answer.get("ConsumedCapacity") or []
+            unprocessed = answer.get("UnprocessedItems") or {}
+            self.tally.items += counted(request) - sum(len(v) for v in unprocessed.values())
+            self.tally.units += sum(
+                part.get("CapacityUnits", 0.0) for part in (consumed if isinstance(consumed, list) else [consumed])
+            )
+            self.tally.calls += 1
+            return answer
+
+        return call
+
+
+@dataclass(frozen=True)
+class Row:
+    what: str
+    songs: int
+    catalog: Tally
+    counters: Tally
+
+
+def measure(songs: int = 1200, owners: int = 100, seed: int = 20260101) -> list[Row]:
+    """Import a catalog and change it, metering both sides; one row per step."""
+    rows = []
+    with tempfile.TemporaryDirectory() as logs, DynamoDBLocal(log_path=Path(logs) / "dynamodb-local.log") as ddb:
+        client = ddb.client()
+        table.create_tables(client, TABLE)
+        counters = Metered(client)
+        streams = streams_client(client, aws_access_key_id=ACCESS_KEY_ID, aws_secret_access_key=SECRET_ACCESS_KEY)
+        apply = Counters(counters, table.counters_table_name(TABLE)).apply
+        feeder = StreamFeeder(client, streams, TABLE, lambda event: apply(event["Records"]), batch_size=batch_size(),
+                              patterns=filter_patterns())  # fmt: skip
+
+        def step(what: str, number: int, write: Any) -> None:
+            catalog = Metered(client)
+            counters.tally = Tally()
+            write(CatalogWriter(catalog, TABLE))
+            feeder.drain()
+            rows.append(Row(what, number, catalog.tally, counters.tally))
+            log.info("%s: catalog %d items %.0f units, counters %d items %.0f units", what, catalog.tally.items,
+                     catalog.tally.units, counters.tally.items, counters.tally.units)  # fmt: skip
+
+        lines = [line for line in generate(songs, owners, seed, soundtrack_count=0)]
+        catalog_songs = [line for line in lines if line["kind"] == "song"]
+        step(
+            "import",
+            len(catalog_songs),
+            lambda writer: import_lines(writer, [json.dumps(line) for line in lines], progress=False),
+        )
+        rng = random.Random(seed)
+        owners_lines = [line for line in lines if line["kind"] == "owner"]
+
+        def changed(what: str, change: Any) -> None:
+            chosen = rng.sample(catalog_songs, CHANGED)
+            edited = [change(dict(song)) for song in chosen]
+            step(what, CHANGED, lambda writer: import_lines(writer, [json.dumps(line) for line in owners_lines + edited],
+                                                            progress=False))  # fmt: skip
+            by_id = {song["id"]: song for song in edited}
+            catalog_songs[:] = [by_id.get(song["id"], song) for song in catalog_songs]
+
+        changed("title edited", lambda song: {**song, "title": song["title"] + " (Remastered)"})
+        changed("genres changed", lambda song: {**song, "genres": ["Ambient", *song["genres"][:1]]})
+        changed("archived", lambda song: {**song, "archived": not song["archived"]})
+        changed("createdAt changed", lambda song: {**song, "createdAt": song["createdAt"].replace("20", "19", 1)})
+        gone = rng.sample(catalog_songs, CHANGED)
+
+        def delete(writer: CatalogWriter) -> None:
+            for song in gone:
+                writer.delete_record(SONGS, song["id"])
+            writer.flush()
+
+        step("deleted", CHANGED, delete)
+    return rows
+
+
+def markdown(rows: list[Row]) -> str:
+    head = "| what | songs | catalog items / song | catalog WRU / song | counter items / song | counter WRU / song |"
+    lines = [head, "|---|---:|---:|---:|---:|---:|"]
+    for row in rows:
+        per = (row.catalog.items / row.songs, row.catalog.units / row.songs, row.counters.items / row.songs,
+               row.counters.units / row.songs)  # fmt: skip
+        lines.append(f"| {row.what} | {row.songs:,} | {per[0]:.1f} | {per[1]:.1f} | {per[2]:.1f} | {per[3]:.1f} |")
+    return "\n".join(lines) + "\n"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m devtools.bench.writes", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--songs", type=int, default=1200)
+    parser.add_argument("--owners", type=int, default=100)
+    parser.add_argument("--seed", type=int, default=20260101)
+    options = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s", datefmt="%H:%M:%S", stream=sys.stderr)
+    sys.stdout.write(markdown(measure(options.songs, options.owners, options.seed)))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
