@@ -135,19 +135,22 @@ def _query(params):
     return body
 
 
+def _counter(key):
+    return {"PK": key["PK"], "SK": {"S": "count"}, "n": {"N": str(len(POSTINGS))}}
+
+
 def _answer(model, **_):
     from botocore.awsrequest import AWSResponse
 
     params = _calls.pop()
     if model.name == "GetItem":
         key = _key(params["Key"])
-        item = ITEMS.get(key)
-        if key[1] == "count":
-            item = {"PK": {"S": key[0]}, "SK": {"S": "count"}, "n": {"N": str(len(POSTINGS))}}
+        item = _counter(params["Key"]) if key[1] == "count" else ITEMS.get(key)
         body = {"Item": item} if item else {}
     elif model.name == "BatchGetItem":
         table, request = next(iter(params["RequestItems"].items()))
-        found = [ITEMS[_key(key)] for key in request["Keys"] if _key(key) in ITEMS]
+        found = [_counter(key) if key["SK"]["S"] == "count" else ITEMS[_key(key)] for key in request["Keys"]
+                 if key["SK"]["S"] == "count" or _key(key) in ITEMS]
         body = {"Responses": {table: found}, "UnprocessedKeys": {}}
     elif model.name == "Query":
         body = _query(params)
