@@ -108,10 +108,9 @@ def page(store: Store, plan: Plan, window: Window) -> Page:
     if plan.unthinned and page_index:
         last_skipped = None
         if window.offset:
-            skipped = list(islice(entries(store, plan, page_size=window.offset), window.offset))
-            if len(skipped) < window.offset:
+            last_skipped = _skip(store, plan, window.offset)
+            if last_skipped is None:
                 return Page([], None)
-            last_skipped = skipped[-1]
         read = store.query(
             page_index,
             plan.partitions[0],
@@ -127,6 +126,14 @@ def page(store: Store, plan: Plan, window: Window) -> Page:
         return _window(store, plan, records, Window(0, window.limit), whole=True)
     wanted = window.offset + window.limit + 1
     return _window(store, plan, list(islice(entries(store, plan, page_size=wanted), wanted)), window)
+
+
+def _skip(store: Store, plan: Plan, offset: int) -> dict | None:
+    """The ``offset``-th entry of an unthinned plan's partition (every entry matches), read as keys
+    only; None when the partition holds fewer."""
+    pages = store.query(plan.index, plan.partitions[0], range_key=plan.range_key, low=plan.low, high=plan.high,
+                        descending=plan.query.descending, page_size=offset, keys_only=True)  # fmt: skip
+    return next(islice(chain.from_iterable(pages), offset - 1, None), None)
 
 
 def counted(store: Store, plan: Plan) -> int | None:

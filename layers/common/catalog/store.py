@@ -181,11 +181,13 @@ class Store:
         page_size: int | None = None,
         whole: bool = False,
         start_after: dict | None = None,
+        keys_only: bool = False,
     ) -> Iterator[list[dict]]:
         """Pages of one partition of an index, in range-key order, strictly between low and high (both optional).
 
         ``whole``: the index projects whole records (else its entries are metered as compact entries).
         ``start_after``: an entry of this partition, from any index with the same keys, to start after.
+        ``keys_only``: the entries' keys alone (the same read capacity, half the time to send and parse).
         A bound may be a stored range key (a cursor's position): BETWEEN includes it, so it is dropped here.
         """
         if low is not None and high is not None and low >= high:
@@ -210,6 +212,9 @@ class Store:
             "ScanIndexForward": not descending,
             "ReturnConsumedCapacity": "INDEXES",
         }
+        if keys_only:
+            request["ProjectionExpression"] = "PK, SK, fpk, #k"
+            request.setdefault("ExpressionAttributeNames", {"#k": range_key})
         if start_after is not None:
             request["ExclusiveStartKey"] = {name: {"S": start_after[name]} for name in ("PK", "SK", "fpk", range_key)}
         if partition not in self.meter.partitions:
