@@ -13,7 +13,7 @@ SAM_VENV := .venv-sam
 LINT_VENV := .venv-lint
 LAMBDA_VENV := .venv-lambda
 PY := $(VENV)/bin/python
-# The dev tools import the layer's code (key layout, models, writer) as the functions do.
+# The dev tools and the importer import the layer's code (key layout, parsers) as the functions do.
 DEV_PY := PYTHONPATH=layers/common $(PY)
 SAM := SAM_CLI_TELEMETRY=0 PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(SAM_VENV)/bin/sam
 STATE := .local
@@ -31,7 +31,7 @@ define make-venv
 	@touch $(1)/.installed
 endef
 
-$(VENV)/.installed: requirements/dev.txt requirements/runtime.txt
+$(VENV)/.installed: requirements/dev.txt requirements/runtime.txt layers/common/requirements.txt
 	$(call make-venv,$(VENV),requirements/dev.txt)
 
 # SAM CLI pins boto3 and pydantic exactly, and checkov pins its own: each gets a virtualenv of its own.

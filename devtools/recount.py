@@ -40,8 +40,8 @@ from catalog import keys, wire
 from catalog.cells import Cell
 from catalog.collections import COLLECTIONS
 from devtools import counts
-from devtools.importer import CannotImport, dynamodb_client
 from devtools.template import table
+from importer.load import CannotImport, dynamodb_client
 
 FIX_ATTRIBUTES = 50
 """Counts one conditional update repairs at most (its condition names each)."""

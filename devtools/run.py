@@ -158,7 +158,7 @@ def _catalog_to_import(saved: Imported | None, catalog: Path | None, state: RunS
 def _import(catalog: Path, endpoint_url: str, environment: dict[str, str], data: Path) -> None:
     Imported(str(catalog), complete=False, shape=table_shape()).save(data)  # stays so if the import is interrupted
     status = _run_module(
-        "devtools.importer",
+        "devtools.cli.import_catalog",
         ["--table", TABLE_NAME, "--endpoint-url", endpoint_url, "--region", REGION, str(catalog)],
         environment,
     )

@@ -15,7 +15,7 @@ import uuid
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from catalog.model.song import AudioEncodingStatus, BarcodeType, MarketplaceStatus, MintingStatus
+from importer.model.song import AudioEncodingStatus, BarcodeType, MarketplaceStatus, MintingStatus
 
 GENRES = [
     "Pop",

@@ -21,10 +21,10 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from devtools.importer import dynamodb_client
 from devtools.local.dynamodb_local import ACCESS_KEY_ID, REGION, SECRET_ACCESS_KEY
 from devtools.local.state import NoStack, current_stack
 from devtools.local.streams import StreamFeeder, StreamFeedError, batch_size, filter_patterns, streams_client
+from importer.load import dynamodb_client
 
 
 def capture(endpoint_url: str, table_name: str) -> dict[str, Any]:

@@ -222,9 +222,10 @@ def canned_items() -> tuple[dict, list[dict]]:
     _layer_on_path()
     from boto3.dynamodb.types import TypeSerializer
 
-    from catalog import indexing, keys
+    from catalog import keys
     from catalog.collections import SONGS
     from devtools.sample_catalog import generate
+    from importer.postings import postings as postings_of
 
     wire = TypeSerializer().serialize
     catalog = generate(song_count=CATALOG_SONGS, owner_count=5, soundtrack_count=0)
@@ -235,7 +236,7 @@ def canned_items() -> tuple[dict, list[dict]]:
         owner = owners[record["ownerId"]]
         names = [owner[name] for name in ("nickname", "firstName", "lastName") if owner.get(name)]
         key = keys.record_key(SONGS.name, record["id"])  # the all posting is the record
-        posting = {**record, **indexing.postings(SONGS, record, names)[key["SK"]], **key}
+        posting = {**record, **postings_of(SONGS, record, names)[key["SK"]], **key}
         items[key["PK"], key["SK"]] = {name: wire(value) for name, value in posting.items()}
         postings.append(posting)
     postings.sort(key=lambda posting: posting["fsk"])

@@ -31,12 +31,12 @@ from typing import Any
 
 from catalog.collections import SONGS
 from catalog.counting import Counters
-from catalog.writer import CatalogWriter
-from devtools.importer import import_lines
 from devtools.local.dynamodb_local import ACCESS_KEY_ID, SECRET_ACCESS_KEY, DynamoDBLocal
 from devtools.local.streams import StreamFeeder, batch_size, filter_patterns, streams_client
 from devtools.sample_catalog import generate
 from devtools.template import table
+from importer.load import import_lines
+from importer.writer import CatalogWriter
 
 log = logging.getLogger(__name__)
 

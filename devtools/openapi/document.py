@@ -8,7 +8,7 @@ Nothing in it is written by hand twice:
   its docstring the summary; a route the template declares and no resolver serves is an error;
 - the parameters are the layer's declarations (``catalog.parse.songs``, ``catalog.parse.soundtracks``),
   the very objects the parsers read their defaults and bounds from;
-- the response bodies are the pydantic models of ``catalog.model`` in serialization mode, by alias,
+- the response bodies are the pydantic models of ``importer.model`` and ``bodies`` in serialization mode, by alias,
   as clients see the JSON (fields without a value are left out, so none is nullable);
 - the error statuses are the layer's own answers plus the template's ``GatewayResponses`` that apply
   to an authorized GET; the error examples are what the parsers answer to bad input.
@@ -42,13 +42,15 @@ _KINDS = ("list", "count", "get", "random")
 
 
 def _layer() -> dict[str, ModuleType]:
-    """The layer's modules the document is made of (imported late: the layer must be on ``sys.path``)."""
+    """The modules the document is made of, by short name: the layer's, the records' models
+    (``importer.model``) and the other bodies (imported late: the layer must be on ``sys.path``)."""
     for path in template_api.load_api().layer_paths:
         if str(path) not in sys.path:
             sys.path.insert(0, str(path))
     names = ("catalog.http", "catalog.errors", "catalog.config", "catalog.parse", "catalog.parse.songs", "catalog.parse.soundtracks",
-             "catalog.model.song", "catalog.model.soundtrack", "catalog.model.bodies")  # fmt: skip
-    return {name.removeprefix("catalog."): importlib.import_module(name) for name in names}
+             "importer.model.song", "importer.model.soundtrack")  # fmt: skip
+    modules = {name.split(".", 1)[1]: importlib.import_module(name) for name in names}
+    return {**modules, "model.bodies": importlib.import_module("devtools.openapi.bodies")}
 
 
 def _handler(route: template_api.Route) -> Callable:

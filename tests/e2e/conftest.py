@@ -9,7 +9,7 @@ request never reached a handler (a refused token, an unknown route): ``reply.han
 functions that ran while the request was answered. The counter function, fed by the stream, is
 called through the unwrapped invoker and is never counted.
 
-The ``catalog`` fixture imports its records with ``python -m devtools.importer``, as a user would,
+The ``catalog`` fixture imports its records with ``python -m devtools.cli.import_catalog``, as a user would,
 then hands the table's stream to the counter function, as ``make run`` does.
 """
 
@@ -140,7 +140,7 @@ def demo_tokens(local_stack: LocalStack) -> Tokens:
 
 @pytest.fixture(scope="session")
 def catalog(local_stack: LocalStack, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """Two owners and three songs (two of them the demo user's), imported with ``devtools.importer``."""
+    """Two owners and three songs (two of them the demo user's), imported with ``devtools.cli.import_catalog``."""
     song = {
         "kind": "song",
         "archived": False,
@@ -176,7 +176,7 @@ def catalog(local_stack: LocalStack, tmp_path_factory: pytest.TempPathFactory) -
     }
     result = subprocess.run(
         [
-            sys.executable, "-m", "devtools.importer", "--quiet",
+            sys.executable, "-m", "devtools.cli.import_catalog", "--quiet",
             "--table", TABLE_NAME, "--endpoint-url", local_stack.dynamodb_endpoint_url, "--region", "us-east-1",
             str(path),
         ],

@@ -123,7 +123,7 @@ def clients_stack(local_stack: LocalStack, tmp_path_factory: pytest.TempPathFact
         environment = {**os.environ, "PYTHONPATH": os.pathsep.join([str(REPO_ROOT), *map(str, local_stack.layer_paths)]),
                        "AWS_ACCESS_KEY_ID": "local", "AWS_SECRET_ACCESS_KEY": "local"}  # fmt: skip
         imported = subprocess.run(
-            [sys.executable, "-m", "devtools.importer", "--quiet", "--table", TABLE,
+            [sys.executable, "-m", "devtools.cli.import_catalog", "--quiet", "--table", TABLE,
              "--endpoint-url", own.dynamodb.endpoint_url, "--region", "us-east-1", str(catalog)],
             cwd=REPO_ROOT, env=environment, capture_output=True, text=True, timeout=120,
         )  # fmt: skip

@@ -1,4 +1,4 @@
-"""``python -m devtools.importer`` as a user runs it, against DynamoDB Local: exit status and messages.
+"""``python -m devtools.cli.import_catalog`` as a user runs it, against DynamoDB Local: exit status and messages.
 
 Exit status: 0 all lines loaded, 2 some lines rejected, 1 nothing could be done.
 """
@@ -48,7 +48,7 @@ def importer(
     endpoint = ["--endpoint-url", endpoint_url] if endpoint_url else []
     chosen = ["--region", region] if region else []
     return subprocess.run(
-        [sys.executable, "-m", "devtools.importer", *endpoint, *chosen, *arguments],
+        [sys.executable, "-m", "devtools.cli.import_catalog", *endpoint, *chosen, *arguments],
         cwd=REPO_ROOT, env=environment, capture_output=True, text=True, timeout=60,
     )  # fmt: skip
 

@@ -29,8 +29,6 @@ from typing import Any
 
 import pytest
 
-from catalog.writer import CatalogWriter
-from devtools.importer import import_lines
 from devtools.invoke import LAMBDA_PYTHON
 from devtools.local.dynamodb_local import DynamoDBLocal
 from devtools.local.identity import Credentials
@@ -40,6 +38,8 @@ from devtools.recount import recount
 from devtools.sample_catalog import generate
 from devtools.template import build, table
 from devtools.template.api import load_api, load_function
+from importer.load import import_lines
+from importer.writer import CatalogWriter
 from tests import stream_feed
 
 pytestmark = [pytest.mark.e2e, pytest.mark.dynamodb_local]

@@ -17,12 +17,12 @@ from typing import Any
 import pytest
 
 from catalog import keys
-from catalog.writer import CatalogWriter
 from devtools import REPO_ROOT
-from devtools.importer import import_lines
 from devtools.local.dynamodb_local import DynamoDBLocal
 from devtools.sample_catalog import generate
 from devtools.template.table import counters_table_name, create_tables, delete_tables
+from importer.load import import_lines
+from importer.writer import CatalogWriter
 from tests import stream_feed
 
 pytestmark = [pytest.mark.e2e, pytest.mark.dynamodb_local]

@@ -17,14 +17,14 @@ from pathlib import Path
 import pytest
 
 from catalog import keys
-from catalog.writer import CatalogWriter
-from devtools.importer import import_lines
 from devtools.local.dynamodb_local import DynamoDBLocal
 from devtools.local.identity import Credentials
 from devtools.local.state import StackInfo
 from devtools.recount import recount
 from devtools.sample_catalog import generate
 from devtools.template import table
+from importer.load import import_lines
+from importer.writer import CatalogWriter
 
 pytestmark = [pytest.mark.e2e, pytest.mark.dynamodb_local]
 

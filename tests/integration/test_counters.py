@@ -15,11 +15,11 @@ import pytest
 from boto3.dynamodb.types import TypeDeserializer
 
 from catalog.collections import COLLECTIONS, SONGS, SOUNDTRACKS
-from catalog.writer import CatalogWriter
 from devtools import counts
-from devtools.importer import import_lines
 from devtools.local.streams import StreamFeeder, filter_patterns, streams_client
 from devtools.template.table import counters_table_name
+from importer.load import import_lines
+from importer.writer import CatalogWriter
 from tests import catalog_data, soundtrack_data
 from tests.api_client import InProcessApi
 from tests.stream_feed import deliver_to_handler, drain

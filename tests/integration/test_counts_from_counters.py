@@ -19,9 +19,9 @@ from typing import Any
 import pytest
 
 from catalog.collections import SONGS
-from catalog.writer import CatalogWriter
-from devtools.importer import import_lines
 from devtools.local.streams import StreamFeeder, filter_patterns, streams_client
+from importer.load import import_lines
+from importer.writer import CatalogWriter
 from tests import catalog_data, soundtrack_data
 from tests.api_client import InProcessApi
 from tests.conftest import BACKENDS, table_on

@@ -6,8 +6,8 @@ from collections.abc import Iterator
 
 import pytest
 
-from catalog.writer import CatalogWriter
-from devtools.importer import import_lines
+from importer.load import import_lines
+from importer.writer import CatalogWriter
 from tests import catalog_data, soundtrack_data
 from tests.api_client import InProcessApi, next_page
 from tests.conftest import table_on

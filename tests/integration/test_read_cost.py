@@ -11,9 +11,9 @@ from collections.abc import Iterator
 
 import pytest
 
-from catalog.writer import CatalogWriter
-from devtools.importer import import_lines
 from devtools.sample_catalog import generate
+from importer.load import import_lines
+from importer.writer import CatalogWriter
 from tests.api_client import InProcessApi, follow_links
 from tests.conftest import table_on
 from tests.stream_feed import drain

@@ -7,8 +7,8 @@ from collections.abc import Iterator
 
 import pytest
 
-from catalog.writer import CatalogWriter
-from devtools.importer import import_lines
+from importer.load import import_lines
+from importer.writer import CatalogWriter
 from tests import soundtrack_data
 from tests.api_client import InProcessApi, follow_links
 from tests.conftest import BACKENDS, table_on

@@ -11,10 +11,11 @@ from typing import Any
 import pytest
 from boto3.dynamodb.types import TypeDeserializer
 
-from catalog import indexing, keys
+from catalog import keys
 from catalog.collections import SONGS as SONG_COLLECTION
-from catalog.writer import CatalogWriter
-from devtools.importer import Report, import_lines
+from importer.load import Report, import_lines
+from importer.postings import record_of
+from importer.writer import CatalogWriter
 from tests import catalog_data
 from tests.conftest import table_on
 
@@ -49,7 +50,7 @@ def stored_song(table: Table, song_id: str) -> dict | None:
     response = client.get_item(TableName=name, Key={field: {"S": value} for field, value in key.items()})
     if "Item" not in response:
         return None
-    return indexing.record_of(SONG_COLLECTION, {key: _deserializer.deserialize(value) for key, value in response["Item"].items()})
+    return record_of(SONG_COLLECTION, {key: _deserializer.deserialize(value) for key, value in response["Item"].items()})
 
 
 def run(table: Table, lines: list[bytes | str]) -> Report:

@@ -6,7 +6,7 @@ function (by a test-only Scan of the whole table):
 * every partition (distinct ``fpk`` among postings) has a counter item whose ``n`` is the number of
   its postings, and those postings' ``slot`` values are exactly 0..n-1; every counter item matches
   the postings it counts (an emptied partition counts 0);
-* every song record has exactly the postings ``catalog.indexing.postings`` derives for it, with its
+* every song record has exactly the postings ``importer.postings.postings`` derives for it, with its
   owner's current names, and no posting outlives its record;
 * the records are the last imported version of each line.
 """
@@ -19,13 +19,14 @@ from typing import Any
 import pytest
 from boto3.dynamodb.types import TypeDeserializer
 
-from catalog import indexing
-from catalog import writer as writer_module
 from catalog.collections import SONGS as SONG_COLLECTION
-from catalog.model.song import Owner, Song
-from catalog.writer import CatalogWriter
-from devtools.importer import Report, import_lines
 from devtools.template.table import counters_table_name
+from importer import writer as writer_module
+from importer.load import Report, import_lines
+from importer.model.song import Owner, Song
+from importer.postings import postings as derived_postings
+from importer.postings import record_of
+from importer.writer import CatalogWriter
 from tests import catalog_data
 from tests.stream_feed import drain
 
@@ -109,14 +110,14 @@ def check_index(table: Table, owners: list[dict] | None = None, songs: list[dict
         key.split("#", 1)[1]: Owner.model_validate({k: v for k, v in item.items() if k not in ("PK", "SK")})
         for key, item in owners_held.items()
     }
-    song_records = {item["PK"]: indexing.record_of(SONG_COLLECTION, item) for item in postings if item["SK"] == "posting#all"}
+    song_records = {item["PK"]: record_of(SONG_COLLECTION, item) for item in postings if item["SK"] == "posting#all"}
     by_record: dict[str, dict[str, dict]] = defaultdict(dict)
     for posting in postings:
         assert posting["PK"] in song_records, f"posting {posting['PK']} {posting['SK']} without its all posting (the record)"
         by_record[posting["PK"]][posting["SK"]] = posting
     for key, record in song_records.items():
         owner = owner_records.get(record["ownerId"])
-        wanted = indexing.postings(SONG_COLLECTION, record, owner.search_names() if owner else [])
+        wanted = derived_postings(SONG_COLLECTION, record, owner.search_names() if owner else [])
         held = by_record.get(key, {})
         assert set(held) == set(wanted), f"{key}: postings {sorted(held)}, derived {sorted(wanted)}"
         for sk, posting in held.items():

@@ -6,7 +6,6 @@ the contract's (the Get Songs and Get Song Count documents) with this API's rule
 
 from catalog.collections import SONGS
 from catalog.errors import Unauthorized, invalid_parameter
-from catalog.model.timestamps import OutsideYears, format_instant, parse_instant
 from catalog.parse import (
     CURSOR,
     MAX_LIST_ITEMS,
@@ -19,6 +18,7 @@ from catalog.parse import (
     uuid,
 )
 from catalog.query import Query, Selection, Window
+from catalog.timestamps import OutsideYears, format_instant, parse_instant
 
 DEFAULT_LIMIT = 25
 MAX_LIMIT = 100

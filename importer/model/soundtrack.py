@@ -6,7 +6,7 @@ from uuid import UUID
 
 from pydantic import StringConstraints, model_validator
 
-from catalog.model.song import Instant, Record, Text, Whole
+from importer.model.song import Instant, Record, Text, Whole
 
 SortableText = Annotated[str, StringConstraints(min_length=1, max_length=200, pattern=r"^[^\x00-\x1f\x7f]+$")]
 """Text that is also a sort and partition key: no control characters."""

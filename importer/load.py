@@ -1,27 +1,18 @@
-"""Import a catalog from JSON Lines into the table (DynamoDB Local or a real AWS table).
+"""Import a catalog from JSON Lines into the tables (DynamoDB Local or a real AWS table).
 
 Each line is one record: ``{"kind": "owner", ...}``, ``{"kind": "song", ...}`` or
-``{"kind": "soundtrack", ...}`` with the fields the API returns. Lines are validated with the API's
-own models first, so every bad line is reported with its number and reason, even when nothing can
-be written; a bad line never stops the good ones. Re-importing the same file changes nothing.
-
-    python -m devtools.importer --table catalog [--endpoint-url URL] [--region REGION] [--create-table] FILE
-
-With ``--endpoint-url`` (DynamoDB Local) and no AWS credentials in the environment, it signs with
-dummy ones: DynamoDB Local accepts any. ``--create-table`` creates a missing table from
-``template.yaml`` (keys, indexes and stream as deployed).
-
-Exit status: 0 all lines loaded, 2 some lines rejected, 1 nothing could be done.
+``{"kind": "soundtrack", ...}`` with the fields the API returns. Lines are validated with the
+records' models (``importer.model``) first, so every bad line is reported with its number and
+reason, even when nothing can be written; a bad line never stops the good ones. Re-importing the
+same file changes nothing. The command line is ``python -m devtools.cli.import_catalog``.
 """
 
-import argparse
 import json
 import sys
 import time
 from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import boto3
@@ -32,10 +23,10 @@ from pydantic import BaseModel, ValidationError
 from tqdm import tqdm
 
 from catalog.collections import SONGS, SOUNDTRACKS
-from catalog.model.song import Owner, Song
-from catalog.model.soundtrack import Soundtrack
-from catalog.writer import CatalogWriter
 from devtools.template import table
+from importer.model.song import Owner, Song
+from importer.model.soundtrack import Soundtrack
+from importer.writer import CatalogWriter
 
 MODELS: dict[str, type[BaseModel]] = {"owner": Owner, "song": Song, "soundtrack": Soundtrack}
 
@@ -213,33 +204,3 @@ def ensure_table(client: Any, name: str, *, create: bool) -> None:
     except (BotoCoreError, ClientError) as error:
         raise CannotImport(f"cannot create table {name!r}: {error}") from None
     sys.stderr.write(f"created table {name!r} and its counters table {table.counters_table_name(name)!r} from template.yaml\n")
-
-
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("file", type=Path, help="JSON Lines catalog")
-    parser.add_argument("--table", required=True, help="table name")
-    parser.add_argument("--endpoint-url", help="DynamoDB endpoint (DynamoDB Local); default: AWS")
-    parser.add_argument("--region", default=None, help="AWS region (default: the environment's)")
-    parser.add_argument("--create-table", action="store_true", help="create the table from template.yaml if it is missing")
-    parser.add_argument("--quiet", action="store_true", help="no progress bar")
-    args = parser.parse_args(argv)
-
-    if not args.file.is_file():
-        parser.exit(1, f"error: no such file: {args.file}\n")
-    report = Report()
-    with args.file.open("rb") as lines:
-        catalog = read_catalog(lines, report)
-    try:
-        client = dynamodb_client(args.endpoint_url, args.region)
-        ensure_table(client, args.table, create=args.create_table)
-    except CannotImport as error:
-        sys.stderr.write("\n".join(report.lines()[1:]) + f"\nerror: {error}\n")
-        return 1
-    write_catalog(CatalogWriter(client, args.table), catalog, report, progress=not args.quiet)
-    sys.stderr.write("\n".join(report.lines()) + "\n")
-    return 2 if report.rejected else 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

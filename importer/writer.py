@@ -21,8 +21,9 @@ from typing import Any
 
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 
-from catalog import indexing, keys
+from catalog import keys
 from catalog.collections import Collection
+from importer import postings
 
 _serializer = TypeSerializer()
 _deserializer = TypeDeserializer()
@@ -82,7 +83,7 @@ class CatalogWriter:
         """Store a record as its postings (its ``all`` posting is the record); True when anything changed."""
         record_key = keys.record_key(collection.name, record[collection.id_attribute])
         stored = {item["SK"]: item for item in self._item_collection(record_key["PK"])}
-        wanted = indexing.postings(collection, record, owner_names)
+        wanted = postings.postings(collection, record, owner_names)
         changed = False
         for sk, old in stored.items():
             new = wanted.get(sk)
@@ -105,7 +106,7 @@ class CatalogWriter:
 
     def record(self, collection: Collection, item_id: str) -> dict | None:
         item = self._get(keys.record_key(collection.name, item_id))
-        return indexing.record_of(collection, item) if item else None
+        return postings.record_of(collection, item) if item else None
 
     def delete_record(self, collection: Collection, item_id: str) -> bool:
         """Remove a record and its postings, freeing their positions; True when there was one."""

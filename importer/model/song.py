@@ -13,7 +13,7 @@ from uuid import UUID
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PlainSerializer, StringConstraints, WithJsonSchema
 from pydantic.alias_generators import to_camel
 
-from catalog.model.timestamps import format_instant, parse_instant
+from catalog.timestamps import format_instant, parse_instant
 
 
 class AudioEncodingStatus(StrEnum):
