@@ -79,7 +79,7 @@ lint: validate $(LINT_VENV)/.installed ## lint: ruff (code and its format), sam 
 # `make invoke BUILT=1` can run it on a machine of that architecture; .aws-sam/build stays the template's.
 .PHONY: build
 build: $(SAM_VENV)/.installed $(VENV)/.installed ## sam build (no container); ARCH=x86_64: for that architecture, in .aws-sam/x86_64/build
-	$(if $(filter command line,$(origin ARCH)),$(DEV_PY) -m devtools.template.build --architecture "$(ARCH)",$(SAM) build)
+	$(if $(filter command line,$(origin ARCH)),$(DEV_PY) -m devtools.cli.build --architecture "$(ARCH)",$(SAM) build)
 
 .PHONY: test
 test: setup lint $(STATE)/chromium.checked ## set everything up and run the whole test suite
@@ -87,7 +87,7 @@ test: setup lint $(STATE)/chromium.checked ## set everything up and run the whol
 
 .PHONY: run
 run: setup ## start the whole API locally (DynamoDB Local, token issuer, gateway and Swagger UI on :3000)
-	$(DEV_PY) -m devtools.run $(if $(CATALOG),--catalog "$(CATALOG)")
+	$(DEV_PY) -m devtools.cli.run $(if $(CATALOG),--catalog "$(CATALOG)")
 
 # Catalog sizes (songs) and requests per query shape for `make bench`; RECORD=1 also writes the
 # report into docs/PERFORMANCE.md.
@@ -117,11 +117,11 @@ load: $(VENV)/.installed node_modules/.installed ## load test of the local stack
 # table of the running `make run`; BUILT=1 runs what `make build` produced, in $(LAMBDA_VENV).
 .PHONY: invoke
 invoke: $(VENV)/.installed $(if $(BUILT),$(LAMBDA_VENV)/.installed) ## run one function as Lambda would: FUNCTION=ListFunction EVENT=events/list.json [BUILT=1]
-	@$(DEV_PY) -m devtools.invoke "$(FUNCTION)" "$(EVENT)" $(if $(BUILT),--built)
+	@$(DEV_PY) -m devtools.cli.invoke "$(FUNCTION)" "$(EVENT)" $(if $(BUILT),--built)
 
 .PHONY: token
 token: $(VENV)/.installed ## print an access token for USER=<uuid> (needs `make run` running)
-	@$(DEV_PY) -m devtools.token $(if $(filter command line,$(origin USER)),--user "$(USER)")
+	@$(DEV_PY) -m devtools.cli.access_token $(if $(filter command line,$(origin USER)),--user "$(USER)")
 
 .PHONY: clean
 clean: ## remove local data, build output, reports and screenshots (not the environments)
@@ -129,7 +129,7 @@ clean: ## remove local data, build output, reports and screenshots (not the envi
 
 .PHONY: openapi
 openapi: $(VENV)/.installed ## regenerate docs/openapi.json from the code (routes, parameter declarations, models)
-	$(DEV_PY) -m devtools.openapi
+	$(DEV_PY) -m devtools.cli.openapi
 
 # Requests the schemathesis run generates in its fuzzing phase, on top of about 1,000 from the examples and
 # coverage phases (`make test` runs the same test with 5,000).

@@ -19,11 +19,11 @@ import moto.dynamodb.models as moto_dynamodb
 import pytest
 from moto import mock_aws
 
+from devtools import REGION
 from devtools.local.dynamodb_local import DynamoDBLocal
 from devtools.template.table import create_tables, delete_tables
 
 BACKENDS = ("moto", "dynamodb-local")
-REGION = "us-east-1"
 _table_numbers = itertools.count()
 
 # Dummy credentials before any client exists: nothing here may reach AWS.

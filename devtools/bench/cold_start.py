@@ -65,11 +65,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from devtools import REPO_ROOT
+from devtools import ACCOUNT_ID, REGION, REPO_ROOT, TABLE_NAME
 
 LAYER_DIR = REPO_ROOT / "layers" / "common"
-REGION = "us-east-1"
-TABLE = "catalog"
 COLD_RATIO_TARGET = 1.25
 WARM_TARGET_MS = 2.0
 PAGE_ITEMS = 25
@@ -272,7 +270,7 @@ def targets(functions: Sequence[str] = FUNCTIONS, requests: int = 300) -> list[T
     from devtools.local.gateway import Request, proxy_event
     from devtools.template.api import load_api
 
-    api = load_api(table_name=TABLE)
+    api = load_api(table_name=TABLE_NAME)
     items, postings = canned_items()
     first_id = postings[0]["id"]["S"]
     result = []
@@ -294,7 +292,7 @@ def targets(functions: Sequence[str] = FUNCTIONS, requests: int = 300) -> list[T
             "event": json.loads(json.dumps(event)),  # plain JSON types, as Lambda hands it over
             "layer": str(LAYER_DIR),
             "function_name": route.function.logical_id,
-            "function_arn": f"arn:aws:lambda:{REGION}:123456789012:function:{route.function.logical_id}",
+            "function_arn": f"arn:aws:lambda:{REGION}:{ACCOUNT_ID}:function:{route.function.logical_id}",
             "result_marker": _RESULT,
             "requests": requests,
         }

@@ -36,12 +36,12 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, unquote, urlsplit
 
-from devtools import REPO_ROOT
+from devtools import ACCOUNT_ID, REPO_ROOT, TABLE_NAME
 from devtools.local import api_docs
 from devtools.local.authorizer import AuthorizerUnavailable, CognitoAuthorizer, Unauthorized
 from devtools.local.lambda_runtime import Invoker, local_environment
 from devtools.template import table
-from devtools.template.api import ACCOUNT_ID, TABLE_NAME, Api, Route, load_api, table_environment
+from devtools.template.api import Api, Route, load_api, table_environment
 
 log = logging.getLogger(__name__)
 

@@ -37,14 +37,14 @@ from pathlib import Path
 from typing import Any
 
 import botocore.session
+import jwt
 
-from devtools import REPO_ROOT
+from devtools import REGION, REPO_ROOT
 from devtools.local import processes
 
 log = logging.getLogger(__name__)
 
 HOST = "127.0.0.1"
-REGION = "us-east-1"
 STARTUP_TIMEOUT_S = 20.0
 STOP_TIMEOUT_S = 5.0
 
@@ -188,6 +188,15 @@ def sign_in(pool: UserPool, credentials: Credentials, *, client_id: str | None =
         refresh_token=result.get("RefreshToken", ""),
         expires_in=int(result.get("ExpiresIn", 3600)),
     )
+
+
+def issue_token(pool: UserPool, credentials: Credentials) -> str:
+    """A fresh access token of ``credentials``' user from ``pool``, checked to carry that user's sub."""
+    token = sign_in(pool, credentials).access_token
+    sub = jwt.decode(token, options={"verify_signature": False}).get("sub")
+    if sub != credentials.sub:
+        raise IdentityError(f"the local identity provider issued a token for sub {sub!r} instead of {credentials.sub!r}")
+    return token
 
 
 def _pin_sub(pool: UserPool, username: str, sub: str) -> None:

@@ -1,4 +1,4 @@
-"""The API's OpenAPI 3.0 document, generated from the code: ``python -m devtools.openapi`` writes
+"""The API's OpenAPI 3.0 document, generated from the code: ``python -m devtools.cli.openapi`` writes
 ``docs/openapi.json`` (``make openapi``); ``--check`` only says whether the committed file is current.
 
 Nothing in it is written by hand twice:
@@ -20,13 +20,11 @@ This runs at development time only: the functions never import pydantic on their
 
 from __future__ import annotations
 
-import argparse
 import importlib
 import json
 import sys
 import tomllib
 from collections.abc import Callable
-from pathlib import Path
 from types import ModuleType
 from typing import Any
 
@@ -140,22 +138,3 @@ def build() -> dict[str, Any]:
 
 def render(document: dict[str, Any]) -> str:
     return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
-
-
-def main(argv: list[str] | None = None) -> int:
-    arguments = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    arguments.add_argument("--check", action="store_true", help="exit 1 if the committed document is not current")
-    arguments.add_argument("--output", type=Path, default=DOCUMENT_PATH)
-    options = arguments.parse_args(argv)
-    text = render(build())
-    if options.check:
-        current = options.output.exists() and options.output.read_text(encoding="utf-8") == text
-        print(f"{options.output}: {'current' if current else 'stale, run `make openapi`'}")
-        return 0 if current else 1
-    options.output.write_text(text, encoding="utf-8")
-    print(f"wrote {options.output}")
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

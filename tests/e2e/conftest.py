@@ -30,14 +30,14 @@ from urllib.parse import urlsplit
 
 import pytest
 
+from devtools import REGION, REPO_ROOT, TABLE_NAME
 from devtools.local import stack
 from devtools.local.identity import Credentials, Tokens, UserPool, create_app_client, ensure_user, sign_in
 from devtools.local.lambda_runtime import Invoker
 from devtools.local.streams import StreamFeeder
 from devtools.template import table
-from devtools.template.api import TABLE_NAME, Function
+from devtools.template.api import Function
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
 DEMO_SUB = "3f0c7a52-6d1e-4c8b-9a27-5b4e1f0d2c61"
 OTHER_OWNER = "8b2d4f60-1c3e-4a5b-8d7f-9e0a1b2c3d4e"
 DEMO_SONGS = ("0a7e3c1d-2b4f-4e6a-8c9d-1e2f3a4b5c6d", "1b8f4d2e-3c5a-4f7b-9d0e-2f3a4b5c6d7e")
@@ -177,7 +177,7 @@ def catalog(local_stack: LocalStack, tmp_path_factory: pytest.TempPathFactory) -
     result = subprocess.run(
         [
             sys.executable, "-m", "devtools.cli.import_catalog", "--quiet",
-            "--table", TABLE_NAME, "--endpoint-url", local_stack.dynamodb_endpoint_url, "--region", "us-east-1",
+            "--table", TABLE_NAME, "--endpoint-url", local_stack.dynamodb_endpoint_url, "--region", REGION,
             str(path),
         ],
         cwd=REPO_ROOT, env=environment, capture_output=True, text=True, timeout=120,

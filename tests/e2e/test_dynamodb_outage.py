@@ -14,11 +14,11 @@ from typing import Any
 
 import pytest
 
+from devtools import TABLE_NAME
 from devtools.local import stack
 from devtools.local.dynamodb_local import DynamoDBLocal
 from devtools.local.identity import Tokens
 from devtools.template import table
-from devtools.template.api import TABLE_NAME
 from importer.load import import_lines
 from importer.writer import CatalogWriter
 from tests.e2e.conftest import DEMO_SONGS, DEMO_SUB, LocalStack

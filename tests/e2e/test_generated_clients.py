@@ -35,6 +35,7 @@ from uuid import UUID
 
 import pytest
 
+from devtools import REGION
 from devtools.local import stack
 from devtools.local.identity import sign_in
 from devtools.openapi.document import DOCUMENT_PATH
@@ -124,7 +125,7 @@ def clients_stack(local_stack: LocalStack, tmp_path_factory: pytest.TempPathFact
                        "AWS_ACCESS_KEY_ID": "local", "AWS_SECRET_ACCESS_KEY": "local"}  # fmt: skip
         imported = subprocess.run(
             [sys.executable, "-m", "devtools.cli.import_catalog", "--quiet", "--table", TABLE,
-             "--endpoint-url", own.dynamodb.endpoint_url, "--region", "us-east-1", str(catalog)],
+             "--endpoint-url", own.dynamodb.endpoint_url, "--region", REGION, str(catalog)],
             cwd=REPO_ROOT, env=environment, capture_output=True, text=True, timeout=120,
         )  # fmt: skip
         assert imported.returncode == 0, imported.stderr

@@ -18,13 +18,13 @@ from typing import Any
 
 import pytest
 
+from devtools import REPO_ROOT
 from devtools.local.dynamodb_local import DynamoDBLocal
 from devtools.template.table import create_tables, delete_tables
 from tests import catalog_data
 
 pytestmark = [pytest.mark.e2e, pytest.mark.dynamodb_local]
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
 OWNERS, SONGS = catalog_data.build()
 _names = itertools.count()
 

@@ -1,4 +1,4 @@
-"""``make invoke`` (``python -m devtools.invoke``) as a user runs it: every sample event of ``events/``
+"""``make invoke`` (``python -m devtools.cli.invoke``) as a user runs it: every sample event of ``events/``
 handed to its function, from the sources and from a ``sam build``, against DynamoDB Local.
 
 The table holds a part of the sample catalog that ``make run`` imports: every owner, the first 300
@@ -29,12 +29,13 @@ from typing import Any
 
 import pytest
 
-from devtools.invoke import LAMBDA_PYTHON
+from devtools import REPO_ROOT
+from devtools.counts import recount
 from devtools.local.dynamodb_local import DynamoDBLocal
 from devtools.local.identity import Credentials
+from devtools.local.lambda_runtime import LAMBDA_PYTHON
 from devtools.local.state import StackInfo
 from devtools.local.streams import COUNTER_FUNCTION
-from devtools.recount import recount
 from devtools.sample_catalog import generate
 from devtools.template import build, table
 from devtools.template.api import load_api, load_function
@@ -44,7 +45,6 @@ from tests import stream_feed
 
 pytestmark = [pytest.mark.e2e, pytest.mark.dynamodb_local]
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
 EVENTS = sorted((REPO_ROOT / "events").glob("*.json"))
 TABLE = "invoke-samples"
 SONGS, SOUNDTRACKS = 300, 50
@@ -106,7 +106,7 @@ class Printed:
 
 def invoke(function: str, event: Path, *options: str) -> Printed:
     done = subprocess.run(
-        [sys.executable, "-m", "devtools.invoke", function, str(event), *options],
+        [sys.executable, "-m", "devtools.cli.invoke", function, str(event), *options],
         cwd=REPO_ROOT, capture_output=True, text=True, timeout=120,
     )  # fmt: skip
     answer, _, logs = done.stdout.partition(f"\nlogs of {function}:\n")

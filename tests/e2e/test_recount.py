@@ -1,4 +1,4 @@
-"""``python -m devtools.recount`` as an operator runs it, against DynamoDB Local: drift found, reported, repaired.
+"""``python -m devtools.cli.recount`` as an operator runs it, against DynamoDB Local: drift found, reported, repaired.
 
 The counters are first made exact the way they always are (the catalog table's stream applied by the
 counter function); then drift is made by hand as a lost batch would leave it (partition counters,
@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 
 from catalog import keys
-from devtools import REPO_ROOT
+from devtools import REGION, REPO_ROOT
 from devtools.local.dynamodb_local import DynamoDBLocal
 from devtools.sample_catalog import generate
 from devtools.template.table import counters_table_name, create_tables, delete_tables
@@ -49,7 +49,7 @@ def recount(endpoint_url: str, name: str, *options: str) -> subprocess.Completed
     environment.pop("AWS_ACCESS_KEY_ID", None)  # as an operator against DynamoDB Local: no credentials needed
     environment.pop("AWS_SECRET_ACCESS_KEY", None)
     return subprocess.run(
-        [sys.executable, "-m", "devtools.recount", "--table", name, "--endpoint-url", endpoint_url, "--region", "us-east-1", *options],
+        [sys.executable, "-m", "devtools.cli.recount", "--table", name, "--endpoint-url", endpoint_url, "--region", REGION, *options],
         cwd=REPO_ROOT, env=environment, capture_output=True, text=True, timeout=120,
     )  # fmt: skip
 

@@ -353,7 +353,7 @@ def test_a_batch_in_the_failure_queue_raises_the_counter_alarm(template: dict[st
     assert (alarm["Namespace"], alarm["MetricName"]) == ("AWS/SQS", "ApproximateNumberOfMessagesVisible")
     assert (alarm["ComparisonOperator"], alarm["Threshold"], alarm["EvaluationPeriods"]) == ("GreaterThanThreshold", 0, 1)
     assert alarm["TreatMissingData"] == "notBreaching", "an empty queue sends no data points: that is no failure"
-    assert "devtools.recount" in alarm["AlarmDescription"]
+    assert "devtools.cli.recount" in alarm["AlarmDescription"]
     assert alarm["AlarmActions"] == {"Fn::If": ["NotifyAlarmTopic", [{"Ref": "AlarmTopicArn"}], {"Ref": "AWS::NoValue"}]}
     assert template["Parameters"]["AlarmTopicArn"]["Default"] == ""
 

@@ -1,6 +1,6 @@
 """``make invoke``: one function's handler called with an event file, as Lambda calls it, without Docker.
 
-    python -m devtools.invoke FUNCTION EVENT [--built [--build-dir DIR]] [--stack FILE]
+    python -m devtools.cli.invoke FUNCTION EVENT [--built [--build-dir DIR]] [--stack FILE]
 
 ``FUNCTION`` is a function's logical id in ``template.yaml`` (``ListFunction``, ``CounterFunction``),
 ``EVENT`` a JSON file (``events/``). The handler runs in a new Python process, init included, with
@@ -32,12 +32,10 @@ from urllib.parse import urlsplit
 
 from devtools import REPO_ROOT
 from devtools.local.dynamodb_local import is_listening
-from devtools.local.lambda_runtime import Invocation, invoke_in_new_process, local_environment
+from devtools.local.lambda_runtime import LAMBDA_PYTHON, Invocation, invoke_in_new_process, local_environment
 from devtools.local.state import NoStack, StackInfo, current_stack
 from devtools.template import build, table
 from devtools.template.api import Function, function_ids, layer_paths, load_function
-
-LAMBDA_PYTHON = REPO_ROOT / ".venv-lambda" / "bin" / "python"
 
 
 class CannotInvoke(RuntimeError):
@@ -115,7 +113,7 @@ def _pretty(body: Any, base64_encoded: Any) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m devtools.invoke", description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(prog="python -m devtools.cli.invoke", description=__doc__.split("\n\n")[0])
     parser.add_argument("function", metavar="FUNCTION", help="logical id of a function of template.yaml")
     parser.add_argument("event", metavar="EVENT", type=Path, help="JSON file of the event (events/)")
     parser.add_argument("--built", action="store_true", help="run what `sam build` produced, in a Python of boto3 alone")

@@ -1,6 +1,6 @@
 """Print a table's DynamoDB stream as the event Lambda hands the counter function (an event file for ``make invoke``).
 
-    python -m devtools.stream_event --table NAME [--stack FILE]
+    python -m devtools.cli.stream_event --table NAME [--stack FILE]
 
 Reads the whole stream of table ``NAME`` in the DynamoDB Local of the running ``make run`` (or of
 ``--stack``'s stack), keeps the records the template's ``FilterCriteria`` let through, and prints
@@ -21,7 +21,8 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from devtools.local.dynamodb_local import ACCESS_KEY_ID, REGION, SECRET_ACCESS_KEY
+from devtools import REGION
+from devtools.local.dynamodb_local import ACCESS_KEY_ID, SECRET_ACCESS_KEY
 from devtools.local.state import NoStack, current_stack
 from devtools.local.streams import StreamFeeder, StreamFeedError, batch_size, filter_patterns, streams_client
 from importer.load import dynamodb_client
@@ -42,7 +43,7 @@ def capture(endpoint_url: str, table_name: str) -> dict[str, Any]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m devtools.stream_event", description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(prog="python -m devtools.cli.stream_event", description=__doc__.split("\n\n")[0])
     parser.add_argument("--table", required=True, help="the table whose stream to print")
     parser.add_argument("--stack", type=Path, help="stack.json of the stack to read (default: the running make run's)")
     args = parser.parse_args(argv)

@@ -1,6 +1,6 @@
 """``make run``: the whole API on this machine, until Ctrl-C.
 
-    python -m devtools.run [--catalog PATH] [--port 3000] [--dynamodb-port 8000] [--identity-port 9229] [--state-dir .local]
+    python -m devtools.cli.run [--catalog PATH] [--port 3000] [--dynamodb-port 8000] [--identity-port 9229] [--state-dir .local]
 
 Starts the local stack (``devtools.local.stack``): DynamoDB Local, the local Cognito (moto) and
 the gateway. The table is created from the template and filled: ``--catalog PATH`` imports that
@@ -23,7 +23,6 @@ songs. While it runs, ``.local/run.pid`` and ``.local/stack.json`` tell other co
 from __future__ import annotations
 
 import argparse
-import hashlib
 import json
 import logging
 import os
@@ -32,27 +31,23 @@ import subprocess
 import sys
 import time
 from contextlib import ExitStack
-from dataclasses import asdict, dataclass
+from dataclasses import asdict
 from pathlib import Path
 from types import FrameType
 from typing import Any
 
-from catalog import keys
-from devtools import REPO_ROOT
-from devtools.local.dynamodb_local import REGION, DynamoDBLocalError, is_listening
+from devtools import REGION, REPO_ROOT, TABLE_NAME
+from devtools.local.dynamodb_local import DynamoDBLocalError, is_listening
 from devtools.local.identity import DEMO_USERNAME, Credentials, IdentityError, ensure_user, sign_in
-from devtools.local.local_data import LocalData
+from devtools.local.local_data import Imported, LocalData, reason_for_a_new_database, table_shape
 from devtools.local.stack import LocalStack, Ports, local_stack
 from devtools.local.state import STATE_DIR, AlreadyRunning, RunState, StackInfo
 from devtools.local.streams import StreamFeedError
 from devtools.template import table
-from devtools.template.api import TABLE_NAME
 
-log = logging.getLogger("devtools.run")
+log = logging.getLogger("devtools.cli.run")
 
 FALLBACK_DEMO_SUB = "00000000-0000-4000-8000-000000000001"  # when no catalog names an owner
-IMPORTED = "imported-catalog.json"
-"""Beside the database: which catalog it holds, under which layout, and whether the import finished."""
 STREAM_POSITIONS = "stream-positions.json"
 """Beside the database: how far the counter function has read the table's stream."""
 
@@ -99,47 +94,6 @@ def _run_module(module: str, arguments: list[str], environment: dict[str, str]) 
     return subprocess.run([sys.executable, "-m", module, *arguments], cwd=REPO_ROOT, env=environment).returncode
 
 
-def table_shape() -> str:
-    """What a database must have been written under to be reused: the key layout and the template's tables."""
-    definitions = [
-        table.table_definition(TABLE_NAME, resource=resource) for resource in (table.TABLE_RESOURCE, table.COUNTERS_RESOURCE)
-    ]
-    definition = json.dumps(definitions, sort_keys=True)
-    return f"layout {keys.LAYOUT}, table {hashlib.sha256(definition.encode()).hexdigest()[:16]}"
-
-
-@dataclass(frozen=True)
-class Imported:
-    """What ``imported-catalog.json`` records about the database beside it."""
-
-    catalog: str
-    complete: bool
-    shape: str
-
-    def save(self, directory: Path) -> None:
-        (directory / IMPORTED).write_text(json.dumps(asdict(self)) + "\n", encoding="utf-8")
-
-    @classmethod
-    def load(cls, directory: Path) -> Imported | None:
-        try:
-            return cls(**json.loads((directory / IMPORTED).read_text(encoding="utf-8")))
-        except (OSError, ValueError, TypeError):
-            return None
-
-
-def _reason_for_a_new_database(saved: Imported | None, catalog: Path | None) -> str | None:
-    """Why the saved database cannot be used as it is (``None``: it can)."""
-    if catalog is not None:
-        return f"importing {catalog}"
-    if saved is None:
-        return "no catalog imported yet"
-    if saved.shape != table_shape():
-        return f"the saved table was written under {saved.shape}; the code now has {table_shape()}"
-    if not saved.complete:
-        return f"the import of {saved.catalog} did not finish last time"
-    return None
-
-
 def _catalog_to_import(saved: Imported | None, catalog: Path | None, state: RunState, environment: dict[str, str]) -> Path | None:
     """The catalog a new database is filled with: the one asked for, an unfinished import's, or the sample."""
     if catalog is not None:
@@ -149,7 +103,7 @@ def _catalog_to_import(saved: Imported | None, catalog: Path | None, state: RunS
     sample = state.root / "sample-catalog.jsonl"
     if not sample.exists():
         partial = sample.with_suffix(".partial")
-        if _run_module("devtools.sample_catalog", ["--out", str(partial)], environment) != 0:
+        if _run_module("devtools.cli.sample_catalog", ["--out", str(partial)], environment) != 0:
             raise ImportFailed("generating the sample catalog failed (its messages are above)")
         partial.replace(sample)
     return sample
@@ -200,7 +154,7 @@ def run(args: argparse.Namespace) -> None:
 
         local_data = LocalData(state.root / "dynamodb")
         saved = Imported.load(local_data.saved)
-        reason = _reason_for_a_new_database(saved, args.catalog)
+        reason = reason_for_a_new_database(saved, args.catalog)
         if reason is not None:
             log.info("a new local database: %s", reason)
         data = local_data.open(fresh=reason is not None)
@@ -295,7 +249,7 @@ def _raise_stop(signum: int, frame: FrameType | None) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m devtools.run", description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(prog="python -m devtools.cli.run", description=__doc__.split("\n\n")[0])
     parser.add_argument("--catalog", type=Path, help="JSON Lines catalog to import, into a new local database")
     parser.add_argument("--port", type=int, default=3000, help="gateway port (default 3000)")
     parser.add_argument("--dynamodb-port", type=int, default=8000, help="DynamoDB Local port (default 8000)")
