@@ -166,7 +166,8 @@ def listed_counts(store: Store, query: Query) -> dict[str, int] | None:
             overflowing |= cells.overflows(collection, term)
     if any(int(head.get(keys.overflow(name), 0)) for name in overflowing):
         return None  # records with too many values of a facet: its combinations are not counted
-    in_head = {cell: int(head.get(cell[2], 0)) for cell in needed.values() if (cell[0], cell[1]) == (head_key["PK"], head_key["SK"])}
+    head_cell = (head_key["PK"], head_key["SK"])
+    in_head = {cell: int(head.get(cell[2], 0)) for cell in needed.values() if cell[:2] == head_cell}
     held = {**in_head, **read_cells(store, [cell for cell in needed.values() if cell not in in_head])}
     counts = {value: sum(coefficient * held[needed[(atoms, value)]] for atoms, coefficient in found.items()) for value in values}
     return {value: count for value, count in counts.items() if count > 0}
