@@ -102,8 +102,9 @@ def _validators(layer: dict[str, ModuleType], example: object) -> dict[str, Any]
     tag = http.entity_tag(json.dumps(example, separators=(",", ":"), ensure_ascii=False)) if example is not None else None
     return {
         "ETag": {
-            "description": "A strong entity tag of the body (a hash of it): equal answers, equal tags. Send it back in "
-            "`If-None-Match` to get 304 while the answer stays the same.",
+            "description": "A strong entity tag of the answer: a hash of its body (and of what a page's paging headers "
+            "say: totals, whether a next page follows). Send it back in `If-None-Match` to get 304 while the answer "
+            "stays the same.",
             "required": True,
             "schema": {"type": "string"},
             **({"example": tag} if tag else {}),

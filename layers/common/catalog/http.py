@@ -3,9 +3,9 @@ conditional GETs and the Lambda entrypoint (logs with the request's correlation 
 DynamoDB time budget).
 
 Every 4xx/5xx body is ``{"code": <status>, "description": <reason phrase>, "cause": <what went wrong>}``.
-Every 200 answer to a GET carries a strong ``ETag`` (a hash of its body) and ``Cache-Control: private,
-max-age=0, must-revalidate``; a GET whose ``If-None-Match`` holds that tag (or ``*``) is answered 304
-with no body.
+Every 200 answer to a GET carries a strong ``ETag`` (a hash of its body, and of what its paging headers
+say) and ``Cache-Control: private, max-age=0, must-revalidate``; a GET whose ``If-None-Match`` holds that
+tag (or ``*``) is answered 304 with no body.
 """
 
 import hashlib
@@ -107,9 +107,26 @@ CACHE_CONTROL = "private, max-age=0, must-revalidate"
 _ENTITY_TAG = re.compile(r'(?:W/)?("[\x21\x23-\x7e\x80-\xff]*")')
 
 
-def entity_tag(body: str) -> str:
-    """A strong entity tag of a body: a hash of its bytes (equal bodies, equal tags)."""
-    return f'"{hashlib.blake2b(body.encode(), digest_size=16).hexdigest()}"'
+def entity_tag(body: str, paging: tuple[str, ...] = ()) -> str:
+    """A strong entity tag: a hash of the body's bytes (equal bodies, equal tags), and of what the paging
+    headers say, when there are some (``paging_of``)."""
+    said = "\n".join((body, *paging)) if paging else body
+    return f'"{hashlib.blake2b(said.encode(), digest_size=16).hexdigest()}"'
+
+
+def paging_of(response: dict) -> tuple[str, ...]:
+    """What a list answer's headers say besides its body: the soundtracks' totals (``X-Pagination-*``), and
+    whether a next page follows (``Link``; not its cursor, which is sealed anew for every answer)."""
+    headers = {name: values for name, values in (response.get("headers") or {}).items()}
+    headers.update(response.get("multiValueHeaders") or {})
+    said = []
+    for name in sorted(headers, key=str.lower):
+        values = headers[name] if isinstance(headers[name], list) else [headers[name]]
+        if name.lower().startswith("x-pagination-"):
+            said += [f"{name.lower()}: {value}" for value in values]
+        elif name.lower() == "link":
+            said.append("link: next")
+    return tuple(said)
 
 
 def _if_none_match(event: dict) -> list[str]:
@@ -133,7 +150,7 @@ def conditional(event: dict, response: dict) -> dict:
     when the request's ``If-None-Match`` matches. Every other answer as it is."""
     if event.get("httpMethod") != "GET" or response.get("statusCode") != 200:
         return response
-    tag = entity_tag(response.get("body") or "")
+    tag = entity_tag(response.get("body") or "", paging_of(response))
     validators = {"ETag": [tag], "Cache-Control": [CACHE_CONTROL]}
     if _matches(_if_none_match(event), tag):
         return {"statusCode": 304, "body": "", "isBase64Encoded": False, "multiValueHeaders": validators}
