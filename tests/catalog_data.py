@@ -144,3 +144,27 @@ def expected(owners: list[dict], songs: list[dict], params: dict[str, str], call
     descending = params.get("sortOrder", "asc").lower() == "desc"
     chosen.sort(key=lambda song: (song["createdAt"], song["id"]), reverse=descending)
     return [song["id"] for song in chosen]
+
+
+def genre_counts(owners: list[dict], songs: list[dict], params: dict[str, str], caller: str | None = None) -> dict[str, int]:
+    """Get Song Genres' counts: how many of the songs Get Songs selects carry each genre (once a song)."""
+    by_id = {song["id"]: song for song in songs}
+    counts: dict[str, int] = {}
+    for song_id in expected(owners, songs, params, caller):
+        for genre in set(by_id[song_id]["genres"]):
+            counts[genre] = counts.get(genre, 0) + 1
+    return counts
+
+
+def expected_genres(owners: list[dict], songs: list[dict], params: dict[str, str], caller: str | None = None) -> list[str]:
+    """The genres Get Song Genres must return (no paging), in order: by count, most first unless
+    ``sortOrder=asc``, ties by name in code point order."""
+    counts = genre_counts(owners, songs, params, caller)
+    fewest_first = params.get("sortOrder", "desc").lower() == "asc"
+    by_count = {}
+    for genre, count in counts.items():
+        by_count.setdefault(count, []).append(genre)
+    ordered = []
+    for count in sorted(by_count, reverse=not fewest_first):
+        ordered += sorted(by_count[count])  # code point order, whatever the direction
+    return ordered

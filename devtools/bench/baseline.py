@@ -143,6 +143,24 @@ def songs_page(songs: list[dict], owners: dict[str, dict], params: dict[str, str
     return songs_matching(songs, owners, params)[offset : offset + limit]
 
 
+def genre_counts(songs: list[dict], owners: dict[str, dict], params: dict[str, str]) -> dict[str, int]:
+    """GET /v1/songs/genres/count's genres: how many matching songs carry each genre."""
+    counts: dict[str, int] = {}
+    for song in songs_matching(songs, owners, params):
+        for genre in set(song["genres"]):
+            counts[genre] = counts.get(genre, 0) + 1
+    return counts
+
+
+def genres_page(songs: list[dict], owners: dict[str, dict], params: dict[str, str]) -> list[str]:
+    """GET /v1/songs/genres: by count, most first (fewest with ``sortOrder=asc``), ties by name; then the page."""
+    counts = genre_counts(songs, owners, params)
+    sign = 1 if params.get("sortOrder", "desc").lower() == "asc" else -1
+    ranked = sorted(counts, key=lambda genre: (sign * counts[genre], genre))
+    offset, limit = int(params.get("offset", 0)), int(params.get("limit", 25))
+    return ranked[offset : offset + limit]
+
+
 # -- soundtracks: docs/API.md, GET /api/v1/soundtracks ---------------------------------------------
 
 SOUNDTRACK_FILTERS = {"name": str, "artist": str, "album": str, "duration": int, "release_date": str}

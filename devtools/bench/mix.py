@@ -15,6 +15,7 @@ from enum import Enum
 from devtools.bench.loader import Catalog
 
 SONGS_PATH = "/v1/songs"
+GENRES_PATH = "/v1/songs/genres"
 SOUNDTRACKS_PATH = "/api/v1/soundtracks"
 DEEP_OFFSET = 5_000
 PAGE_SIZE = 25
@@ -33,6 +34,9 @@ class Target(Enum):
     """The one record beyond the page is the look-ahead that tells whether a next page follows."""
     COUNTERS = "≤ 64 items read"
     """Issue 12's bound on a count answered by counters, at any catalog size."""
+    GENRES = "≤ the scope's genres + 1 items read"
+    """Issue 16's bound on the genres (and genre count) of no filter, ``archived``, or one value of one facet:
+    ``Shape.item_bound`` is that number for the catalog."""
 
 
 @dataclass(frozen=True)
@@ -50,6 +54,8 @@ class Shape:
     """A cursor page: request the ``Link: rel="next"`` of that shape's answer instead of ``params``."""
     baseline_params: dict[str, str] | None = None
     """What the baseline answers for a cursor page (the equivalent offset or page)."""
+    item_bound: int | None = None
+    """The items ``Target.GENRES`` allows this shape: the distinct genres of its scope in the catalog, + 1."""
 
     @property
     def collection(self) -> str:
@@ -57,10 +63,14 @@ class Shape:
 
     @property
     def kind(self) -> str:
-        """``list``, ``count``, ``random`` or ``get``."""
+        """``list``, ``count``, ``random``, ``get``, or for songs ``genres`` and ``genre count``."""
         base = SOUNDTRACKS_PATH if self.collection == "soundtracks" else SONGS_PATH
         if self.path == base:
             return "list"
+        if self.path == GENRES_PATH:
+            return "genres"
+        if self.path == f"{GENRES_PATH}/count":
+            return "genre count"
         last = self.path.rsplit("/", 1)[1]
         return last if last in ("count", "random") else "get"
 
@@ -95,6 +105,8 @@ class _Picks:
     owner_name: str
     rare_pair: tuple[str, str]
     """The (genre, mood) pair the fewest songs carry together (at least one)."""
+    scope_genres: dict[bool, int]
+    """How many distinct genres the songs of each archive state carry."""
 
     @classmethod
     def of(cls, catalog: Catalog) -> _Picks:
@@ -117,7 +129,9 @@ class _Picks:
             common_word=_ranked([word.lower() for song in live for word in song["title"].split()])[0],
             owner_name=names[0] if names else owners[0],
             rare_pair=min(pairs, key=lambda pair: (pairs[pair], pair)),
-        )
+            scope_genres={state: len({genre for song in catalog.songs if song["archived"] is state for genre in song["genres"]})
+                          for state in (False, True)},
+        )  # fmt: skip
 
 
 def _song_filters(p: _Picks) -> list[tuple[str, dict[str, str], bool, Target | None, Target | None]]:
@@ -192,6 +206,34 @@ def _songs(catalog: Catalog) -> list[Shape]:
         Shape("songs random: newerThan + olderThan", random, {"newerThan": p.range_low, "olderThan": p.range_high}, bounded=True),
         Shape("songs random: phrase", random, {"phrase": p.common_word}, bounded=False),
     ]
+    return shapes + _genres(p)
+
+
+def _genres(p: _Picks) -> list[Shape]:
+    """Issue 16: the genres of the matching songs, and their number. From counters with no filter, ``archived``
+    or one value of one facet (at most the scope's genres + 1 items), other facet filters the layout counts, a
+    time range (per genre, from its range buckets); from entries beyond (bounded as a count by entries is not)."""
+    genres, count = GENRES_PATH, f"{GENRES_PATH}/count"
+    bound = {False: p.scope_genres[False] + 1, True: p.scope_genres[True] + 1}
+    one = [
+        ("no filter", {}, False), ("archived=true", {"archived": "true"}, True), ("genres: 1", {"genres": p.genres[0]}, False),
+        ("moods: 1", {"moods": p.moods[0]}, False), ("mintingStatuses: 1", {"mintingStatuses": p.statuses[0]}, False),
+        ("ownerIds: 1", {"ownerIds": p.owners[0]}, False),
+    ]  # fmt: skip
+    shapes = [Shape(f"songs genres: {name}", genres, params, target=Target.GENRES, item_bound=bound[archived])
+              for name, params, archived in one]  # fmt: skip
+    shapes += [
+        Shape("songs genres: sortOrder=asc, offset 5, limit 5", genres, {"sortOrder": "asc", "offset": "5", "limit": "5"},
+              target=Target.GENRES, item_bound=bound[False]),
+        Shape("songs genres: genres: 3", genres, {"genres": ",".join(p.genres[:3])}, target=Target.COUNTERS),
+        Shape("songs genres: genres: -1", genres, {"genres": f"-{p.genres[0]}"}, target=Target.COUNTERS),
+        Shape("songs genres: newerThan", genres, {"newerThan": p.newer_than}, target=Target.NO_RECORDS),
+        Shape("songs genres: genres: 1 + moods: 1", genres, {"genres": p.genres[0], "moods": p.moods[0]}, False,
+              Target.NO_RECORDS),
+        Shape("songs genres: phrase", genres, {"phrase": p.common_word}, False, Target.NO_RECORDS),
+    ]  # fmt: skip
+    shapes += [Shape(f"songs genre count: {name}", count, params, target=Target.GENRES, item_bound=bound[archived])
+               for name, params, archived in one if name in ("no filter", "genres: 1", "moods: 1", "ownerIds: 1")]  # fmt: skip
     return shapes
 
 

@@ -116,8 +116,10 @@ def _our_answer(shape: Shape, answer: Answer) -> tuple[int, Any]:
         ids = [item[key] for item in answer.body]
         total = answer.headers.get("X-Pagination-Item-Total")
         return len(ids), (ids, int(total)) if shape.collection == "soundtracks" else ids
-    if shape.kind == "count":
+    if shape.kind in ("count", "genre count"):
         return 1, answer.body["count"]
+    if shape.kind == "genres":
+        return len(answer.body), answer.body
     return 1, answer.body[key]
 
 
@@ -127,7 +129,8 @@ class _Expected:
 
     returned: int
     answer: Any
-    """ids (songs page), (ids, total) (soundtracks page), a number (count), the set of ids random may return."""
+    """ids (songs page), (ids, total) (soundtracks page), a number (count), the set of ids random may return,
+    genre names (genres page)."""
     items: int
     capacity: float
     seconds: float
@@ -143,6 +146,11 @@ def _expected(shape: Shape, params: dict[str, str], scans: dict[str, baseline.Sc
         if shape.kind == "list":
             answer: Any = [song[key] for song in baseline.songs_page(songs, owners, params)]
             returned = len(answer)
+        elif shape.kind == "genres":
+            answer = baseline.genres_page(songs, owners, params)
+            returned = len(answer)
+        elif shape.kind == "genre count":
+            answer, returned = len(baseline.genre_counts(songs, owners, params)), 1
         else:
             matched = [song[key] for song in baseline.songs_matching(songs, owners, params)]
             answer, returned = (len(matched), 1) if shape.kind == "count" else (set(matched), 1 if matched else 0)

@@ -11,7 +11,8 @@ look-ahead telling whether a next page follows).
 
 Over the mix, at the largest size: the whole mix reads at least 100x less capacity than the
 baseline, every ``phrase`` shape at least 10x less, and no shape takes over 2 s in process. A count
-answered by counters (issue 12) reads at most 64 items. Between the smallest and the largest size,
+answered by counters (issue 12) reads at most 64 items; the genres of no filter, ``archived`` or one
+value of one facet (issue 16) at most the scope's distinct genres + 1. Between the smallest and the largest size,
 every bounded shape's items and capacity per request stay within 10%.
 """
 
@@ -62,6 +63,9 @@ def per_request(result: Result) -> Verdict | None:
         return Verdict(shape.target.value, scope, worst_items <= 2, f"at most {worst_items} items")
     if shape.target is Target.COUNTERS:
         return Verdict(shape.target.value, scope, worst_items <= COUNTER_ITEMS, f"at most {worst_items} items")
+    if shape.target is Target.GENRES:
+        return Verdict(shape.target.value, scope, worst_items <= shape.item_bound,
+                       f"at most {worst_items} items, of {shape.item_bound} allowed")  # fmt: skip
     if shape.target is Target.NO_RECORDS:
         return Verdict(shape.target.value, scope, worst_records == 0, f"{worst_records} records")
     if shape.target is Target.SKIP_BY_ENTRIES:

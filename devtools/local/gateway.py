@@ -73,6 +73,8 @@ _DEFAULT_MESSAGE = {
 # gets: locally it is the template's REQUEST_TOO_LARGE (413), the response type for a request too large.
 REQUEST_HEAD_LIMIT = 10240
 _AWS_DEFAULT_TEMPLATE = '{"message":$context.error.messageString}'
+_NO_CONTENT = (204, 304)
+"""Statuses whose answers never have content (RFC 9110, section 6.4.1)."""
 _MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 
 
@@ -305,7 +307,7 @@ def proxy_reply(result: Any, request_id: str) -> Reply:
     for name, value in (result.get("headers") or {}).items():
         if name not in multi:
             headers.append((name, str(value)))
-    if not any(name.lower() == "content-type" for name, _ in headers):
+    if result["statusCode"] not in _NO_CONTENT and not any(name.lower() == "content-type" for name, _ in headers):
         headers.append(("Content-Type", "application/json"))  # API Gateway's default
     headers.append(("x-amzn-RequestId", request_id))
     body = result.get("body")
@@ -347,9 +349,10 @@ class _RequestHandler(BaseHTTPRequestHandler):
         for name, value in reply.headers:
             if name.lower() not in ("content-length", "connection", "transfer-encoding"):
                 self.send_header(name, value)
-        self.send_header("Content-Length", str(len(reply.body)))
+        if reply.status not in _NO_CONTENT:  # a 304's Content-Length would have to be the 200's (RFC 9110, 8.6)
+            self.send_header("Content-Length", str(len(reply.body)))
         self.end_headers()
-        if self.command != "HEAD":
+        if self.command != "HEAD" and reply.status not in _NO_CONTENT:
             self.wfile.write(reply.body)
         log.info("%s %s %d %.1f ms", self.command, self.path, reply.status, (time.monotonic() - started) * 1000)
 

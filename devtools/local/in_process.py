@@ -76,11 +76,19 @@ class InProcessApi:
             operations.default_store = original
 
     def get(
-        self, path: str, params: dict[str, str] | None = None, caller: str | None = CALLER, *, request_id: str | None = None
+        self,
+        path: str,
+        params: dict[str, str] | None = None,
+        caller: str | None = CALLER,
+        *,
+        request_id: str | None = None,
+        headers: dict[str, str] | None = None,
     ) -> Answer:
         """``GET path?params``; ``path`` may already carry a query string (then ``params`` is ignored).
 
         ``request_id``: API Gateway's request id in the event (the logs' correlation id); a fresh one by default.
+        ``headers``: request headers besides ``Host`` (``If-None-Match``). An answer without a body (304) has
+        ``body`` None.
         """
         path, _, query = path.partition("?")
         query = query or urlencode(params or {})
@@ -88,7 +96,7 @@ class InProcessApi:
         if matched is None:
             raise LookupError(f"no route for GET {path}")
         route, path_parameters = matched
-        request = Request("GET", f"{path}?{query}", [("Host", "localhost")], b"", "127.0.0.1")
+        request = Request("GET", f"{path}?{query}", [("Host", "localhost"), *(headers or {}).items()], b"", "127.0.0.1")
         claims = {"sub": caller, "token_use": "access", "scope": "aws.cognito.signin.user.admin"} if caller else None
         request_id = request_id or str(uuid.uuid4())
         event = proxy_event(request, route, path, query, path_parameters, claims, self._api.stage, request_id)
@@ -97,6 +105,7 @@ class InProcessApi:
         result = self._invoker.invoke(route.function, event)
         seconds = time.perf_counter() - started
         meter = self._stores[0].meter if self._stores else ReadMeter()
-        headers = dict(result.get("headers") or {})
-        headers.update({name: values[-1] for name, values in (result.get("multiValueHeaders") or {}).items()})
-        return Answer(result["statusCode"], json.loads(result["body"]), headers, meter, seconds)
+        answered = dict(result.get("headers") or {})
+        answered.update({name: values[-1] for name, values in (result.get("multiValueHeaders") or {}).items()})
+        body = json.loads(result["body"]) if result.get("body") else None
+        return Answer(result["statusCode"], body, answered, meter, seconds)

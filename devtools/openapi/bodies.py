@@ -1,4 +1,4 @@
-"""The answers that are not records: a count, and the error body every 4xx/5xx carries.
+"""The answers that are not records: a count, genre names, and the error body every 4xx/5xx carries.
 
 At run time these bodies are plain dicts (``catalog.shape.count``, ``catalog.http.error_response``):
 the read path does not import pydantic. These models describe them for the OpenAPI document
@@ -8,6 +8,8 @@ the read path does not import pydantic. These models describe them for the OpenA
 from pydantic import BaseModel, ConfigDict, Field
 
 COUNT_EXAMPLE = {"count": 300}
+GENRES_EXAMPLE = ["Pop", "Rock", "Synthwave"]
+"""A page of ``GET /v1/songs/genres``: a bare array of names (no model: a list of strings)."""
 ERROR_EXAMPLE = {"code": 422, "description": "Unprocessable Entity", "cause": "Invalid UUID string: 123456789"}
 
 

@@ -36,7 +36,19 @@ from devtools.template import api as template_api
 DOCUMENT_PATH = REPO_ROOT / "docs" / "openapi.json"
 OPENAPI_VERSION = "3.0.3"
 SECURITY_SCHEME = "CognitoAccessToken"
-_KINDS = ("list", "count", "get", "random")
+_KINDS = ("list", "count", "genres", "genre_count", "get", "random")
+"""The kinds of operation, in the order the document lists a collection's paths."""
+
+
+def _kind(route: template_api.Route) -> str:
+    """What an operation does: its function's kind (``functions/<kind>/``), or, for the songs' genres routes
+    those functions also serve, ``genres`` and ``genre_count``."""
+    kind = route.function.module.split(".")[1]
+    if route.resource.endswith("/genres"):
+        return "genres"
+    if route.resource.endswith("/genres/count"):
+        return "genre_count"
+    return kind
 
 
 def _layer() -> dict[str, ModuleType]:
@@ -71,7 +83,7 @@ def build() -> dict[str, Any]:
     order: dict[str, tuple[int, int]] = {}
     scopes: set[str] = set()
     for route in api.routes:
-        kind = route.function.module.split(".")[1]
+        kind = _kind(route)
         if kind not in _KINDS:
             raise ValueError(f"{route.function.module}: not one of the documented kinds {_KINDS}")
         collection = next((c for c in collections if route.resource.startswith(c.prefix)), None)
@@ -101,9 +113,12 @@ def build() -> dict[str, Any]:
             "title": "Songs and soundtracks catalog API",
             "version": pyproject["project"]["version"],
             "description": "A read-only API over a catalog of songs (`/v1/songs`) and soundtracks "
-            "(`/api/v1/soundtracks`): list with filters, sorting and paging, count, get by id, pick at random. "
+            "(`/api/v1/soundtracks`): list with filters, sorting and paging, count, get by id, pick at random; the "
+            "genres of the matching songs and their number. "
             "Generated from the code by `make openapi`; the reference with every decision is docs/API.md. "
-            "Every error body, API Gateway's own answers included, is `{code, description, cause}`.",
+            "Every error body, API Gateway's own answers included, is `{code, description, cause}`. Every 200 answer "
+            "carries a strong `ETag` and `Cache-Control: private, max-age=0, must-revalidate`; sent back in "
+            "`If-None-Match`, the tag gets 304 Not Modified with no body while the answer is the same.",
         },
         "servers": [
             {"url": "/", "description": "The local gateway of `make run` (http://127.0.0.1:3000), without a stage."},

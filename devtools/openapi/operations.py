@@ -96,16 +96,55 @@ def collections_of(layer: dict[str, ModuleType]) -> list[Collection]:
     ]  # fmt: skip
 
 
+def _validators(layer: dict[str, ModuleType], example: object) -> dict[str, Any]:
+    """The headers of a 200 answer and of a 304: its entity tag and its caching rule."""
+    http = layer["http"]
+    tag = http.entity_tag(json.dumps(example, separators=(",", ":"), ensure_ascii=False)) if example is not None else None
+    return {
+        "ETag": {
+            "description": "A strong entity tag of the answer: a hash of its body (and of what a page's paging headers "
+            "say: totals, whether a next page follows). Send it back in `If-None-Match` to get 304 while the answer "
+            "stays the same.",
+            "required": True,
+            "schema": {"type": "string"},
+            **({"example": tag} if tag else {}),
+        },
+        "Cache-Control": {
+            "description": "Caches keep the answer for this caller only, and ask again (with `If-None-Match`) before reusing it.",
+            "required": True,
+            "schema": {"type": "string", "enum": [http.CACHE_CONTROL]},
+        },
+    }
+
+
+def _conditional(success: dict[str, Any], layer: dict[str, ModuleType]) -> None:
+    """A 200 answer's description with the validators among its headers."""
+    example = next(iter(success["content"].values())).get("example")
+    headers = {**success.pop("headers", {}), **_validators(layer, example)}
+    content = success.pop("content")
+    success.update(headers=headers, content=content)
+
+
+def _not_modified(layer: dict[str, ModuleType]) -> dict[str, Any]:
+    return {
+        "description": "Not Modified: the request's `If-None-Match` holds the answer's `ETag` (or `*`). No body; the "
+        "answer the client holds is still the current one.",
+        "headers": _validators(layer, None),
+    }
+
+
 def operation(kind: str, collection: Collection, handler: Callable, api: template_api.Api,
                layer: dict[str, ModuleType]) -> dict[str, Any]:  # fmt: skip
     dialect, model_ref = collection.dialect, {"$ref": COMPONENT_REF.format(model=collection.model)}
     singular = collection.name.removesuffix("s")
-    parameters = {
-        "list": (*dialect.QUERY, *dialect.PAGING),
-        "count": dialect.QUERY,
-        "random": dialect.QUERY,
-        "get": (collection.id_parameter,),
-    }[kind]
+    parameters = {  # the genres routes are the songs dialect's only
+        "list": lambda: (*dialect.QUERY, *dialect.PAGING),
+        "count": lambda: dialect.QUERY,
+        "genres": lambda: (*dialect.GENRES_QUERY, *dialect.GENRES_PAGING),
+        "genre_count": lambda: dialect.GENRES_QUERY,
+        "random": lambda: dialect.QUERY,
+        "get": lambda: (collection.id_parameter,),
+    }[kind]()
     descriptions = {
         "list": f"Answers a bare JSON array of {collection.name}, possibly empty, in a stable total order. Unknown "
         "parameters are ignored; a scalar parameter given twice with different values is 422.",
@@ -114,6 +153,12 @@ def operation(kind: str, collection: Collection, handler: Callable, api: templat
         "get": f"Answers one {singular}. A malformed id is 422; an unknown id is 404.",
         "random": f"Takes the filters of the list, with the same rules and errors, and answers one {singular} drawn "
         f"uniformly at random from the matching {collection.name}; 404 when none matches. Paging is ignored.",
+        "genres": f"Takes the filters of the list, with the same rules and errors, and answers a bare JSON array of "
+        f"genre names: the distinct genres of the matching {collection.name}, by how many of them carry each (most "
+        "first by default, fewest first with `sortOrder=asc`), ties by name in code point order. A `genres` filter "
+        "selects the songs: `genres=Pop` answers every genre Pop songs also carry. Paged by `offset` and `limit`.",
+        "genre_count": 'Takes the filters of the list, with the same rules and errors, and answers `{"count": N}`: how '
+        f"many distinct genres the matching {collection.name} carry. Paging parameters are ignored.",
     }
     if kind == "list":
         success: dict[str, Any] = {
@@ -122,17 +167,23 @@ def operation(kind: str, collection: Collection, handler: Callable, api: templat
             "content": {"application/json": {"schema": {"type": "array", "items": model_ref},
                                              "example": [collection.example]}},
         }  # fmt: skip
-    elif kind == "count":
-        success = {"description": f"How many {collection.name} match.",
+    elif kind in ("count", "genre_count"):
+        counted = collection.name if kind == "count" else f"genres of the matching {collection.name}"
+        success = {"description": f"How many {counted} there are.",
                    "content": {"application/json": {"schema": {"$ref": COMPONENT_REF.format(model="Count")},
                                                     "example": layer["model.bodies"].COUNT_EXAMPLE}}}  # fmt: skip
+    elif kind == "genres":
+        success = {"description": f"A page of the genres of the matching {collection.name}.",
+                   "content": {"application/json": {"schema": {"type": "array", "items": {"type": "string"}},
+                                                    "example": layer["model.bodies"].GENRES_EXAMPLE}}}  # fmt: skip
     else:
         success = {"description": f"One {singular}.",
                    "content": {"application/json": {"schema": model_ref, "example": collection.example}}}  # fmt: skip
 
     query = {"songs": lambda parameters: dialect.query(parameters, None),
              "soundtracks": dialect.query}[collection.name]  # fmt: skip
-    responses: dict[str, Any] = {"200": success}
+    _conditional(success, layer)
+    responses: dict[str, Any] = {"200": success, "304": _not_modified(layer)}
     gateway_status = {name: api.responses[name].status for name in _GATEWAY_RESPONSES}
 
     def gateway_answer(name: str) -> tuple[str, dict[str, Any]]:
@@ -218,7 +269,7 @@ def operation(kind: str, collection: Collection, handler: Callable, api: templat
         "summary": (handler.__doc__ or "").strip().splitlines()[0] if handler.__doc__ else "",
         "description": descriptions[kind],
         "operationId": handler.__name__,
-        "parameters": [parameter(declared, layer) for declared in parameters],
+        "parameters": [parameter(declared, layer) for declared in (*parameters, layer["parse"].IF_NONE_MATCH)],
         "responses": dict(sorted(responses.items())),
     }
     if not operation["summary"]:

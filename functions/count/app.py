@@ -1,4 +1,5 @@
-"""GET /v1/songs/count and GET /api/v1/soundtracks/count: how many items match the filters."""
+"""GET /v1/songs/count and GET /api/v1/soundtracks/count: how many items match the filters; GET
+/v1/songs/genres/count: how many genres the matching songs carry."""
 
 from catalog import operations
 from catalog.http import caller, create_resolver, lambda_entrypoint, parameters
@@ -10,6 +11,12 @@ app = create_resolver()
 def count_songs() -> dict:
     """How many songs match the filters."""
     return operations.count_songs(parameters(app), caller(app), operations.default_store())
+
+
+@app.get("/v1/songs/genres/count")
+def count_song_genres() -> dict:
+    """How many distinct genres the songs matching the filters carry."""
+    return operations.count_song_genres(parameters(app), caller(app), operations.default_store())
 
 
 @app.get("/api/v1/soundtracks/count")

@@ -1,4 +1,5 @@
-"""GET /v1/songs and GET /api/v1/soundtracks: a page of a collection matching the filters."""
+"""GET /v1/songs and GET /api/v1/soundtracks: a page of a collection matching the filters; GET
+/v1/songs/genres: the genres of the matching songs."""
 
 from aws_lambda_powertools.event_handler import Response
 
@@ -12,6 +13,12 @@ app = create_resolver()
 def list_songs() -> Response:
     """A page of songs matching the filters."""
     return operations.list_songs(parameters(app), caller(app), operations.default_store(), next_link(app))
+
+
+@app.get("/v1/songs/genres")
+def list_song_genres() -> Response:
+    """The genres of the songs matching the filters, by how many of them carry each."""
+    return operations.list_song_genres(parameters(app), caller(app), operations.default_store())
 
 
 @app.get("/api/v1/soundtracks")

@@ -1,7 +1,8 @@
 """Swagger UI on the local gateway, used in a real browser (headless Chromium) as a person would.
 
 The page is opened, authorized with a token obtained as ``make token`` obtains it, and "Try it out"
-runs ``GET /v1/songs`` with a filter against the local API; the test then reads what the page shows.
+runs ``GET /v1/songs`` (and ``GET /v1/songs/genres``) with a filter against the local API; the test
+then reads what the page shows.
 The browser is driven by ``swagger_ui_browser.mjs`` (playwright-core from npm, on the system's
 Chromium). A screenshot of the page is left in ``.artifacts/`` (git-ignored) to look at.
 
@@ -45,25 +46,31 @@ pytestmark = [
 ]
 
 
-def test_try_it_out_lists_the_filtered_songs_after_authorize(local_stack, catalog) -> None:
+def try_it_out(local_stack, token: str, path: str, query: dict[str, str], screenshot: Path) -> dict:
+    """What the page shows after "Authorize" with ``token`` and "Try it out" of ``GET path`` with ``query``."""
     node = shutil.which("node")
     assert node, "Node.js is needed (the project's npm tooling): see README, Requirements"
-    token = issue_token(local_stack.pool, local_stack.demo)  # what `make token` prints, from this stack
-    SCREENSHOT.unlink(missing_ok=True)
-    calls_before = len(local_stack.handler_calls.names)
-
+    screenshot.unlink(missing_ok=True)
     options = {
         "docsUrl": f"{local_stack.base_url}/docs",
         "token": token,
         "method": "get",
-        "path": "/v1/songs",
-        "query": {"genres": "Pop", "limit": "2"},  # three Pop songs; the oldest two come first
+        "path": path,
+        "query": query,
         "chromium": CHROMIUM,
-        "screenshot": str(SCREENSHOT),
+        "screenshot": str(screenshot),
     }
     run = subprocess.run([node, str(DRIVER), json.dumps(options)], cwd=REPO_ROOT, capture_output=True, text=True, timeout=120)
-    assert run.returncode == 0, f"the browser run failed (screenshot: {SCREENSHOT}):\n{run.stderr}"
-    shown = json.loads(run.stdout.strip().splitlines()[-1])
+    assert run.returncode == 0, f"the browser run failed (screenshot: {screenshot}):\n{run.stderr}"
+    assert screenshot.read_bytes().startswith(b"\x89PNG")
+    return json.loads(run.stdout.strip().splitlines()[-1])
+
+
+def test_try_it_out_lists_the_filtered_songs_after_authorize(local_stack, catalog) -> None:
+    token = issue_token(local_stack.pool, local_stack.demo)  # what `make token` prints, from this stack
+    calls_before = len(local_stack.handler_calls.names)
+    # three Pop songs; the oldest two come first
+    shown = try_it_out(local_stack, token, "/v1/songs", {"genres": "Pop", "limit": "2"}, SCREENSHOT)
 
     sent = urlsplit(shown["requestUrl"])
     assert f"{sent.scheme}://{sent.netloc}{sent.path}" == f"{local_stack.base_url}/v1/songs"
@@ -75,4 +82,11 @@ def test_try_it_out_lists_the_filtered_songs_after_authorize(local_stack, catalo
     assert OTHER_SONG not in shown["body"]
     assert local_stack.handler_calls.names[calls_before:] == ["ListFunction"]  # one call, through the authorizer
     assert shown["pageErrors"] == []
-    assert SCREENSHOT.read_bytes().startswith(b"\x89PNG")
+
+
+def test_try_it_out_lists_the_genres_of_the_filtered_songs(local_stack, catalog) -> None:
+    token = issue_token(local_stack.pool, local_stack.demo)
+    shown = try_it_out(local_stack, token, "/v1/songs/genres", {"ownerIds": "me", "sortOrder": "asc"},
+                       SCREENSHOT.with_name("swagger-ui-genres.png"))  # fmt: skip
+    assert parse_qs(urlsplit(shown["requestUrl"]).query) == {"ownerIds": ["me"], "sortOrder": ["asc"]}
+    assert (shown["status"], json.loads(shown["body"]), shown["pageErrors"]) == ("200", ["Pop"], [])

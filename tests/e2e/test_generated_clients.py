@@ -11,7 +11,8 @@ generated here, at test time, into temporary directories (generated code is neve
   generated types) and run by Node; arrays go as the document says, comma-separated.
 
 Each one calls every operation, pages a filtered list of each collection to its end by following
-the ``Link`` cursors, parses error bodies, and sends array parameters and the soundtracks operators,
+the ``Link`` cursors, parses error bodies, sends array parameters and the soundtracks operators, and
+sends an answer's ``ETag`` back in ``If-None-Match`` (304),
 against a stack of its own (sharing the session's DynamoDB Local and user pool, with its own table
 and catalog, so that the other tests' catalog stays as they expect it).
 """
@@ -235,6 +236,15 @@ def test_python_client_calls_every_other_operation(python_client: ModuleType, ap
     assert (soundtrack.name, soundtrack.duration, str(soundtrack.release_date)) == ("Main Theme", 180000, "2024-03-01")
     short = _module(python_client, soundtracks + "random_soundtrack").sync(client=api, duration="<100000")
     assert str(short.uuid) == SOUNDTRACKS[2]["uuid"]
+    genres = _module(python_client, songs + "list_song_genres")
+    fewest = _module(python_client, "models.list_song_genres_sort_order").ListSongGenresSortOrder("asc")
+    assert genres.sync(client=api, genres=["Rock"]) == ["Rock", "Pop"]  # songs 4 and 5: Rock twice, Pop once
+    assert genres.sync(client=api, genres=["Rock"], sort_order=fewest, offset=1, limit=1) == ["Rock"]
+    counted = _module(python_client, songs + "count_song_genres")
+    assert counted.sync(client=api, moods=["Calm"]).count == 2  # songs 1, 4 and 5: Pop and Rock
+    first = counted.sync_detailed(client=api, moods=["Calm"])
+    again = counted.sync_detailed(client=api, moods=["Calm"], if_none_match=first.headers["ETag"])
+    assert (again.status_code, again.content) == (304, b"")
 
 
 def test_python_client_parses_error_bodies(python_client: ModuleType, api: Any) -> None:
@@ -287,6 +297,8 @@ def test_typescript_client_pages_both_collections_to_their_end(typescript_walk: 
 
 def test_typescript_client_calls_every_other_operation(typescript_walk: dict[str, Any]) -> None:
     assert typescript_walk["countSongs"] == {"count": 2}
+    assert typescript_walk["songGenres"] == {"mostFirst": ["Rock", "Pop"], "fewestFirst": ["Pop", "Rock"]}
+    assert typescript_walk["countSongGenres"] == {"count": 2, "notModified": 304}
     assert typescript_walk["song"] == {"id": SONGS[0]["id"], "title": "Song 1"}
     assert typescript_walk["randomSong"] == SONGS[3]["id"]
     assert typescript_walk["countSoundtracks"] == {"count": 4}

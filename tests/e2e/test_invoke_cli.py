@@ -132,6 +132,9 @@ def check_api_answer(event: dict[str, Any], printed: Printed) -> None:
         assert body and {song["ownerId"] for song in body} == {DEMO_SUB}
     elif resource == "/api/v1/soundtracks":
         assert body and all("Hildur" in soundtrack["artist"] for soundtrack in body)
+    elif resource == "/v1/songs/genres":  # the genres of Calm songs, most songs first
+        limit = int(event["queryStringParameters"]["limit"])
+        assert 0 < len(body) <= limit and len(set(body)) == len(body) and all(isinstance(name, str) for name in body)
     elif resource.endswith("/count"):
         assert body["count"] > 0
     elif resource == "/v1/songs/{songId}":

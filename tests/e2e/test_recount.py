@@ -2,7 +2,8 @@
 
 The counters are first made exact the way they always are (the catalog table's stream applied by the
 counter function); then drift is made by hand as a lost batch would leave it (partition counters,
-a range bucket, a combination, pending deltas), and the tool must find each kind, leave the table
+a range bucket, a combination, a genre's count in its archive state's and its owner's ``with`` items,
+pending deltas), and the tool must find each kind, leave the table
 alone without ``--fix``, and repair it with ``--fix``.
 """
 
@@ -97,9 +98,13 @@ def test_every_kind_of_drift_is_reported_and_repaired_with_fix(
     year = next(cell for cell in held(client, name) if cell[0] == songs_all and cell[2].startswith("createdAt:"))
     client.update_item(TableName=counters, Key=wire(keys.counter_key(songs_all)), UpdateExpression="ADD #y :d",
                        ExpressionAttributeNames={"#y": year[2]}, ExpressionAttributeValues={":d": {"N": "-1"}})  # fmt: skip
-    combination = next(cell for cell in held(client, name) if cell[1] == keys.WITH)
-    client.update_item(TableName=counters, Key=wire({"PK": combination[0], "SK": combination[1]}), UpdateExpression="ADD #c :d",
-                       ExpressionAttributeNames={"#c": combination[2]}, ExpressionAttributeValues={":d": {"N": "1"}})  # fmt: skip
+    combination = next(cell for cell in held(client, name) if cell[1] == keys.WITH and "|genre=" in cell[0])
+    # A genre's count in the archive state's with item and in an owner's (layout 4, issue 16).
+    listed = next(cell for cell in held(client, name) if cell[:2] == (songs_all, keys.WITH) and cell[2].startswith('["genre='))
+    owned = next(cell for cell in held(client, name) if cell[1] == keys.WITH and "|owner=" in cell[0])
+    for cell, delta in ((combination, "1"), (listed, "-1"), (owned, "2")):
+        client.update_item(TableName=counters, Key=wire({"PK": cell[0], "SK": cell[1]}), UpdateExpression="ADD #c :d",
+                           ExpressionAttributeNames={"#c": cell[2]}, ExpressionAttributeValues={":d": {"N": delta}})  # fmt: skip
     before = held(client, name)
 
     found = recount(dynamodb_local.endpoint_url, name)
@@ -109,6 +114,8 @@ def test_every_kind_of_drift_is_reported_and_repaired_with_fix(
     assert f"drift {ghost}: counter 3, records 0" in found.stdout
     assert f"drift {songs_all} / count / {year[2]}: counter {before[year]}, records {before[year] + 1}" in found.stdout
     assert f"drift {combination[0]} / with / {combination[2]}: counter {before[combination]}" in found.stdout
+    assert f"drift {songs_all} / with / {listed[2]}: counter {before[listed]}, records {before[listed] + 1}" in found.stdout
+    assert f"drift {owned[0]} / with / {owned[2]}: counter {before[owned]}, records {before[owned] - 2}" in found.stdout
     assert "pending deltas never moved: pending#lost-batch" in found.stdout
     assert held(client, name) == before, "without --fix nothing is written"
 

@@ -5,7 +5,8 @@ several songs, so that ranges end inside busy buckets), songs of one to four gen
 minting status. After an import, a re-import that changes genres, moods, archived flags and creation
 times, deletions, and a replay of the whole stream, every count of a long list of filters equals
 the plain-Python oracle's (``catalog_data.expected``), and the counts the layout answers read no
-entry but those of a range's edge minutes, and a bounded number of items.
+entry but those of a range's edge minutes, and a bounded number of items. So do the genres of the
+matching songs and their number (``catalog_data.expected_genres``), in both orders.
 """
 
 import itertools
@@ -100,10 +101,11 @@ def shapes(songs: list[dict]) -> list[tuple[dict[str, str], bool]]:
         {"newerThan": low}, {"olderThan": high}, {"newerThan": low, "olderThan": high}, {"archived": "true", "newerThan": low},
         {"mintingStatuses": "Minted,Pending,Released", "olderThan": high}, {"ownerIds": owners, "newerThan": low, "olderThan": high},
         {"genres": "Jazz", "newerThan": low}, {"moods": "Calm", "olderThan": high},
+        {"ownerIds": OWNER_IDS[0], "genres": "Pop"}, {"ownerIds": f"{OWNER_IDS[0]},{OWNER_IDS[1]}", "genres": "-Pop"},
     ]  # fmt: skip
     answered += [{"newerThan": a, "olderThan": b} for a, b in itertools.permutations(others, 2)]
     enumerated = [
-        {"genres": "Pop,Rock", "moods": "Calm"}, {"ownerIds": OWNER_IDS[0], "genres": "Pop"}, {"genres": "Pop,Jazz", "newerThan": low},
+        {"genres": "Pop,Rock", "moods": "Calm"}, {"ownerIds": OWNER_IDS[0], "genres": "Pop,Rock"}, {"genres": "Pop,Jazz", "newerThan": low},
         {"genres": "-Pop,-Rock", "moods": "-Calm"}, {"phrase": "song 1"}, {"ids": SONG_LINES[3]["id"]},
     ]  # fmt: skip
     return [(params, True) for params in answered] + [(params, False) for params in enumerated]
@@ -118,6 +120,46 @@ def assert_counts_exact(api: InProcessApi, songs: list[dict]) -> None:
             assert answer.meter.records == 0 and answer.meter.items <= MAX_ITEMS, (params, answer.meter)
             if not ranged:
                 assert answer.meter.entries == 0, (params, answer.meter)
+
+
+GENRES, GENRE_COUNT = "/v1/songs/genres", "/v1/songs/genres/count"
+
+
+def genre_shapes(songs: list[dict]) -> list[tuple[dict[str, str], str]]:
+    """(filters, how the genres of the matching songs are read): ``one`` (counters: no filter, archived or one
+    value of one facet, at most the scope's genres + 1 items), ``counters`` (other facet filters), ``range``
+    (range buckets, per genre), ``entries``."""
+    low, high, *_ = bounds(songs)
+    one = [{}, {"archived": "true"}, {"genres": "Pop"}, {"genres": "Soul"}, {"genres": "Rock", "archived": "true"},
+           {"moods": "Dark"}, {"moods": "Tense", "archived": "true"}, {"mintingStatuses": "Minted"},
+           {"ownerIds": OWNER_IDS[1]}, {"ownerIds": OWNER_IDS[2], "archived": "true"}, {"genres": "No Such Genre"}]  # fmt: skip
+    counters = [{"genres": "Pop,Rock"}, {"genres": "-Rock"}, {"mintingStatuses": "Minted,Pending"}, {"moods": "-Calm"},
+                {"ownerIds": ",".join(OWNER_IDS[:3])}, {"ownerIds": f"-{OWNER_IDS[0]}"},
+                {"genres": "Pop,Jazz", "mintingStatuses": "Minted"}]  # fmt: skip
+    ranged = [{"newerThan": low}, {"newerThan": low, "olderThan": high}, {"archived": "true", "olderThan": high}]
+    # Sets the layout does not count once a genre is added: two moods, a genre and a mood, an owner and a genre.
+    entries = [{"genres": "Pop", "moods": "Calm"}, {"genres": "Pop", "moods": "-Calm"}, {"ownerIds": OWNER_IDS[0], "genres": "Pop"},
+               {"moods": "-Calm,-Dark", "mintingStatuses": "-Minted"}, {"phrase": "song 1"}, {"genres": "Jazz", "newerThan": low},
+               {"ids": ",".join(record["id"] for record in songs[:9])}]  # fmt: skip
+    return ([(p, "one") for p in one] + [(p, "counters") for p in counters] + [(p, "range") for p in ranged]
+            + [(p, "entries") for p in entries])  # fmt: skip
+
+
+def assert_genres_exact(api: InProcessApi, songs: list[dict]) -> None:
+    """Issue 16: the genres of the matching songs and their number, as the oracle ranks them, from counters
+    where the layout answers (no entry read; at most the scope's genres + 1 items for one value)."""
+    for params, how in genre_shapes(songs):
+        scope_genres = len(catalog_data.genre_counts(OWNERS, songs, {"archived": params.get("archived", "false")}))
+        for order in ("desc", "asc") if how != "entries" else ("asc",):  # both orders of every filter: the contract test
+            answer = api.get(GENRES, {**params, "sortOrder": order, "limit": "100"})
+            assert answer.body == catalog_data.expected_genres(OWNERS, songs, {**params, "sortOrder": order}), (params, order)
+        counted = api.get(GENRE_COUNT, params)
+        assert counted.body == {"count": len(catalog_data.genre_counts(OWNERS, songs, params))}, params
+        meter = answer.meter
+        if how != "entries":
+            assert meter.records == 0 and (how == "range" or meter.entries == 0), (params, meter)
+        if how == "one":
+            assert meter.items <= scope_genres + 1, (params, meter, scope_genres)
 
 
 def run_import(client: Any, name: str, records: list[dict]) -> None:
@@ -140,10 +182,12 @@ def test_counts_from_counters_stay_exact_through_changes_deletions_and_replays(
     songs = SONG_LINES
     run_import(client, name, OWNERS + songs)
     assert_counts_exact(api, songs)
+    assert_genres_exact(api, songs)
 
     songs = changed(songs)
     run_import(client, name, OWNERS + songs)
     assert_counts_exact(api, songs)
+    assert_genres_exact(api, songs)
 
     writer = CatalogWriter(client, name)
     gone = {record["id"] for record in songs[::9]}
@@ -153,11 +197,13 @@ def test_counts_from_counters_stay_exact_through_changes_deletions_and_replays(
     drain(client, name)
     songs = [record for record in songs if record["id"] not in gone]
     assert_counts_exact(api, songs)
+    assert_genres_exact(api, songs)
 
     replay = StreamFeeder(client, streams_client(client), name, deliver_to_handler(client, name), batch_size=23,
                           patterns=filter_patterns())  # fmt: skip
     assert replay.drain() > 0
     assert_counts_exact(api, songs)
+    assert_genres_exact(api, songs)
 
 
 def test_a_song_with_more_genres_than_combinations_take_turns_those_counts_to_the_entries(
@@ -174,6 +220,11 @@ def test_a_song_with_more_genres_than_combinations_take_turns_those_counts_to_th
         assert answer.meter.entries > 0, "combinations of genres are not counted while such a song is in the scope"
     single = api.get(COUNT, {"genres": "G5"})
     assert (single.body, single.meter.items) == ({"count": 1}, 1), "a value's own counter still is"
+    for params, combined in (({}, False), ({"ownerIds": many["ownerId"]}, False), ({"genres": "Pop"}, True),
+                             ({"mintingStatuses": many["mintingStatus"]}, True), ({"moods": "Calm"}, True)):  # fmt: skip
+        answer = api.get(GENRES, {**params, "limit": "100"})
+        assert answer.body == catalog_data.expected_genres(OWNERS, songs, params), params
+        assert (answer.meter.entries > 0) == combined, "a genre's count in the scope and an owner's count every song"
 
 
 @pytest.mark.parametrize(

@@ -55,7 +55,7 @@ def test_the_validator_would_catch_a_broken_document() -> None:
 def test_every_route_of_the_template_is_documented_behind_the_bearer_token(document: dict[str, Any]) -> None:
     routes = {(route.resource, route.method.lower()) for route in template_api.load_api().routes}
     assert {(path, method) for path, method, _ in operations(document)} == routes
-    assert len(routes) == 8
+    assert len(routes) == 10
     assert document["security"] == [{"CognitoAccessToken": []}]
     scheme = document["components"]["securitySchemes"]["CognitoAccessToken"]
     assert (scheme["type"], scheme["scheme"], scheme["bearerFormat"]) == ("http", "bearer", "JWT")
@@ -136,7 +136,7 @@ def test_every_error_answer_is_the_error_shape(document: dict[str, Any]) -> None
         statuses = set(operation["responses"])
         assert {"200", "401", "422", "500"} <= statuses, (path, statuses)
         for status, response in operation["responses"].items():
-            if not status.startswith("2"):
+            if int(status) >= 400:
                 assert response["content"]["application/json"]["schema"] == error_schema, (path, status)
     assert "404" in document["paths"]["/v1/songs/{songId}"]["get"]["responses"]
     assert "404" in document["paths"]["/api/v1/soundtracks/random"]["get"]["responses"]
@@ -196,3 +196,38 @@ def test_every_throttled_answer_declares_retry_after(document: dict[str, Any]) -
         for status in ("429", "503"):
             header = operation["responses"][status]["headers"]["Retry-After"]
             assert header["required"] is True and header["schema"]["type"] == "integer", (path, status)
+
+
+def test_every_operation_is_a_conditional_get(document: dict[str, Any]) -> None:
+    """Issue 16: every 200 carries a strong ETag and Cache-Control; If-None-Match with it gets 304, no body."""
+    for path, _method, operation in operations(document):
+        assert parameter(document, path, "If-None-Match")["in"] == "header"
+        responses = operation["responses"]
+        for status in ("200", "304"):
+            headers = responses[status]["headers"]
+            assert headers["ETag"]["required"] and headers["Cache-Control"]["required"], (path, status)
+            assert headers["Cache-Control"]["schema"]["enum"] == ["private, max-age=0, must-revalidate"]
+        assert "content" not in responses["304"], path
+        example = responses["200"]["content"]["application/json"]["example"]
+        assert responses["200"]["headers"]["ETag"]["example"] == shape_tag(example), path
+
+
+def shape_tag(body: object) -> str:
+    from catalog.http import entity_tag
+
+    return entity_tag(json.dumps(body, separators=(",", ":"), ensure_ascii=False))
+
+
+def test_the_genres_routes_take_the_songs_filters_and_their_own_order_and_paging(document: dict[str, Any]) -> None:
+    listed = {p["name"] for p in document["paths"]["/v1/songs"]["get"]["parameters"]} - {"cursor"}
+    assert {p["name"] for p in document["paths"]["/v1/songs/genres"]["get"]["parameters"]} == listed
+    counted = {p["name"] for p in document["paths"]["/v1/songs/genres/count"]["get"]["parameters"]}
+    assert counted == listed - {"offset", "limit"}
+    assert parameter(document, "/v1/songs/genres", "sortOrder")["schema"]["default"] == "desc"  # most songs first
+    assert parameter(document, "/v1/songs", "sortOrder")["schema"]["default"] == "asc"
+    limit = parameter(document, "/v1/songs/genres", "limit")["schema"]
+    assert (limit["default"], limit["maximum"]) == (25, songs.MAX_LIMIT)
+    answer = document["paths"]["/v1/songs/genres"]["get"]["responses"]["200"]["content"]["application/json"]
+    assert answer["schema"] == {"type": "array", "items": {"type": "string"}}
+    count = document["paths"]["/v1/songs/genres/count"]["get"]["responses"]["200"]["content"]["application/json"]
+    assert count["schema"] == {"$ref": "#/components/schemas/Count"}

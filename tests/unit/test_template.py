@@ -48,6 +48,8 @@ EXPECTED_STATUS = {
 SONG_ROUTES = {
     Route("GET", "/v1/songs", "ListFunction", "functions/list/"),
     Route("GET", "/v1/songs/count", "CountFunction", "functions/count/"),
+    Route("GET", "/v1/songs/genres", "ListFunction", "functions/list/"),
+    Route("GET", "/v1/songs/genres/count", "CountFunction", "functions/count/"),
     Route("GET", "/v1/songs/{songId}", "GetFunction", "functions/get/"),
     Route("GET", "/v1/songs/random", "RandomFunction", "functions/random/"),
 }
@@ -127,6 +129,7 @@ def test_routes_are_ordered_literal_before_parameter() -> None:
     paths = [route.path for route in api_routes()]
     assert paths.index("/v1/songs/random") < paths.index("/v1/songs/{songId}")
     assert paths.index("/v1/songs/count") < paths.index("/v1/songs/{songId}")
+    assert paths.index("/v1/songs/genres") < paths.index("/v1/songs/{songId}")
 
 
 def test_every_route_uses_the_catalog_api_and_the_cognito_authorizer(template: dict[str, Any]) -> None:

@@ -29,9 +29,22 @@ every one of its sets:
 A set's count is an attribute of the combinations item (SK ``with``) of its first value's partition,
 named by the rest of the set (``songs|archived=false|genre=Pop`` / ``with`` / ``["mood=Calm"]``).
 A record with more than ``MAX_COMBINED_VALUES`` values of a facet is counted in the scope's
-``overflow:<facet>`` instead of in that facet's combinations (2^k sets would be written for k
-values): while any such record is in the scope, counts of combinations of that facet are read from
-the entries, not from counters.
+``overflow:<facet>`` (an attribute of the scope's ``with`` item, below) instead of in that facet's
+combinations (2^k sets would be written for k values): while any such record is in the scope, counts
+of combinations of that facet are read from the entries, not from counters.
+
+For the collection's listed facet (``Collection.listed``; songs: genres), within the record's scope,
+**listed values**: one cell per value of the record, so that a value's count among the records of
+any one value of any facet, or of the whole scope, is a single cell (``GET /v1/songs/genres`` reads
+them for every value of the scope at once):
+
+- the scope's ``with`` item (PK the scope's ``all`` partition) counts each value:
+  ``songs|archived=false|all`` / ``with`` / ``["genre=Pop"]``; one item holds every value of the scope;
+- the ``with`` item of each value of a paired facet (``Collection.paired``; songs: owner) does the
+  same for that value's records: ``songs|archived=false|owner=<id>`` / ``with`` / ``["genre=Pop"]``.
+
+These are linear in the record's values (one cell a value), so every record is counted in them, however
+many values it has: the overflow rule is about combinations of several values of one facet only.
 """
 
 import json
@@ -66,6 +79,8 @@ def of(collection: Collection, record: dict) -> Counter[Cell]:
                 found.update(bucket_cells(partition, ranged, ranged.sort.encode(value)))
     if collection.combined:
         found.update(_combination_cells(collection, record))
+    if collection.listed:
+        found.update(_listed_cells(collection, record))
     return found
 
 
@@ -81,7 +96,7 @@ def bucket_cells(partition: str, ranged: Ranged, encoded: str) -> list[Cell]:
 
 def cell_of(collection: Collection, scoped: bool | None, atoms: frozenset[Atom]) -> Cell | None:
     """The cell counting the records (of a scope) that carry every one of ``atoms`` (two or more values
-    of combined facets), or None when no cell counts that set."""
+    of combined facets, or a paired value and a listed one), or None when no cell counts that set."""
     if len(atoms) < 2 or not _counted(collection, atoms):
         return None
     first, *rest = _ordered(collection, atoms)
@@ -90,13 +105,44 @@ def cell_of(collection: Collection, scoped: bool | None, atoms: frozenset[Atom])
 
 
 def overflow_cell(collection: Collection, scoped: bool | None, facet: str) -> Cell:
-    """The cell counting the records (of a scope) with too many values of ``facet`` to be combined."""
-    return _partition(collection, scoped, None), keys.COUNT, keys.overflow(facet)
+    """The cell counting the records (of a scope) with too many values of ``facet`` to be combined: an
+    attribute of the scope's ``with`` item, which a count of listed values reads first anyway."""
+    key = keys.combinations_key(_partition(collection, scoped, None))
+    return key["PK"], key["SK"], keys.overflow(facet)
+
+
+def overflows(collection: Collection, atoms: frozenset[Atom]) -> set[str]:
+    """The facets whose overflow keeps the cell of a set of atoms from counting every record: those of
+    several values (the multi-valued ones) in a combination; none for one value or a paired set."""
+    if len(atoms) < 2 or any(facet in collection.paired for facet, _ in atoms):
+        return set()
+    return {facet for facet, _ in atoms if collection.facet(facet).multi}
+
+
+def listed_cell(collection: Collection, scoped: bool | None, value: str) -> Cell:
+    """The cell counting the records (of a scope) that carry ``value`` of the listed facet."""
+    key = keys.combinations_key(_partition(collection, scoped, None))
+    return key["PK"], key["SK"], _name([(collection.listed, value)])
+
+
+def listed_in(collection: Collection, item: dict) -> dict[str, int]:
+    """The listed facet's values a ``with`` item counts (the scope's, or a paired value's), with their
+    counts; zeros left out."""
+    marker = f'["{collection.listed}='
+    found = {}
+    for name, count in item.items():
+        if name.startswith(marker) and int(count) > 0:
+            (atom,) = json.loads(name)
+            found[atom.split("=", 1)[1]] = int(count)
+    return found
 
 
 def _counted(collection: Collection, atoms: frozenset[Atom]) -> bool:
     """Whether a set of atoms is one the layout counts (see the module's docstring)."""
     by_facet = Counter(facet for facet, _ in atoms)
+    paired = [facet for facet in by_facet if facet in collection.paired]
+    if paired:  # one value of a paired facet with one listed value
+        return len(atoms) == 2 and len(paired) == 1 and collection.listed in by_facet
     if any(facet not in collection.combined for facet in by_facet):
         return False
     multi = [facet for facet in by_facet if collection.facet(facet).multi]
@@ -138,8 +184,23 @@ def _combination_cells(collection: Collection, record: dict) -> Counter[Cell]:
     return found
 
 
+def _listed_cells(collection: Collection, record: dict) -> Counter[Cell]:
+    """The record's listed values, counted in its scope's ``with`` item and in that of each of its
+    values of a paired facet."""
+    scoped = record.get(collection.scope) if collection.scope else None
+    listed = sorted(set(collection.facet(collection.listed).values(record)))
+    found: Counter[Cell] = Counter(listed_cell(collection, scoped, value) for value in listed)
+    for name in collection.paired:
+        for paired in sorted(set(collection.facet(name).values(record))):
+            for value in listed:
+                cell = cell_of(collection, scoped, frozenset([(name, paired), (collection.listed, value)]))
+                if cell is not None:
+                    found[cell] += 1
+    return found
+
+
 def _ordered(collection: Collection, atoms: frozenset[Atom]) -> list[Atom]:
-    order = {name: number for number, name in enumerate(collection.combined)}
+    order = {name: number for number, name in enumerate(collection.paired + collection.combined)}
     return sorted(atoms, key=lambda atom: (order[atom[0]], atom[1]))
 
 

@@ -103,6 +103,13 @@ class Collection:
     combined: tuple[str, ...] = ()
     """Facets whose values are also counted in combination (``catalog.cells``), in the order a
     combination is spelled: single-valued facets first."""
+    listed: str | None = None
+    """A multi-valued facet whose values are listed with how many matching records carry each (songs:
+    genre, ``GET /v1/songs/genres``): the scope's ``with`` item counts every value of it, and so does
+    the ``with`` item of each value of the ``paired`` facets (``catalog.cells``)."""
+    paired: tuple[str, ...] = ()
+    """Facets outside ``combined`` each of whose values counts its records' ``listed`` values (songs:
+    owner), spelled before ``combined`` ones in a combination."""
 
     def ranged(self, attribute: str) -> Ranged | None:
         return next((ranged for ranged in self.ranges if ranged.name == attribute), None)
@@ -152,6 +159,8 @@ SONGS = Collection(
     # 2024-03-05T12:47:55.123456: year, day, minute; the seconds of the two edge minutes are read.
     ranges=(Ranged(_CREATED_AT, cuts=(4, 10, 16), width=26),),
     combined=("status", "genre", "mood"),
+    listed="genre",
+    paired=("owner",),
 )
 
 SOUNDTRACKS = Collection(

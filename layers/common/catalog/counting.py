@@ -67,7 +67,7 @@ logger = Logger(child=True)
 
 MAX_ACTIONS = 100
 """DynamoDB's limit of actions in one transaction."""
-MAX_ATTRIBUTES = 200
+MAX_ATTRIBUTES = 100
 """Attributes one update adds to at most: its expression stays well under DynamoDB's 4 KB."""
 MAX_DELTAS_BYTES = 300_000
 """The largest deltas item: DynamoDB's items hold 400 KB."""

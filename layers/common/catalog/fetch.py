@@ -8,6 +8,7 @@ partition, no condition but its key range), a page is read straight from the who
 import heapq
 import math
 import random
+from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from itertools import chain, islice
@@ -175,6 +176,16 @@ def count(store: Store, plan: Plan) -> int:
     """How many records match: from counters when they answer, else by compact entries."""
     number = counted(store, plan)
     return number if number is not None else sum(1 for _ in entries(store, plan))
+
+
+def listed_counts(store: Store, plan: Plan) -> dict[str, int]:
+    """How many records matching the plan carry each value of the collection's listed facet, from the
+    matching entries (each record once), for what counters cannot tell (``tally.listed_counts``)."""
+    facet = plan.query.collection.facet(plan.query.collection.listed)
+    counts: Counter[str] = Counter()
+    for entry in entries(store, plan):
+        counts.update(set(facet.values(entry)))
+    return dict(counts)
 
 
 def counted_page(store: Store, plan: Plan, window: Window) -> tuple[Page, int]:

@@ -1,9 +1,15 @@
-"""HTTP edge shared by every function: the resolver, error mapping (once, here), request inputs and
-the Lambda entrypoint (logs with the request's correlation id, metrics, the DynamoDB time budget).
+"""HTTP edge shared by every function: the resolver, error mapping (once, here), request inputs,
+conditional GETs and the Lambda entrypoint (logs with the request's correlation id, metrics, the
+DynamoDB time budget).
 
 Every 4xx/5xx body is ``{"code": <status>, "description": <reason phrase>, "cause": <what went wrong>}``.
+Every 200 answer to a GET carries a strong ``ETag`` (a hash of its body, and of what its paging headers
+say) and ``Cache-Control: private, max-age=0, must-revalidate``; a GET whose ``If-None-Match`` holds that
+tag (or ``*``) is answered 304 with no body.
 """
 
+import hashlib
+import re
 from collections.abc import Callable
 from http import HTTPStatus
 from urllib.parse import urlencode
@@ -15,6 +21,7 @@ from aws_lambda_powertools.logging import correlation_paths
 
 from catalog import budget, telemetry
 from catalog.errors import ApiError, ServiceUnavailable
+from catalog.parse import IF_NONE_MATCH
 
 logger = Logger()
 
@@ -95,9 +102,70 @@ def next_link(app: APIGatewayRestResolver) -> Callable[[str], str]:
     return link
 
 
+CACHE_CONTROL = "private, max-age=0, must-revalidate"
+"""Caches may keep an answer for the caller only (``ownerIds=me``), and must ask again before reusing it."""
+_ENTITY_TAG = re.compile(r'(?:W/)?("[\x21\x23-\x7e\x80-\xff]*")')
+
+
+def entity_tag(body: str, paging: tuple[str, ...] = ()) -> str:
+    """A strong entity tag: a hash of the body's bytes (equal bodies, equal tags), and of what the paging
+    headers say, when there are some (``paging_of``)."""
+    said = "\n".join((body, *paging)) if paging else body
+    return f'"{hashlib.blake2b(said.encode(), digest_size=16).hexdigest()}"'
+
+
+def paging_of(response: dict) -> tuple[str, ...]:
+    """What a list answer's headers say besides its body: the soundtracks' totals (``X-Pagination-*``), and
+    whether a next page follows (``Link``; not its cursor, which is sealed anew for every answer)."""
+    headers = {name: values for name, values in (response.get("headers") or {}).items()}
+    headers.update(response.get("multiValueHeaders") or {})
+    said = []
+    for name in sorted(headers, key=str.lower):
+        values = headers[name] if isinstance(headers[name], list) else [headers[name]]
+        if name.lower().startswith("x-pagination-"):
+            said += [f"{name.lower()}: {value}" for value in values]
+        elif name.lower() == "link":
+            said.append("link: next")
+    return tuple(said)
+
+
+def _if_none_match(event: dict) -> list[str]:
+    """Every value of the request's ``If-None-Match`` (header names are case-insensitive)."""
+    wanted = IF_NONE_MATCH.name.lower()
+    multi = event.get("multiValueHeaders") or {}
+    found = [value for name, values in multi.items() if name.lower() == wanted for value in values or ()]
+    if not multi:
+        found = [value for name, value in (event.get("headers") or {}).items() if name.lower() == wanted]
+    return [value for value in found if value is not None]
+
+
+def _matches(values: list[str], tag: str) -> bool:
+    """Whether ``If-None-Match`` values name ``tag``: ``*``, or a list of entity tags one of which is ``tag``
+    by weak comparison (RFC 9110, section 13.1.2: ``W/"x"`` matches ``"x"``)."""
+    return any(value.strip() == "*" or tag in _ENTITY_TAG.findall(value) for value in values)
+
+
+def conditional(event: dict, response: dict) -> dict:
+    """A GET's 200 answer with its ``ETag`` and ``Cache-Control``; 304 with no body (and those two headers)
+    when the request's ``If-None-Match`` matches. Every other answer as it is."""
+    if event.get("httpMethod") != "GET" or response.get("statusCode") != 200:
+        return response
+    tag = entity_tag(response.get("body") or "", paging_of(response))
+    validators = {"ETag": [tag], "Cache-Control": [CACHE_CONTROL]}
+    if _matches(_if_none_match(event), tag):
+        return {"statusCode": 304, "body": "", "isBase64Encoded": False, "multiValueHeaders": validators}
+    headers = response.get("multiValueHeaders")
+    if headers is None:
+        response["multiValueHeaders"] = validators
+    else:
+        headers.update(validators)
+    return response
+
+
 def lambda_entrypoint(app: APIGatewayRestResolver) -> Callable[[dict, object], dict]:
     """The Lambda handler of a function: structured logs keyed by the API Gateway request id,
-    metrics flushed once per request (EMF), and the request's DynamoDB time budget started."""
+    metrics flushed once per request (EMF), the request's DynamoDB time budget started, and the answer
+    made conditional (``ETag``, 304)."""
 
     @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)
     @telemetry.metrics.log_metrics(capture_cold_start_metric=True)
@@ -106,7 +174,7 @@ def lambda_entrypoint(app: APIGatewayRestResolver) -> Callable[[dict, object], d
         remaining = getattr(context, "get_remaining_time_in_millis", None)
         budget.begin(remaining() if remaining else None)
         try:
-            response = app.resolve(event, context)
+            response = conditional(event, app.resolve(event, context))
         finally:
             budget.end()
         telemetry.answered(response.get("statusCode", 500))

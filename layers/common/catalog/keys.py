@@ -12,9 +12,10 @@
 The counters table (written by the counter function only; the layout of its counts is ``catalog.cells``):
 
 - counter: PK = partition, SK ``count``, attribute ``n``: how many postings the partition holds; its
-  other attributes are the coarsest range buckets (``<attribute>:<prefix>``) and overflow counts
+  other attributes are the coarsest range buckets (``<attribute>:<prefix>``)
 - range bucket: PK = partition, SK ``<attribute>:<prefix>``, an attribute per sub-bucket
-- combinations: PK = a value's partition, SK ``with``, an attribute per combination of values it heads
+- combinations: PK = a value's partition, SK ``with``, an attribute per combination of values it heads;
+  the scope's ``all`` partition's ``with`` item counts each listed value and holds the overflow counts
 - applied marker and pending deltas: the counter function's own bookkeeping (below)
 
 A partition name is ``<collection>|<scope>=<true|false>|<path>`` where path is ``all`` or
@@ -34,10 +35,12 @@ ALL_POSTING = POSTING + ALL
 """The SK of a record's ``all`` posting: the one stream record per record change the counter function reads."""
 
 
-LAYOUT = 3
+LAYOUT = 4
 """The version of this layout: a table written under another one has to be imported again (``make run``
 rebuilds its local table when the version it recorded differs). 2: the record is its ``all`` posting.
-3: counts in the counters table, with range buckets and combinations (``catalog.cells``)."""
+3: counts in the counters table, with range buckets and combinations (``catalog.cells``). 4: listed
+values (each genre's count in its scope's ``with`` item and in each owner's), overflow counts moved
+to the scope's ``with`` item."""
 
 
 def record_key(collection: str, item_id: str) -> dict:
@@ -100,7 +103,7 @@ def combinations_key(partition_name: str) -> dict:
 
 
 def overflow(facet: str) -> str:
-    """The scope's ``all`` counter attribute counting records with too many values of ``facet`` to be
+    """The attribute of the scope's ``with`` item counting records with too many values of ``facet`` to be
     counted in combination."""
     return f"overflow:{facet}"
 

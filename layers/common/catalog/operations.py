@@ -104,6 +104,35 @@ def count_songs(parameters: Parameters, caller: str | None, store: Store) -> dic
     return _count(songs.query(parameters, caller), store)
 
 
+def _genre_counts(query: Query, store: Store) -> dict[str, int]:
+    """How many matching songs carry each genre: counters first (facet filters, then a time range alone),
+    then the matching entries, as a count of the same filters reads them."""
+    counts = tally.listed_counts(store, query)
+    if counts is None:
+        counts = tally.listed_counts_in_range(store, query)
+    if counts is None:
+        counts = fetch.listed_counts(store, _plan(query, store))
+    return counts
+
+
+def list_song_genres(parameters: Parameters, caller: str | None, store: Store) -> Response:
+    """A bare array of genre names, by how many matching songs carry each (``sortOrder``), ties by name."""
+    query, window = songs.genres_query(parameters, caller), songs.genres_window(parameters)
+    names: list[str] = []
+    if window.limit:
+        ranked = shape.ranked(_genre_counts(query, store), most_first=query.descending)
+        names = ranked[window.offset : window.offset + window.limit]
+    _log_reads(store, len(names))
+    return Response(status_code=200, content_type=content_types.APPLICATION_JSON, body=names)
+
+
+def count_song_genres(parameters: Parameters, caller: str | None, store: Store) -> dict:
+    """How many distinct genres the matching songs carry."""
+    number = len(_genre_counts(songs.genres_query(parameters, caller), store))
+    _log_reads(store, 1)
+    return shape.count(number)
+
+
 def get_song(song_id: str, store: Store) -> dict:
     return _get(SONGS, song_id, store)
 

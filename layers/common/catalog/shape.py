@@ -26,6 +26,12 @@ def count(number: int) -> dict:
     return {"count": number}
 
 
+def ranked(counts: dict[str, int], most_first: bool) -> list[str]:
+    """Values by how many records carry each, most (or fewest) first; ties by value, in code point order
+    (in both directions, so that paging neither skips nor repeats a value)."""
+    return sorted(counts, key=lambda value: (-counts[value] if most_first else counts[value], value))
+
+
 def page_headers(page: int, size: int, returned: int, total: int) -> dict[str, str]:
     """The soundtracks list's paging headers: page index, items on this page, pages, items."""
     return {

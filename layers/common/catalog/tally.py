@@ -16,13 +16,17 @@ Two ways, each reading a number of items that depends on the filter's values, ne
   from range buckets: the counter item, then at each finer level only the (at most two) buckets
   the bounds fall in, then the entries of the finest edge buckets when they hold more than one
   value. The same walk finds the record at a given rank among the matches: a random pick.
+
+And how many matches carry each value of the listed facet (songs: genres), for ``GET
+/v1/songs/genres``: the same inclusion–exclusion with each value added to every set (one more cell
+per value and set), or, for a range alone, each value's partition counted within the range.
 """
 
 from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from itertools import chain, combinations, product
 
 from catalog import cells, keys
@@ -112,8 +116,7 @@ def combination_count(store: Store, query: Query) -> int | None:
         if cell is None:
             return None
         needed[atoms] = cell
-        if len(atoms) > 1:
-            combined_facets.update(name for name, _ in atoms if collection.facet(name).multi)
+        combined_facets.update(cells.overflows(collection, atoms))
     overflows = [cells.overflow_cell(collection, scoped, name) for name in sorted(combined_facets)]
     held = read_cells(store, [*needed.values(), *overflows])
     if any(held.get(cell, 0) for cell in overflows):
@@ -127,6 +130,67 @@ def read_cells(store: Store, wanted: list[Cell]) -> dict[Cell, int]:
     items = store.batch_get([{"PK": pk, "SK": sk} for pk, sk in item_keys], counters=True)
     by_key = {(item["PK"], item["SK"]): item for item in items}
     return {(pk, sk, attribute): int(by_key.get((pk, sk), {}).get(attribute, 0)) for pk, sk, attribute in wanted}
+
+
+# -- listed values -----------------------------------------------------------------------------------
+
+
+def listed_counts(store: Store, query: Query) -> dict[str, int] | None:
+    """How many of the query's matches carry each value of the collection's listed facet (values no match
+    carries left out), from counters; None when they cannot tell.
+
+    For facet filters only (``terms``): a value v's count is the query's inclusion–exclusion with v added
+    to every set, a sum of |T ∪ {v}|, each one cell. The scope's ``with`` item is read first: it lists the
+    scope's values with their counts (the sets {v}) and the overflows. Then the other sets' items, in one
+    BatchGetItem: none with no filter; one value of a facet, that value's ``with`` item (a minting status,
+    an owner), or the ``with`` items of the values that head a set with it (a genre: those before it and
+    its own; a mood: every genre's). At most the scope's values + 1 items in those cases.
+    """
+    collection = query.collection
+    found = terms(query) if collection.listed else None
+    if found is None:
+        return None
+    scoped, listed = query.scoped, collection.listed
+    head_key = keys.combinations_key(_partition(collection, scoped, None))
+    head = store.get(head_key, counters=True) or {}
+    values = cells.listed_in(collection, head)
+    needed: dict[tuple[frozenset[Atom], str], Cell] = {}
+    overflowing: set[str] = set()
+    for atoms in found:
+        for value in values:
+            term = atoms | {(listed, value)}
+            cell = cells.listed_cell(collection, scoped, value) if len(term) == 1 else cells.cell_of(collection, scoped, term)
+            if cell is None:
+                return None
+            needed[(atoms, value)] = cell
+            overflowing |= cells.overflows(collection, term)
+    if any(int(head.get(keys.overflow(name), 0)) for name in overflowing):
+        return None  # records with too many values of a facet: its combinations are not counted
+    head_cell = (head_key["PK"], head_key["SK"])
+    in_head = {cell: int(head.get(cell[2], 0)) for cell in needed.values() if cell[:2] == head_cell}
+    held = {**in_head, **read_cells(store, [cell for cell in needed.values() if cell not in in_head])}
+    counts = {value: sum(coefficient * held[needed[(atoms, value)]] for atoms, coefficient in found.items()) for value in values}
+    return {value: count for value, count in counts.items() if count > 0}
+
+
+def listed_counts_in_range(store: Store, query: Query) -> dict[str, int] | None:
+    """How many of the query's matches carry each listed value, from range buckets, when the query is a
+    range alone (within its scope); None otherwise. The scope's ``with`` item names the values, then each
+    value's partition is counted within the range as a count is (``measure``, all of them at once)."""
+    collection = query.collection
+    if not collection.listed or query.facets:
+        return None
+    scope = _partition(collection, query.scoped, None)
+    counted = range_count(query, (scope,), None)
+    if counted is None or not counted.ranged.counts_in(collection.listed):
+        return None
+    head = store.get(keys.combinations_key(scope), counters=True) or {}
+    partitions = {_partition(collection, query.scoped, (collection.listed, value)): value
+                  for value in sorted(cells.listed_in(collection, head))}  # fmt: skip
+    counts: Counter[str] = Counter()
+    for piece in measure(store, replace(counted, partitions=tuple(partitions))).pieces:
+        counts[partitions[piece.partition]] += piece.count
+    return {value: count for value, count in counts.items() if count > 0}
 
 
 # -- ranges ------------------------------------------------------------------------------------------

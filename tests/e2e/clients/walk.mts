@@ -92,6 +92,20 @@ const report: Record<string, unknown> = {};
   if (!count.data) failed("GET /v1/songs/count", count.response.status, count.error);
   report.countSongs = count.data;
 
+  const genres = await api.GET("/v1/songs/genres", { params: { query: { genres: ["Rock"] } } });
+  if (!genres.data) failed("GET /v1/songs/genres", genres.response.status, genres.error);
+  const fewest = await api.GET("/v1/songs/genres", { params: { query: { genres: ["Rock"], sortOrder: "asc" } } });
+  if (!fewest.data) failed("GET /v1/songs/genres", fewest.response.status, fewest.error);
+  report.songGenres = { mostFirst: genres.data, fewestFirst: fewest.data };
+
+  const genreCount = await api.GET("/v1/songs/genres/count", { params: { query: { ownerIds: ["me"] } } });
+  if (!genreCount.data) failed("GET /v1/songs/genres/count", genreCount.response.status, genreCount.error);
+  const tag = genreCount.response.headers.get("ETag") ?? "";
+  const unchanged = await api.GET("/v1/songs/genres/count", {
+    params: { query: { ownerIds: ["me"] }, header: { "If-None-Match": tag } },
+  });
+  report.countSongGenres = { count: genreCount.data.count, notModified: unchanged.response.status };
+
   const song = await api.GET("/v1/songs/{songId}", { params: { path: { songId: options.song } } });
   if (!song.data) failed("GET /v1/songs/{songId}", song.response.status, song.error);
   report.song = { id: song.data.id, title: song.data.title };

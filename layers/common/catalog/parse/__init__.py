@@ -84,6 +84,18 @@ CURSOR = Parameter(
 )
 
 
+IF_NONE_MATCH = Parameter(
+    "If-None-Match",
+    "string",
+    "The `ETag` of an earlier 200 answer to the same request (or a list of them, or `*`): when the answer would "
+    "carry that tag, it is 304 Not Modified with no body. The request is still served (and read); only the body "
+    'is not sent again. Weak tags (`W/"..."`) match as their strong form.',
+    location="header",
+    example='"861b7fe488aa118cdd0fd7fa50923b20"',  # the ETag of {"count":300}
+)
+"""Read by ``catalog.http`` for every GET (declared here, as every parameter, for the OpenAPI document)."""
+
+
 def uuid(value: str) -> str:
     """A UUID in canonical 8-4-4-4-12 hex form, lower-cased; anything else is 422."""
     if not _UUID.fullmatch(value):

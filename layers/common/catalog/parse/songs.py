@@ -1,4 +1,5 @@
-"""The Get Songs / Get Song Count query string: offset/limit paging and include/exclude lists.
+"""The Get Songs / Get Song Count (and Get Song Genres / Genre Count) query string: offset/limit paging and
+include/exclude lists.
 
 Each parameter is declared once below (see :class:`catalog.parse.Parameter`); the descriptions are
 the contract's (the Get Songs and Get Song Count documents) with this API's rules added.
@@ -143,6 +144,32 @@ QUERY = (ARCHIVED, SORT_ORDER, PHRASE, IDS, OWNER_IDS, GENRES, MOODS, MINTING_ST
 PAGING = (OFFSET, LIMIT, CURSOR)
 """What a page reads besides the filters: :func:`window` and the cursor."""
 
+# -- genres (Get Song Genres, Get Song Genre Count) --------------------------------------------------
+
+GENRES_SORT_ORDER = Parameter(
+    "sortOrder", "string",
+    "Order of the genres by how many matching songs carry each: desc (most first) or asc (fewest first), "
+    "case-insensitive; ties by genre name in code point order, in both orders. Default is desc. Anything else, an "
+    "empty value too, is 422. Checked but without effect on the genre count.",
+    default="desc", allowed=("asc", "desc"),
+)  # fmt: skip
+GENRES_OFFSET = Parameter(
+    "offset", "integer",
+    f"Start offset of the genres to retrieve. Default is 0. At most {MAX_OFFSET:,}; surrounding spaces are ignored; "
+    "anything else, an empty value too, is 422.",
+    default=0, minimum=0, maximum=MAX_OFFSET,
+)  # fmt: skip
+GENRES_LIMIT = Parameter(
+    "limit", "integer",
+    f"Maximum number of genres to retrieve. Default is {DEFAULT_LIMIT}. At most {MAX_LIMIT}; `0` answers `[]`; "
+    "anything else, an empty value too, is 422.",
+    default=DEFAULT_LIMIT, minimum=0, maximum=MAX_LIMIT,
+)  # fmt: skip
+GENRES_QUERY = tuple(GENRES_SORT_ORDER if declared is SORT_ORDER else declared for declared in QUERY)
+"""What :func:`genres_query` reads: the songs' filters, and the order of the genres."""
+GENRES_PAGING = (GENRES_OFFSET, GENRES_LIMIT)
+"""What the genres list reads besides the filters: :func:`genres_window`."""
+
 _FACETS = ((OWNER_IDS, "owner"), (GENRES, "genre"), (MOODS, "mood"), (MINTING_STATUSES_PARAMETER, "status"))
 
 
@@ -166,8 +193,8 @@ def _instant(parameters: Parameters, declared: Parameter, *, round_up: bool) -> 
         raise invalid_parameter(declared.name, f"'{text}' is not an ISO-8601 date-time") from None
 
 
-def query(parameters: Parameters, caller: str | None) -> Query:
-    """The filters of Get Songs and Get Song Count."""
+def query(parameters: Parameters, caller: str | None, order: Parameter = SORT_ORDER) -> Query:
+    """The filters of Get Songs and Get Song Count; ``order``: the ``sortOrder`` declaration read (its default)."""
 
     def owner(item: str) -> str:
         if item == ME:
@@ -196,10 +223,20 @@ def query(parameters: Parameters, caller: str | None) -> Query:
         newer_than=_instant(parameters, NEWER_THAN, round_up=False),
         older_than=_instant(parameters, OLDER_THAN, round_up=True),
         phrase=phrase.lower() if phrase else None,
-        descending=choice(parameters, SORT_ORDER) == "desc",
+        descending=choice(parameters, order) == "desc",
     )
+
+
+def genres_query(parameters: Parameters, caller: str | None) -> Query:
+    """The filters of Get Song Genres and Get Song Genre Count; ``descending``: most songs first (the default)."""
+    return query(parameters, caller, GENRES_SORT_ORDER)
 
 
 def window(parameters: Parameters) -> Window:
     """The page of Get Songs: ``offset`` (default 0) and ``limit`` (default 25)."""
     return Window(offset=integer(parameters, OFFSET), limit=integer(parameters, LIMIT))
+
+
+def genres_window(parameters: Parameters) -> Window:
+    """The page of Get Song Genres: ``offset`` (default 0) and ``limit`` (default 25)."""
+    return Window(offset=integer(parameters, GENRES_OFFSET), limit=integer(parameters, GENRES_LIMIT))
