@@ -1,6 +1,6 @@
 """Fill empty tables fast: the catalog table the API reads, and the naive tables of the baseline.
 
-The importer (``catalog.writer``) reads before it writes so that re-imports stay exact; an empty
+The importer (``importer.writer``) reads before it writes so that re-imports stay exact; an empty
 table needs none of that. Here every item is computed in memory first, with the layer's own
 functions (``importer.postings`` for postings, ``catalog.keys`` for keys), so the table is
 what the importer would have written and follows the layer when postings change. Slots are

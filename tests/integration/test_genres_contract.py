@@ -11,8 +11,8 @@ from collections.abc import Iterator
 
 import pytest
 
-from catalog.writer import CatalogWriter
-from devtools.importer import import_lines
+from importer.load import import_lines
+from importer.writer import CatalogWriter
 from tests import catalog_data
 from tests.api_client import CALLER, InProcessApi
 from tests.conftest import BACKENDS, table_on
