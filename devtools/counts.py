@@ -16,7 +16,7 @@ from botocore.exceptions import ClientError
 
 from catalog import cells, keys, wire
 from catalog.cells import Cell
-from catalog.collections import COLLECTIONS, Collection
+from catalog.declarations import COLLECTIONS, Collection
 
 
 def of_records(records: Iterable[tuple[Collection, dict]]) -> Counter[Cell]:

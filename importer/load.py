@@ -22,7 +22,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 from pydantic import BaseModel, ValidationError
 from tqdm import tqdm
 
-from catalog.collections import SONGS, SOUNDTRACKS
+from catalog.declarations import SONGS, SOUNDTRACKS
 from devtools.template import table
 from importer.model.song import Owner, Song
 from importer.model.soundtrack import Soundtrack

@@ -6,7 +6,7 @@ counter function counts.
 """
 
 from catalog import indexing, keys
-from catalog.collections import Collection
+from catalog.declarations import Collection
 
 
 def search_terms(collection: Collection, record: dict, owner_names: list[str]) -> list[str]:

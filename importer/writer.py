@@ -22,7 +22,7 @@ from typing import Any
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 
 from catalog import keys
-from catalog.collections import Collection
+from catalog.declarations import Collection
 from importer import postings
 
 _serializer = TypeSerializer()

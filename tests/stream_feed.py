@@ -1,7 +1,7 @@
 """The counter function in process: a test table's stream handed to its handler, as ``make run`` does.
 
 ``drain(client, name)`` hands every stream record not handled yet to
-``functions.counters.app.lambda_handler`` (with ``catalog.counting`` pointed at this table), so that
+``functions.stream_counter.app.lambda_handler`` (with ``catalog.counting`` pointed at this table), so that
 the table's counters are exact when it returns. One feeder per table keeps its place in the stream.
 """
 
@@ -14,7 +14,7 @@ from catalog import counting
 from devtools.local.lambda_runtime import LambdaContext
 from devtools.local.streams import StreamFeeder, batch_size, filter_patterns, streams_client
 from devtools.template.table import counters_table_name
-from functions.counters import app
+from functions.stream_counter import app
 
 _feeders: dict[str, StreamFeeder] = {}  # by table name: every test table's name is new
 
@@ -24,7 +24,7 @@ def deliver_to_handler(client: Any, name: str) -> Callable[[dict], dict]:
     counters = counting.Counters(client, counters_table_name(name))
 
     def deliver(event: dict) -> dict:
-        context = LambdaContext("CounterFunction", 512, "arn:aws:lambda:us-east-1:123456789012:function:CounterFunction",
+        context = LambdaContext("StreamCounterFunction", 512, "arn:aws:lambda:us-east-1:123456789012:function:StreamCounterFunction",
                                 "local", 60)  # fmt: skip
         with pytest.MonkeyPatch.context() as patch:
             patch.setattr(counting, "default_counters", lambda: counters)

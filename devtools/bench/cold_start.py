@@ -221,7 +221,7 @@ def canned_items() -> tuple[dict, list[dict]]:
     from boto3.dynamodb.types import TypeSerializer
 
     from catalog import keys
-    from catalog.collections import SONGS
+    from catalog.declarations import SONGS
     from devtools.sample_catalog import generate
     from importer.postings import postings as postings_of
 

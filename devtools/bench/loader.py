@@ -23,7 +23,7 @@ from typing import Any
 from boto3.dynamodb.types import TypeSerializer
 
 from catalog import keys
-from catalog.collections import SONGS, SOUNDTRACKS, Collection
+from catalog.declarations import SONGS, SOUNDTRACKS, Collection
 from devtools import counts
 from devtools.template import table
 from importer.model.song import Owner, Song

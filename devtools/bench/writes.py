@@ -29,8 +29,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from catalog.collections import SONGS
 from catalog.counting import Counters
+from catalog.declarations import SONGS
 from devtools.local.dynamodb_local import ACCESS_KEY_ID, SECRET_ACCESS_KEY, DynamoDBLocal
 from devtools.local.streams import StreamFeeder, batch_size, filter_patterns, streams_client
 from devtools.sample_catalog import generate

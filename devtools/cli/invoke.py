@@ -2,7 +2,7 @@
 
     python -m devtools.cli.invoke FUNCTION EVENT [--built [--build-dir DIR]] [--stack FILE]
 
-``FUNCTION`` is a function's logical id in ``template.yaml`` (``ListFunction``, ``CounterFunction``),
+``FUNCTION`` is a function's logical id in ``template.yaml`` (``ListFunction``, ``StreamCounterFunction``),
 ``EVENT`` a JSON file (``events/``). The handler runs in a new Python process, init included, with
 the function's environment from the template (intrinsic functions resolved as the local gateway
 resolves them), its code directory and the layer's on the path, and a Lambda context with the

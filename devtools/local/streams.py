@@ -46,7 +46,7 @@ from devtools.template.api import load_function
 
 log = logging.getLogger(__name__)
 
-COUNTER_FUNCTION = "CounterFunction"
+COUNTER_FUNCTION = "StreamCounterFunction"
 _GET_RECORDS_LIMIT = 1000
 _ATTEMPTS = 3
 _POLL_INTERVAL_S = 0.5

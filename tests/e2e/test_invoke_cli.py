@@ -224,8 +224,9 @@ def test_an_unknown_function_a_missing_event_file_and_malformed_json_each_get_on
     malformed = tmp_path / "malformed.json"
     malformed.write_text('{"httpMethod": "GET",', encoding="utf-8")
     unknown = one_line_error(invoke("NoSuchFunction", Path("events/list.json")))
-    assert unknown.startswith(
-        "error: no function 'NoSuchFunction' in template.yaml (its functions: CountFunction, CounterFunction,"
+    assert unknown == (
+        "error: no function 'NoSuchFunction' in template.yaml "
+        "(its functions: CountFunction, GetFunction, ListFunction, RandomFunction, StreamCounterFunction)"
     )
     assert (
         one_line_error(invoke("ListFunction", tmp_path / "absent.json"))

@@ -61,7 +61,7 @@ def test_a_scratch_tables_stream_becomes_an_event_the_counter_function_applies(
 
     path = tmp_path / "stream.json"
     path.write_text(printed.stdout, encoding="utf-8")
-    invoked = run("devtools.cli.invoke", "CounterFunction", str(path), "--stack", str(stack))
+    invoked = run("devtools.cli.invoke", "StreamCounterFunction", str(path), "--stack", str(stack))
     assert invoked.returncode == 0, invoked.stderr + invoked.stdout
     assert invoked.stdout.startswith('answer: {\n  "batchItemFailures": []\n}')
     assert recount(client, TABLE, table.counters_table_name(TABLE)).drift() == {}

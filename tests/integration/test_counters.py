@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 from boto3.dynamodb.types import TypeDeserializer
 
-from catalog.collections import COLLECTIONS, SONGS, SOUNDTRACKS
+from catalog.declarations import COLLECTIONS, SONGS, SOUNDTRACKS
 from devtools import counts
 from devtools.local.streams import StreamFeeder, filter_patterns, streams_client
 from devtools.template.table import counters_table_name

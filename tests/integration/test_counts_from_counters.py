@@ -19,7 +19,7 @@ from typing import Any
 
 import pytest
 
-from catalog.collections import SONGS
+from catalog.declarations import SONGS
 from devtools.local.streams import StreamFeeder, filter_patterns, streams_client
 from importer.load import import_lines
 from importer.writer import CatalogWriter

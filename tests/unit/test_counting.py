@@ -16,8 +16,8 @@ from botocore.exceptions import ClientError
 
 from catalog import cells, counting, keys
 from catalog.cells import Cell
-from catalog.collections import SONGS
 from catalog.counting import MAX_ACTIONS, Change, Counters, StreamViewError, change_of, gatherings
+from catalog.declarations import SONGS
 from devtools.local.lambda_runtime import LambdaContext
 from devtools.template.table import counters_table_name
 from tests.conftest import table_on
@@ -389,10 +389,10 @@ def test_markers_carry_an_expiry_after_the_streams_retention(moto_table: Table) 
 def test_the_handler_applies_lambdas_event_and_answers_a_partial_batch_response(
     moto_table: Table, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from functions.counters import app
+    from functions.stream_counter import app
 
     monkeypatch.setattr(counting, "default_counters", lambda: Counters(*moto_table))
-    context = LambdaContext("CounterFunction", 256, "arn:aws:lambda:us-east-1:123456789012:function:c", "req-1", 30)
+    context = LambdaContext("StreamCounterFunction", 256, "arn:aws:lambda:us-east-1:123456789012:function:c", "req-1", 30)
     batch = a_batch()
     assert app.lambda_handler({"Records": batch}, context) == {"batchItemFailures": []}
     assert app.lambda_handler({"Records": batch}, context) == {"batchItemFailures": []}

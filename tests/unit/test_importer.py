@@ -12,7 +12,7 @@ import pytest
 from boto3.dynamodb.types import TypeDeserializer
 
 from catalog import keys
-from catalog.collections import SONGS as SONG_COLLECTION
+from catalog.declarations import SONGS as SONG_COLLECTION
 from importer.load import Report, import_lines
 from importer.postings import record_of
 from importer.writer import CatalogWriter

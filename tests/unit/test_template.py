@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from catalog import keys
-from catalog.collections import SONGS, SOUNDTRACKS
+from catalog.declarations import SONGS, SOUNDTRACKS
 from devtools import REPO_ROOT
 from devtools.template import table
 from devtools.template.table import Route, api_routes, function_properties, load_template, table_definition
@@ -225,7 +225,7 @@ def test_every_429_says_when_to_retry_and_the_document_declares_it(template: dic
 
 def test_functions_run_python313_on_arm64_with_the_layer(template: dict[str, Any]) -> None:
     found = functions(template)
-    assert set(found) == {*API_FUNCTIONS, "CounterFunction"}
+    assert set(found) == {*API_FUNCTIONS, "StreamCounterFunction"}
     for name, properties in found.items():
         assert properties["Runtime"] == "python3.13", name
         assert properties["Architectures"] == ["arm64"], name
@@ -270,9 +270,9 @@ def test_the_api_functions_can_only_read_the_tables(template: dict[str, Any]) ->
 
 
 def test_only_the_counter_function_can_write_and_only_the_counters_table(template: dict[str, Any]) -> None:
-    assert set(functions(template)) == {*API_FUNCTIONS, "CounterFunction"}
-    counter = functions(template)["CounterFunction"]
-    assert counter["Role"] == {"Fn::GetAtt": ["CounterFunctionRole", "Arn"]}
+    assert set(functions(template)) == {*API_FUNCTIONS, "StreamCounterFunction"}
+    counter = functions(template)["StreamCounterFunction"]
+    assert counter["Role"] == {"Fn::GetAtt": ["StreamCounterFunctionRole", "Arn"]}
     assert "Policies" not in counter, "with its own role, SAM adds nothing to it"
 
     # Every DynamoDB action granted anywhere in the template, by the resource granting it.
@@ -289,10 +289,10 @@ def test_only_the_counter_function_can_write_and_only_the_counters_table(templat
                     action for action in listed(statement["Action"]) if action.startswith("dynamodb:")
                 )
     writers = {name for name, actions in granted.items() if actions - READ_ACTIONS - STREAM_READ_ACTIONS}
-    assert writers == {"CounterFunctionRole"}
+    assert writers == {"StreamCounterFunctionRole"}
     assert granted["CatalogReadPolicy"] == READ_ACTIONS
 
-    role = template["Resources"]["CounterFunctionRole"]["Properties"]
+    role = template["Resources"]["StreamCounterFunctionRole"]["Properties"]
     assert role["AssumeRolePolicyDocument"]["Statement"] == [
         {"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}
     ]
@@ -316,7 +316,7 @@ def test_only_the_counter_function_can_write_and_only_the_counters_table(templat
 
 
 def test_the_counter_function_is_fed_by_the_tables_stream(template: dict[str, Any]) -> None:
-    events = functions(template)["CounterFunction"]["Events"]
+    events = functions(template)["StreamCounterFunction"]["Events"]
     assert [event["Type"] for event in events.values()] == ["DynamoDB"]
     stream = next(iter(events.values()))["Properties"]
     assert stream["Stream"] == {"Fn::GetAtt": ["CatalogTable", "StreamArn"]}
@@ -525,7 +525,7 @@ def test_the_api_and_its_functions_are_traced_by_x_ray_and_report_metrics(templa
         assert properties["Tracing"] == "Active", name
         assert properties["Environment"]["Variables"]["POWERTOOLS_METRICS_NAMESPACE"] == "SongsCatalog", name
     # The counter function's own role grants no X-Ray writes: tracing it would lose its segments.
-    assert functions(template)["CounterFunction"]["Tracing"] == "PassThrough"
+    assert functions(template)["StreamCounterFunction"]["Tracing"] == "PassThrough"
 
 
 def test_x_ray_records_at_most_one_request_a_second_of_the_stage(template: dict[str, Any]) -> None:

@@ -35,7 +35,7 @@ SAM_PYTHON = REPO / ".venv-sam" / "bin" / "python"
 REGION, ACCOUNT = "us-east-1", "123456789012"
 
 READ_FUNCTIONS = ("ListFunction", "CountFunction", "GetFunction", "RandomFunction")
-WRITER = "CounterFunction"
+WRITER = "StreamCounterFunction"
 
 TABLE = f"arn:aws:dynamodb:{REGION}:{ACCOUNT}:table/CatalogTable"
 INDEXES = f"{TABLE}/index/*"
@@ -354,7 +354,7 @@ def _inline(action: str, resource: Any) -> dict[str, Any]:
 
 
 def _counter_without_own_role(resources: dict[str, Any]) -> None:
-    del resources[WRITER]["Properties"]["Role"], resources["CounterFunctionRole"]
+    del resources[WRITER]["Properties"]["Role"], resources["StreamCounterFunctionRole"]
 
 
 def _scan_in_read_policy(resources: dict[str, Any]) -> None:
@@ -362,7 +362,7 @@ def _scan_in_read_policy(resources: dict[str, Any]) -> None:
 
 
 def _counter_writes_the_catalog(resources: dict[str, Any]) -> None:
-    for statement in resources["CounterFunctionRole"]["Properties"]["Policies"][0]["PolicyDocument"]["Statement"]:
+    for statement in resources["StreamCounterFunctionRole"]["Properties"]["Policies"][0]["PolicyDocument"]["Statement"]:
         if statement["Resource"] == {"Fn::GetAtt": ["CountersTable", "Arn"]}:
             statement["Resource"] = {"Fn::GetAtt": ["CatalogTable", "Arn"]}
 
@@ -370,7 +370,7 @@ def _counter_writes_the_catalog(resources: dict[str, Any]) -> None:
 BROKEN = {
     "crud policy template on a read function": (
         _add_policy("GetFunction", {"DynamoDBCrudPolicy": {"TableName": {"Ref": "CatalogTable"}}}),
-        ["GetFunction may dynamodb:putitem on " + TABLE, "besides CounterFunction: ['GetFunction']"],
+        ["GetFunction may dynamodb:putitem on " + TABLE, "besides StreamCounterFunction: ['GetFunction']"],
     ),
     "PutItem in a read function's own statement": (
         _add_policy(
@@ -381,7 +381,7 @@ BROKEN = {
                 ]
             },
         ),
-        ["RandomFunction may dynamodb:putitem on " + TABLE, "besides CounterFunction: ['RandomFunction']"],
+        ["RandomFunction may dynamodb:putitem on " + TABLE, "besides StreamCounterFunction: ['RandomFunction']"],
     ),  # fmt: skip
     "Scan in the shared read policy": (
         _scan_in_read_policy,
@@ -401,11 +401,13 @@ BROKEN = {
     ),
     "the counter function writing the catalog table": (
         _counter_writes_the_catalog,
-        [f"CounterFunction may dynamodb:putitem on {TABLE} (from CounterFunctionRole/CountPostings): the counter function"],
+        [
+            f"StreamCounterFunction may dynamodb:putitem on {TABLE} (from StreamCounterFunctionRole/CountPostings): the counter function"
+        ],
     ),
     "the counter function on a role SAM generates (stream read on every table)": (
         _counter_without_own_role,
-        ["CounterFunction may dynamodb:getrecords on * (from service-role/AWSLambdaDynamoDBExecutionRole)"],
+        ["StreamCounterFunction may dynamodb:getrecords on * (from service-role/AWSLambdaDynamoDBExecutionRole)"],
     ),
 }
 

@@ -19,7 +19,7 @@ from typing import Any
 import pytest
 from boto3.dynamodb.types import TypeDeserializer
 
-from catalog.collections import SONGS as SONG_COLLECTION
+from catalog.declarations import SONGS as SONG_COLLECTION
 from devtools.template.table import counters_table_name
 from importer import writer as writer_module
 from importer.load import Report, import_lines

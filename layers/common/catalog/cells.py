@@ -52,7 +52,7 @@ from collections import Counter
 from itertools import combinations
 
 from catalog import indexing, keys
-from catalog.collections import Collection, Ranged
+from catalog.declarations import Collection, Ranged
 
 Cell = tuple[str, str, str]
 """(PK, SK, attribute) of one count in the counters table."""

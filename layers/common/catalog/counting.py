@@ -61,7 +61,7 @@ from botocore.exceptions import ClientError
 
 from catalog import cells, config, keys, wire
 from catalog.cells import Cell
-from catalog.collections import COLLECTIONS
+from catalog.declarations import COLLECTIONS
 
 logger = Logger(child=True)
 

@@ -5,7 +5,7 @@ Pure functions of the key layout: the counter function counts a record in the pa
 """
 
 from catalog import keys
-from catalog.collections import Collection
+from catalog.declarations import Collection
 
 
 def partitions(collection: Collection, record: dict) -> list[str]:

@@ -6,7 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from catalog import keys
-from catalog.collections import Collection, Sort
+from catalog.declarations import Collection, Sort
 
 
 @dataclass(frozen=True)

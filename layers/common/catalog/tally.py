@@ -31,7 +31,7 @@ from itertools import chain, combinations, product
 
 from catalog import cells, keys
 from catalog.cells import Atom, Cell
-from catalog.collections import Collection, Ranged
+from catalog.declarations import Collection, Ranged
 from catalog.query import Query
 from catalog.store import Store
 

@@ -5,7 +5,7 @@ Each parameter is declared once below (see :class:`catalog.parse.Parameter`); th
 the contract's (the Get Songs and Get Song Count documents) with this API's rules added.
 """
 
-from catalog.collections import SONGS
+from catalog.declarations import SONGS
 from catalog.errors import Unauthorized, invalid_parameter
 from catalog.parse import (
     CURSOR,

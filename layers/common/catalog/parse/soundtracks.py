@@ -11,7 +11,7 @@ the Soundtracks document's, with this API's rules added.
 import re
 from datetime import date
 
-from catalog.collections import SOUNDTRACKS
+from catalog.declarations import SOUNDTRACKS
 from catalog.errors import invalid_parameter
 from catalog.parse import CURSOR, MAX_INTEGER, MAX_LIST_ITEMS, Parameter, Parameters, integer, single
 from catalog.query import Condition, Query, Selection, Window

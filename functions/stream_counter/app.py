@@ -1,6 +1,8 @@
-"""The counter function: keeps every partition's counter exact from the table's DynamoDB Stream.
+"""The stream counter function (``StreamCounterFunction``): keeps every count exact from the catalog
+table's DynamoDB Stream.
 
-Triggered by the stream (see template.yaml), it is the only function allowed to write the table.
+Triggered by the stream (see template.yaml), it is the only function allowed to write, and only the
+counters table.
 The work, and why replays never count twice, is in ``catalog.counting``. It answers Lambda's
 partial batch response, so a failure resumes the shard at the first record not applied.
 """
