@@ -1,8 +1,8 @@
 """``sam build`` (no container) of ``template.yaml`` for another architecture than the template's.
 
 The template's functions and layer are ``arm64``: ``sam build`` fetches the layer's compiled
-dependencies (pydantic-core, cryptography) for that architecture, and a machine of another one
-cannot import them. To run the build on such a machine (``make invoke BUILT=1``), this builds the
+dependencies (cryptography and cffi) for that architecture (``layers/common/Makefile``), and a
+machine of another one cannot import them. To run the build on such a machine (``make invoke BUILT=1``), this builds the
 same template with only the architecture changed (the functions' ``Architectures``, the layer's
 ``BuildArchitecture`` and ``CompatibleArchitectures``), into a build directory of its own, so that
 ``.aws-sam/build``, what ``sam deploy`` ships, stays the template's::
@@ -88,6 +88,8 @@ def build(architecture: str, build_dir: Path, template_path: Path = table.TEMPLA
         "SAM_CLI_TELEMETRY": "0",
         # `sam build` needs a `python3.13` on PATH: the project's virtualenv has one.
         "PATH": os.pathsep.join([str(Path(sys.executable).parent), str(REPO_ROOT / ".venv" / "bin"), os.environ.get("PATH", "")]),
+        # The layer's Makefile fetches its compiled dependencies for this architecture (SAM does not tell it).
+        "LAYER_ARCHITECTURE": architecture,
     }
     command = [
         str(SAM), "build", "--template-file", str(variant), "--base-dir", str(template_path.parent),

@@ -17,6 +17,7 @@ an import that only the dev virtualenv satisfies.
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import re
@@ -30,6 +31,7 @@ from typing import Any
 import pytest
 
 from devtools import REPO_ROOT
+from devtools.bench import cold_start
 from devtools.counts import recount
 from devtools.local.dynamodb_local import DynamoDBLocal
 from devtools.local.identity import Credentials
@@ -168,6 +170,24 @@ def test_every_sample_event_is_answered_by_its_function(
     assert (updated["records"], updated["records_counted"]) == (3, 3)
     counted = recount(dynamodb_local.client(), TABLE, table.counters_table_name(TABLE))
     assert not counted.drift() and not counted.pending
+
+
+def test_the_built_layer_ships_byte_code_python_uses_whatever_the_time_of_its_sources(build_dir: Path) -> None:
+    """Lambda's /opt is read-only and ``sam deploy``'s zip dates every file 1980: every module of the layer
+    has its byte code for this Python, hash-based and unchecked (PEP 552), or each cold start compiles it."""
+    layer = build_dir / "CommonLayer" / "python"
+    sources = sorted(layer.rglob("*.py"))
+    assert {"catalog", "aws_lambda_powertools", "cryptography"} <= {path.relative_to(layer).parts[0] for path in sources}
+    for source in sources:
+        header = Path(importlib.util.cache_from_source(str(source))).read_bytes()[:8]
+        assert header[:4] == importlib.util.MAGIC_NUMBER, source
+        assert int.from_bytes(header[4:8], "little") == 0b01, f"{source}: not unchecked hash-based byte code"
+    assert not (layer / "pydantic").exists() and not (layer / "catalog" / "writer.py").exists(), "the importer's, not Lambda's"
+
+
+def test_the_cold_start_bench_runs_the_build_as_lambda_runs_it(build_dir: Path) -> None:
+    (row,) = cold_start.measure(runs=1, requests=1, functions=("list",), built=build_dir / "template.yaml")  # 200 or raises
+    assert row["function"] == "list" and row["cold_ms_p50"] > 0 and row["floor_ms_p50"] > 0
 
 
 def broken_copy(build_dir: Path, into: Path, *, without: str | None = None, prepend: str | None = None) -> Path:

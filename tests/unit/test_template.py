@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 from http import HTTPStatus
 from pathlib import Path
 from typing import Any
@@ -361,15 +364,45 @@ def test_a_batch_in_the_failure_queue_raises_the_counter_alarm(template: dict[st
     assert template["Parameters"]["AlarmTopicArn"]["Default"] == ""
 
 
-def test_layer_is_built_by_sam_for_arm64(template: dict[str, Any]) -> None:
+def test_layer_is_built_by_its_makefile_for_arm64_with_unchecked_byte_code(template: dict[str, Any]) -> None:
     layer = template["Resources"]["CommonLayer"]
     assert layer["Type"] == "AWS::Serverless::LayerVersion"
     assert layer["Properties"]["ContentUri"] == "layers/common/"
     assert layer["Properties"]["CompatibleRuntimes"] == ["python3.13"]
     assert layer["Properties"]["CompatibleArchitectures"] == ["arm64"]
-    assert layer["Metadata"] == {"BuildMethod": "python3.13", "BuildArchitecture": "arm64"}
-    # SAM copies ContentUri under python/ itself; a python/ folder here would end up as python/python/.
+    assert layer["Metadata"] == {"BuildMethod": "makefile", "BuildArchitecture": "arm64"}
+    # SAM runs `make build-CommonLayer` with the Makefile of ContentUri, which installs into python/.
+    makefile = (REPO / "layers" / "common" / "Makefile").read_text(encoding="utf-8")
+    assert "\nbuild-CommonLayer:\n" in makefile
+    assert "\nLAYER_ARCHITECTURE ?= arm64\n" in makefile, "the Makefile's default is the template's BuildArchitecture"
+    assert '--target "$(TARGET)"' in makefile and "TARGET = $(ARTIFACTS_DIR)/python" in makefile
+    # Byte code Python uses whatever the sources' time: `sam deploy`'s zip dates every file 1980.
+    assert "-m compileall -q -f -j 0 --invalidation-mode unchecked-hash" in makefile
     assert not (REPO / "layers" / "common" / "python").exists()
+
+
+def test_the_layer_holds_what_the_functions_import_and_nothing_else() -> None:
+    """Every module of the layer's package is imported by a function, and no function imports pydantic
+    or the importer (a fresh interpreter: the test session has imported both)."""
+    functions = [path.parent.name for path in sorted((REPO / "functions").glob("*/app.py"))]
+    program = (
+        "import importlib, json, sys\n"
+        f"for name in {functions!r}: importlib.import_module(f'functions.{{name}}.app')\n"
+        "print(json.dumps(sorted(sys.modules)))\n"
+    )
+    environment = {**os.environ, "PYTHONPATH": os.pathsep.join([str(REPO / "layers" / "common"), str(REPO)])}
+    done = subprocess.run([sys.executable, "-c", program], cwd=REPO, env=environment, capture_output=True, text=True, check=True)
+    loaded = set(json.loads(done.stdout))
+    layer = REPO / "layers" / "common"
+    modules = {
+        ".".join(path.relative_to(layer).with_suffix("").parts).removesuffix(".__init__")
+        for path in (layer / "catalog").rglob("*.py")
+    }
+    assert modules - loaded == set(), "modules of the layer no function imports"
+    assert not {name for name in loaded if name.split(".")[0] in ("pydantic", "importer", "devtools")}
+    lines = (layer / "requirements.txt").read_text(encoding="utf-8").lower().splitlines()
+    required = {line.split("==")[0] for line in lines if line and not line.startswith("#")}
+    assert required == {"aws-lambda-powertools", "cryptography"}, "the runtime brings boto3; pydantic is the importer's"
 
 
 # --- table ---------------------------------------------------------------------------------------------
