@@ -67,7 +67,7 @@ validate: $(SAM_VENV)/.installed ## sam validate --lint
 # cfn-lint (the version SAM CLI brings) and checkov on the template: any finding fails, and every
 # check the template skips says why, in the template. checkov reads the SAM resources themselves
 # (AWS::Serverless::Function, ::Api); what SAM generates from them (roles, stage) is checked by
-# tests/unit/test_template_security.py.
+# tests/infrastructure/test_template_security.py.
 .PHONY: lint
 lint: validate $(LINT_VENV)/.installed ## lint: ruff (code and its format), sam validate --lint, cfn-lint, checkov
 	$(LINT_VENV)/bin/ruff check .

@@ -21,7 +21,7 @@ import pytest
 from devtools import REPO_ROOT
 from devtools.local.dynamodb_local import DynamoDBLocal
 from devtools.template.table import create_tables, delete_tables
-from tests import catalog_data
+from tests.support import catalog_data
 
 pytestmark = [pytest.mark.e2e, pytest.mark.dynamodb_local]
 

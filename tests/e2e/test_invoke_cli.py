@@ -43,7 +43,7 @@ from devtools.template import build, table
 from devtools.template.api import load_api, load_function
 from importer.load import import_lines
 from importer.writer import CatalogWriter
-from tests import stream_feed
+from tests.support import stream_feed
 
 pytestmark = [pytest.mark.e2e, pytest.mark.dynamodb_local]
 

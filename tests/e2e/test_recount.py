@@ -24,7 +24,7 @@ from devtools.sample_catalog import generate
 from devtools.template.table import counters_table_name, create_tables, delete_tables
 from importer.load import import_lines
 from importer.writer import CatalogWriter
-from tests import stream_feed
+from tests.support import stream_feed
 
 pytestmark = [pytest.mark.e2e, pytest.mark.dynamodb_local]
 

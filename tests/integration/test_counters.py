@@ -20,9 +20,9 @@ from devtools.local.streams import StreamFeeder, filter_patterns, streams_client
 from devtools.template.table import counters_table_name
 from importer.load import import_lines
 from importer.writer import CatalogWriter
-from tests import catalog_data, soundtrack_data
-from tests.api_client import InProcessApi
-from tests.stream_feed import deliver_to_handler, drain
+from tests.support import catalog_data, soundtrack_data
+from tests.support.api_client import InProcessApi
+from tests.support.stream_feed import deliver_to_handler, drain
 
 _deserializer = TypeDeserializer()
 Table = tuple[Any, str]

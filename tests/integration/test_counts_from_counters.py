@@ -23,10 +23,10 @@ from catalog.declarations import SONGS
 from devtools.local.streams import StreamFeeder, filter_patterns, streams_client
 from importer.load import import_lines
 from importer.writer import CatalogWriter
-from tests import catalog_data, soundtrack_data
-from tests.api_client import InProcessApi
-from tests.conftest import BACKENDS, table_on
-from tests.stream_feed import deliver_to_handler, drain
+from tests.support import catalog_data, soundtrack_data
+from tests.support.api_client import InProcessApi
+from tests.support.backends import BACKENDS, table_on
+from tests.support.stream_feed import deliver_to_handler, drain
 
 GENRES = ["Pop", "Rock", "Jazz", "Folk", "Soul", "Funk"]
 MOODS = ["Calm", "Dark", "Happy", "Epic", "Tense"]

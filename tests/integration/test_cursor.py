@@ -8,10 +8,10 @@ import pytest
 
 from importer.load import import_lines
 from importer.writer import CatalogWriter
-from tests import catalog_data, soundtrack_data
-from tests.api_client import InProcessApi, next_page
-from tests.conftest import table_on
-from tests.stream_feed import drain
+from tests.support import catalog_data, soundtrack_data
+from tests.support.api_client import InProcessApi, next_page
+from tests.support.backends import table_on
+from tests.support.stream_feed import drain
 
 OWNERS, SONGS = catalog_data.build()
 SONGS_PATH, SOUNDTRACKS_PATH = "/v1/songs", "/api/v1/soundtracks"

@@ -11,10 +11,10 @@ import pytest
 
 from importer.load import import_lines
 from importer.writer import CatalogWriter
-from tests import catalog_data
-from tests.api_client import CALLER, InProcessApi, follow_links
-from tests.conftest import BACKENDS, table_on
-from tests.stream_feed import drain
+from tests.support import catalog_data
+from tests.support.api_client import CALLER, InProcessApi, follow_links
+from tests.support.backends import BACKENDS, table_on
+from tests.support.stream_feed import drain
 
 OWNERS, SONGS = catalog_data.build()
 BY_ID = {song["id"]: song for song in SONGS}

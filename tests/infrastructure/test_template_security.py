@@ -4,7 +4,7 @@ SAM writes each function's execution role from its ``Policies`` (policy template
 inline statements) and adds the permissions its event sources need; a check of template.yaml alone
 would miss those. The transform runs offline with the SAM virtualenv's Python
 (``devtools/template/sam_transform.py``). Every statement of every role a function runs with is collected,
-its resources rendered to ARNs, and then:
+its resources rendered to ARNs (``tests.support.iam``), and then:
 
 - the read functions (list, count, get, random) may only GetItem, BatchGetItem and Query the tables
   and the catalog's indexes, and log;
@@ -22,39 +22,31 @@ import json
 import re
 import subprocess
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import Any
 
 import pytest
 
-from devtools import REPO_ROOT
+from devtools import ACCOUNT_ID, REGION, REPO_ROOT
 from devtools.template import table
 from devtools.template.table import load_template
+from tests.support import least_privilege
+from tests.support.iam import Unreadable, function_grants, render
+from tests.support.least_privilege import READ_FUNCTIONS, WRITER, lowered
 
 REPO = REPO_ROOT
 SAM_PYTHON = REPO / ".venv-sam" / "bin" / "python"
-REGION, ACCOUNT = "us-east-1", "123456789012"
 
-READ_FUNCTIONS = ("ListFunction", "CountFunction", "GetFunction", "RandomFunction")
-WRITER = "StreamCounterFunction"
-
-TABLE = f"arn:aws:dynamodb:{REGION}:{ACCOUNT}:table/CatalogTable"
-INDEXES = f"{TABLE}/index/*"
-STREAMS = f"{TABLE}/stream/*"
-COUNTERS = f"arn:aws:dynamodb:{REGION}:{ACCOUNT}:table/CountersTable"
-FAILURE_QUEUE = f"arn:aws:sqs:{REGION}:{ACCOUNT}:CounterFailureQueue"
-
-READ_ACTIONS = {"dynamodb:getitem", "dynamodb:batchgetitem", "dynamodb:query"}
-STREAM_READ_ACTIONS = {"dynamodb:describestream", "dynamodb:getrecords", "dynamodb:getsharditerator", "dynamodb:liststreams"}
+# IAM actions are case-insensitive: the evaluator lower-cases them, so do the expectations.
+READ_ACTIONS = lowered(least_privilege.READ_ACTIONS)
+STREAM_READ_ACTIONS = lowered(least_privilege.STREAM_READ_ACTIONS)
+COUNTER_WRITE_ACTIONS = lowered(least_privilege.COUNTER_WRITE_ACTIONS)
+COUNTER_TABLE_ACTIONS = COUNTER_WRITE_ACTIONS | READ_ACTIONS
 # DynamoDB actions that change nothing; any other DynamoDB action (or one unknown here) counts as a write.
 NON_WRITING_ACTIONS = READ_ACTIONS | STREAM_READ_ACTIONS | {
     "dynamodb:scan", "dynamodb:conditioncheckitem", "dynamodb:partiqlselect", "dynamodb:describetable",
     "dynamodb:describetimetolive", "dynamodb:describecontinuousbackups", "dynamodb:describelimits",
     "dynamodb:listtables", "dynamodb:listtagsofresource",
 }  # fmt: skip
-# TransactWriteItems is authorised as the actions it holds: the counter function puts markers and
-# pending deltas, updates counters and its cursor, deletes the pending deltas it moved, which it reads back.
-COUNTER_WRITE_ACTIONS = {"dynamodb:putitem", "dynamodb:updateitem", "dynamodb:deleteitem"}
-COUNTER_TABLE_ACTIONS = COUNTER_WRITE_ACTIONS | READ_ACTIONS
 # What any function may do besides its data access: write its own logs and traces. These act on no
 # data and AWS grants them on "*".
 OPERATIONAL_ACTIONS = {
@@ -63,37 +55,11 @@ OPERATIONAL_ACTIONS = {
     "xray:getsamplingstatisticsummaries",
 }  # fmt: skip
 
-# The AWS managed policies a function role may carry, with what they grant (from the IAM managed
-# policy reference). Any other AWS managed policy fails the test: its grants are not in the template.
-_LOGS = ["logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents"]
-AWS_MANAGED_POLICIES = {
-    "service-role/AWSLambdaBasicExecutionRole": [{"Effect": "Allow", "Action": _LOGS, "Resource": "*"}],
-    "AWSXrayWriteOnlyAccess": [{
-        "Effect": "Allow",
-        "Action": ["xray:PutTraceSegments", "xray:PutTelemetryRecords", "xray:GetSamplingRules",
-                   "xray:GetSamplingTargets", "xray:GetSamplingStatisticSummaries"],
-        "Resource": "*",
-    }],
-    # What SAM attaches to a role it generates for a function with a DynamoDB stream event.
-    "service-role/AWSLambdaDynamoDBExecutionRole": [{
-        "Effect": "Allow",
-        "Action": ["dynamodb:DescribeStream", "dynamodb:GetRecords", "dynamodb:GetShardIterator",
-                   "dynamodb:ListStreams", *_LOGS],
-        "Resource": "*",
-    }],
-}  # fmt: skip
-
-
-class Grant(NamedTuple):
-    """One action on one resource pattern, allowed to a function, and where it comes from."""
-
-    action: str  # lower case: IAM actions are case-insensitive
-    resource: str
-    source: str
-
-
-class Unreadable(Exception):
-    """A policy this test cannot reason about (it fails the test rather than passing it)."""
+TABLE = f"arn:aws:dynamodb:{REGION}:{ACCOUNT_ID}:table/CatalogTable"
+INDEXES = f"{TABLE}/index/*"
+STREAMS = f"{TABLE}/stream/*"
+COUNTERS = f"arn:aws:dynamodb:{REGION}:{ACCOUNT_ID}:table/CountersTable"
+FAILURE_QUEUE = f"arn:aws:sqs:{REGION}:{ACCOUNT_ID}:CounterFailureQueue"
 
 
 # --- the deployed template -----------------------------------------------------------------------------
@@ -115,123 +81,6 @@ def transform(*templates: Path) -> list[dict[str, Any]]:
 @pytest.fixture(scope="module")
 def deployed() -> dict[str, Any]:
     return transform(table.TEMPLATE_PATH)[0]
-
-
-# --- rendering ARNs --------------------------------------------------------------------------------------
-
-
-def _arn_of(resources: dict[str, Any], logical_id: str, attribute: str) -> str:
-    resource_type = resources[logical_id]["Type"]
-    if resource_type == "AWS::DynamoDB::Table":
-        arn = f"arn:aws:dynamodb:{REGION}:{ACCOUNT}:table/{logical_id}"
-        return {"Arn": arn, "StreamArn": f"{arn}/stream/2026-01-01T00:00:00.000"}[attribute]
-    if resource_type == "AWS::SQS::Queue" and attribute == "Arn":
-        return f"arn:aws:sqs:{REGION}:{ACCOUNT}:{logical_id}"
-    return f"<{logical_id}.{attribute}>"
-
-
-def render(value: Any, resources: dict[str, Any]) -> str:
-    """An ARN expression as a string: a table's Ref is its name and its Arn the ARN with that name."""
-    pseudo = {"AWS::Partition": "aws", "AWS::Region": REGION, "AWS::AccountId": ACCOUNT, "AWS::URLSuffix": "amazonaws.com"}
-    if isinstance(value, str):
-        return value
-    if isinstance(value, dict) and len(value) == 1:
-        [(function, argument)] = value.items()
-        if function == "Ref":
-            return pseudo.get(argument, argument)
-        if function == "Fn::GetAtt":
-            logical_id, attribute = argument if isinstance(argument, list) else argument.split(".", 1)
-            return _arn_of(resources, logical_id, attribute)
-        if function == "Fn::Sub":
-            text, variables = (argument, {}) if isinstance(argument, str) else argument
-
-            def substitute(match: re.Match[str]) -> str:
-                name = match.group(1)
-                if name in variables:
-                    return render(variables[name], resources)
-                if name in pseudo:
-                    return pseudo[name]
-                if "." in name:
-                    return _arn_of(resources, *name.split(".", 1))
-                return render({"Ref": name}, resources)
-
-            return re.sub(r"\$\{([^}!]+)\}", substitute, text)
-        if function == "Fn::Join":
-            separator, parts = argument
-            return separator.join(render(part, resources) for part in parts)
-    raise Unreadable(f"cannot tell which resource {json.dumps(value)} is")
-
-
-# --- collecting what each function may do ------------------------------------------------------------------
-
-
-def listed(value: Any) -> list[Any]:
-    return value if isinstance(value, list) else [value]
-
-
-def _grants(statements: Any, source: str, resources: dict[str, Any]) -> list[Grant]:
-    found = []
-    for statement in listed(statements):
-        if "NotAction" in statement or "NotResource" in statement or "NotPrincipal" in statement:
-            raise Unreadable(f"{source}: NotAction/NotResource grant everything but a list")
-        if statement.get("Effect") != "Allow":
-            continue  # a Deny only takes away
-        if "Condition" in statement:
-            raise Unreadable(f"{source}: conditional grants are not reasoned about here")
-        for action in listed(statement["Action"]):
-            for resource in listed(statement["Resource"]):
-                found.append(Grant(render(action, resources).lower(), render(resource, resources), source))
-    return found
-
-
-def _managed_policy(arn: Any, resources: dict[str, Any], role: str) -> list[Grant]:
-    if isinstance(arn, dict) and set(arn) == {"Ref"} and arn["Ref"] in resources:
-        policy = resources[arn["Ref"]]
-        if policy["Type"] != "AWS::IAM::ManagedPolicy":
-            raise Unreadable(f"{role}: {arn['Ref']} is not a managed policy")
-        return _grants(policy["Properties"]["PolicyDocument"]["Statement"], arn["Ref"], resources)
-    rendered = render(arn, resources)
-    name = rendered.removeprefix("arn:aws:iam::aws:policy/")
-    if name == rendered or name not in AWS_MANAGED_POLICIES:
-        raise Unreadable(f"{role}: what {rendered} grants is not known to this test")
-    return _grants(AWS_MANAGED_POLICIES[name], name, resources)
-
-
-def role_grants(template: dict[str, Any], role: str) -> list[Grant]:
-    """Everything the role allows: its inline policies, its managed policies, policies attached to it."""
-    resources = template["Resources"]
-    properties = resources[role]["Properties"]
-    if "PermissionsBoundary" in properties:
-        raise Unreadable(f"{role}: a permissions boundary is not reasoned about here")
-    found = []
-    for policy in properties.get("Policies", []):
-        found += _grants(policy["PolicyDocument"]["Statement"], f"{role}/{policy['PolicyName']}", resources)
-    for arn in properties.get("ManagedPolicyArns", []):
-        found += _managed_policy(arn, resources, role)
-    # Policies that attach themselves to the role.
-    for name, resource in resources.items():
-        attached_to = resource.get("Properties", {}).get("Roles", [])
-        if resource["Type"] in ("AWS::IAM::Policy", "AWS::IAM::ManagedPolicy", "AWS::IAM::RolePolicy") and {
-            "Ref": role
-        } in attached_to:  # fmt: skip
-            found += _grants(resource["Properties"]["PolicyDocument"]["Statement"], name, resources)
-        if resource["Type"] == "AWS::IAM::RolePolicy" and resource["Properties"].get("RoleName") == {"Ref": role}:
-            found += _grants(resource["Properties"]["PolicyDocument"]["Statement"], name, resources)
-    return found
-
-
-def function_grants(template: dict[str, Any]) -> dict[str, list[Grant]]:
-    """Lambda function logical id -> every grant of the role it runs with."""
-    resources = template["Resources"]
-    found = {}
-    for name, resource in resources.items():
-        if resource["Type"] != "AWS::Lambda::Function":
-            continue
-        role = resource["Properties"]["Role"]
-        if not (isinstance(role, dict) and role.get("Fn::GetAtt", [None])[0] in resources):
-            raise Unreadable(f"{name} runs with a role from outside the template: {json.dumps(role)}")
-        found[name] = role_grants(template, role["Fn::GetAtt"][0])
-    return found
 
 
 def violations(template: dict[str, Any]) -> list[str]:
@@ -315,7 +164,7 @@ def test_only_api_gateway_invokes_the_read_functions_and_only_from_this_api(depl
     for permission in permissions:
         assert permission["Action"] == "lambda:InvokeFunction"
         assert permission["Principal"] == "apigateway.amazonaws.com"
-        assert render(permission["SourceArn"], resources).startswith(f"arn:aws:execute-api:{REGION}:{ACCOUNT}:CatalogApi/")
+        assert render(permission["SourceArn"], resources).startswith(f"arn:aws:execute-api:{REGION}:{ACCOUNT_ID}:CatalogApi/")
 
 
 def test_the_only_other_role_lets_api_gateway_write_logs(deployed: dict[str, Any]) -> None:

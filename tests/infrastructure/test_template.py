@@ -15,14 +15,12 @@ import pytest
 from catalog import keys
 from catalog.declarations import SONGS, SOUNDTRACKS
 from devtools import REPO_ROOT
-from devtools.template import table
 from devtools.template.table import Route, api_routes, function_properties, load_template, table_definition
+from tests.support.iam import listed
+from tests.support.least_privilege import COUNTER_WRITE_ACTIONS, READ_ACTIONS, READ_FUNCTIONS, STREAM_READ_ACTIONS, WRITER
 
 REPO = REPO_ROOT
 ACCESS_TOKEN_SCOPE = "aws.cognito.signin.user.admin"
-READ_ACTIONS = {"dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:Query"}
-STREAM_READ_ACTIONS = {"dynamodb:DescribeStream", "dynamodb:GetRecords", "dynamodb:GetShardIterator", "dynamodb:ListStreams"}
-API_FUNCTIONS = ("ListFunction", "CountFunction", "GetFunction", "RandomFunction")
 TABLE_ARN = {"Fn::GetAtt": ["CatalogTable", "Arn"]}
 INDEXES_ARN = {"Fn::Sub": "${CatalogTable.Arn}/index/*"}
 COUNTERS_ARN = {"Fn::GetAtt": ["CountersTable", "Arn"]}
@@ -228,7 +226,7 @@ def test_every_429_says_when_to_retry_and_the_document_declares_it(template: dic
 
 def test_functions_run_python313_on_arm64_with_the_layer(template: dict[str, Any]) -> None:
     found = functions(template)
-    assert set(found) == {*API_FUNCTIONS, "StreamCounterFunction"}
+    assert set(found) == {*READ_FUNCTIONS, WRITER}
     for name, properties in found.items():
         assert properties["Runtime"] == "python3.13", name
         assert properties["Architectures"] == ["arm64"], name
@@ -247,13 +245,9 @@ def statements(policy_document: dict[str, Any]) -> list[dict[str, Any]]:
     return found if isinstance(found, list) else [found]
 
 
-def listed(value: Any) -> list:
-    return value if isinstance(value, list) else [value]
-
-
 def test_the_api_functions_can_only_read_the_tables(template: dict[str, Any]) -> None:
     assert "Policies" not in template.get("Globals", {}).get("Function", {})
-    for name in API_FUNCTIONS:
+    for name in READ_FUNCTIONS:
         properties = functions(template)[name]
         assert "Role" not in properties, f"{name} must use the role SAM generates from its Policies"
         # Only the project's read policy: no AWS managed policies, no SAM policy templates.
@@ -273,8 +267,8 @@ def test_the_api_functions_can_only_read_the_tables(template: dict[str, Any]) ->
 
 
 def test_only_the_counter_function_can_write_and_only_the_counters_table(template: dict[str, Any]) -> None:
-    assert set(functions(template)) == {*API_FUNCTIONS, "StreamCounterFunction"}
-    counter = functions(template)["StreamCounterFunction"]
+    assert set(functions(template)) == {*READ_FUNCTIONS, WRITER}
+    counter = functions(template)[WRITER]
     assert counter["Role"] == {"Fn::GetAtt": ["StreamCounterFunctionRole", "Arn"]}
     assert "Policies" not in counter, "with its own role, SAM adds nothing to it"
 
@@ -310,16 +304,15 @@ def test_only_the_counter_function_can_write_and_only_the_counters_table(templat
     # TransactWriteItems is authorised through the actions it holds: conditional puts (markers,
     # pending deltas), updates (counters, the move's cursor) and deletes (moved pending deltas); the
     # pending deltas are read back to be moved. The catalog table is never written: only its stream is read.
-    writes = {"dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"}
     assert by_actions == {
-        frozenset({"dynamodb:GetItem", "dynamodb:Query", "dynamodb:BatchGetItem", *writes}): [COUNTERS_ARN],
+        frozenset(READ_ACTIONS | COUNTER_WRITE_ACTIONS): [COUNTERS_ARN],
         frozenset(STREAM_READ_ACTIONS): [{"Fn::Sub": "${CatalogTable.Arn}/stream/*"}],
         frozenset({"sqs:SendMessage"}): [{"Fn::GetAtt": ["CounterFailureQueue", "Arn"]}],
     }
 
 
 def test_the_counter_function_is_fed_by_the_tables_stream(template: dict[str, Any]) -> None:
-    events = functions(template)["StreamCounterFunction"]["Events"]
+    events = functions(template)[WRITER]["Events"]
     assert [event["Type"] for event in events.values()] == ["DynamoDB"]
     stream = next(iter(events.values()))["Properties"]
     assert stream["Stream"] == {"Fn::GetAtt": ["CatalogTable", "StreamArn"]}
@@ -467,34 +460,6 @@ def test_table_definition_has_the_key_design() -> None:
     assert key_attributes == {a["AttributeName"] for a in definition["AttributeDefinitions"]}
 
 
-def test_create_table_on_moto(monkeypatch: pytest.MonkeyPatch) -> None:
-    boto3 = pytest.importorskip("boto3")
-    moto = pytest.importorskip("moto")
-    for variable, value in {
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
-        "AWS_SESSION_TOKEN": "testing",
-        "AWS_DEFAULT_REGION": "eu-west-1",
-    }.items():
-        monkeypatch.setenv(variable, value)
-    monkeypatch.delenv("AWS_PROFILE", raising=False)
-    with moto.mock_aws():
-        client = boto3.client("dynamodb", region_name="eu-west-1")
-        description = table.create_table(client, "catalog-test")
-        assert description["TableStatus"] == "ACTIVE"
-        assert {index["IndexName"] for index in description["GlobalSecondaryIndexes"]} == {
-            index["IndexName"] for index in table_definition("catalog-test")["GlobalSecondaryIndexes"]
-        }
-        with pytest.raises(client.exceptions.ResourceInUseException):
-            table.create_table(client, "catalog-test")
-        assert table.create_table(client, "catalog-test", exist_ok=True)["TableName"] == "catalog-test"
-
-        table.create_tables(client, "other", exist_ok=True)
-        counters = client.describe_table(TableName=table.counters_table_name("other"))["Table"]
-        assert [key["AttributeName"] for key in counters["KeySchema"]] == ["PK", "SK"]
-        assert not counters.get("GlobalSecondaryIndexes") and not counters.get("StreamSpecification")
-
-
 # --- sample events -------------------------------------------------------------------------------------
 
 
@@ -553,12 +518,12 @@ def test_only_the_list_function_holds_the_cursor_secret(template: dict[str, Any]
 def test_the_api_and_its_functions_are_traced_by_x_ray_and_report_metrics(template: dict[str, Any]) -> None:
     api = next(iter(resources_of_type(template, "AWS::Serverless::Api").values()))["Properties"]
     assert api["TracingEnabled"] is True
-    for name in API_FUNCTIONS:
+    for name in READ_FUNCTIONS:
         properties = functions(template)[name]
         assert properties["Tracing"] == "Active", name
         assert properties["Environment"]["Variables"]["POWERTOOLS_METRICS_NAMESPACE"] == "SongsCatalog", name
     # The counter function's own role grants no X-Ray writes: tracing it would lose its segments.
-    assert functions(template)["StreamCounterFunction"]["Tracing"] == "PassThrough"
+    assert functions(template)[WRITER]["Tracing"] == "PassThrough"
 
 
 def test_x_ray_records_at_most_one_request_a_second_of_the_stage(template: dict[str, Any]) -> None:

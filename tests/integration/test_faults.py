@@ -21,8 +21,8 @@ from botocore.exceptions import ConnectTimeoutError, EndpointConnectionError, Re
 from catalog import budget, store, telemetry
 from catalog.config import dynamodb_settings
 from catalog.http import logger
-from tests.api_client import InProcessApi
-from tests.conftest import table_on
+from tests.support.api_client import InProcessApi
+from tests.support.backends import table_on
 
 SONG_ID = "7bd2862f-8deb-4814-8943-156d9dab80dd"
 ENDPOINT = "https://dynamodb.us-east-1.amazonaws.com/"

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from devtools.local.streams import StreamFeeder, StreamFeedError, filter_patterns, lambda_record, streams_client
-from tests.conftest import table_on
+from tests.support.backends import table_on
 
 Table = tuple[Any, str]
 

@@ -16,8 +16,8 @@ from catalog.declarations import SONGS as SONG_COLLECTION
 from importer.load import Report, import_lines
 from importer.postings import record_of
 from importer.writer import CatalogWriter
-from tests import catalog_data
-from tests.conftest import table_on
+from tests.support import catalog_data
+from tests.support.backends import table_on
 
 _deserializer = TypeDeserializer()
 Table = tuple[Any, str]

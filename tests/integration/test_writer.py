@@ -27,8 +27,8 @@ from importer.model.song import Owner, Song
 from importer.postings import postings as derived_postings
 from importer.postings import record_of
 from importer.writer import CatalogWriter
-from tests import catalog_data
-from tests.stream_feed import drain
+from tests.support import catalog_data
+from tests.support.stream_feed import drain
 
 _deserializer = TypeDeserializer()
 Table = tuple[Any, str]
