@@ -248,7 +248,7 @@ def soundtrack(rng: random.Random) -> dict:
     created = START + timedelta(seconds=rng.randrange(SPAN_SECONDS), microseconds=rng.randrange(1_000_000))
     updated = created + timedelta(days=rng.randint(0, 400), seconds=rng.randrange(86_400))
     name = f"{rng.choice(TITLE_WORDS)} {rng.choice(['Theme', 'Suite', 'Reprise', 'Main Title', 'Waltz', 'Overture'])}"
-    record = {
+    record: dict[str, object] = {
         "kind": "soundtrack",
         "uuid": _uuid(rng),
         "name": name,

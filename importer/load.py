@@ -19,16 +19,16 @@ import boto3
 import botocore.session
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
-from pydantic import BaseModel, ValidationError
+from pydantic import ValidationError
 from tqdm import tqdm
 
 from catalog.declarations import SONGS, SOUNDTRACKS
 from devtools.template import table
-from importer.model.song import Owner, Song
+from importer.model.song import Owner, Record, Song
 from importer.model.soundtrack import Soundtrack
 from importer.writer import CatalogWriter
 
-MODELS: dict[str, type[BaseModel]] = {"owner": Owner, "song": Song, "soundtrack": Soundtrack}
+MODELS: dict[str, type[Record]] = {"owner": Owner, "song": Song, "soundtrack": Soundtrack}
 
 
 @dataclass
@@ -59,7 +59,7 @@ def _explain(error: ValidationError) -> str:
     return "; ".join(parts)
 
 
-def read_records(lines: Iterable[bytes | str], report: Report) -> Iterator[tuple[str, BaseModel]]:
+def read_records(lines: Iterable[bytes | str], report: Report) -> Iterator[tuple[str, Record]]:
     """Validated (kind, record) pairs; every bad line is added to the report instead."""
     for number, line in enumerate(lines, start=1):
         if not line.strip():
@@ -106,7 +106,7 @@ def read_catalog(lines: Iterable[bytes | str], report: Report) -> Catalog:
     catalog = Catalog()
     for kind, record in read_records(lines, report):
         catalog.kinds[kind] += 1
-        if kind == "owner":
+        if isinstance(record, Owner):
             catalog.owners[record.to_item()["id"]] = record
         elif kind == "song":
             catalog.songs.append(record.to_item())

@@ -85,12 +85,12 @@ class CatalogWriter:
         stored = {item["SK"]: item for item in self._item_collection(record_key["PK"])}
         wanted = postings.postings(collection, record, owner_names)
         changed = False
-        for sk, old in stored.items():
+        for sk, held in stored.items():
             new = wanted.get(sk)
-            if sk.startswith(keys.POSTING) and (new is None or new["fpk"] != old["fpk"]):
-                self._release(old["fpk"], int(old["slot"]))
+            if sk.startswith(keys.POSTING) and (new is None or new["fpk"] != held["fpk"]):
+                self._release(held["fpk"], int(held["slot"]))
                 if new is None:
-                    self._delete((old["PK"], sk))
+                    self._delete((held["PK"], sk))
                 changed = True
         for sk, posting in wanted.items():
             old = stored.get(sk)

@@ -94,7 +94,7 @@ def _run_module(module: str, arguments: list[str], environment: dict[str, str]) 
     return subprocess.run([sys.executable, "-m", module, *arguments], cwd=REPO_ROOT, env=environment).returncode
 
 
-def _catalog_to_import(saved: Imported | None, catalog: Path | None, state: RunState, environment: dict[str, str]) -> Path | None:
+def _catalog_to_import(saved: Imported | None, catalog: Path | None, state: RunState, environment: dict[str, str]) -> Path:
     """The catalog a new database is filled with: the one asked for, an unfinished import's, or the sample."""
     if catalog is not None:
         return catalog
@@ -150,7 +150,7 @@ def run(args: argparse.Namespace) -> None:
     with ExitStack() as cleanup:
         cleanup.callback(state.pid_file.unlink, missing_ok=True)
         ports = Ports(gateway=args.port, dynamodb=args.dynamodb_port, identity=args.identity_port)
-        _check_ports({"gateway": ports.gateway, "DynamoDB Local": ports.dynamodb, "identity provider": ports.identity}, state)
+        _check_ports({"gateway": args.port, "DynamoDB Local": args.dynamodb_port, "identity provider": args.identity_port}, state)
 
         local_data = LocalData(state.root / "dynamodb")
         saved = Imported.load(local_data.saved)
@@ -171,6 +171,7 @@ def run(args: argparse.Namespace) -> None:
         table.create_tables(client, TABLE_NAME, exist_ok=True)
         environment = _child_environment(stack.gateway.api.layer_paths)
         timings: dict[str, Any] = {"new_database": reason is not None}
+        catalog: Path | None
         if reason is not None:
             catalog = _catalog_to_import(saved, args.catalog, state, environment)
             importing = time.monotonic()

@@ -58,7 +58,7 @@ def _merge(outcomes: list[dict[str, Any]], timeouts: list[float]) -> tuple[list[
     return latencies, statuses, failures, late
 
 
-def summarize(result: dict[str, Any], targets: list[dict[str, str]], cpu_seconds: dict[str, float]) -> dict[str, Any]:
+def summarize(result: dict[str, Any], targets: list[dict[str, Any]], cpu_seconds: dict[str, float]) -> dict[str, Any]:
     """Totals, per route and per shape, from the generator's result; CPU in % of one core."""
     seconds = result["seconds"]
     outcomes = result["outcomes"]

@@ -31,6 +31,7 @@ import subprocess
 import sys
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -201,7 +202,7 @@ def issue_token(pool: UserPool, credentials: Credentials) -> str:
 
 def _pin_sub(pool: UserPool, username: str, sub: str) -> None:
     request = urllib.request.Request(
-        f"{pool.endpoint_url}/_local/user-pools/{pool.user_pool_id}/users/{urllib.request.quote(username, safe='')}/sub",
+        f"{pool.endpoint_url}/_local/user-pools/{pool.user_pool_id}/users/{urllib.parse.quote(username, safe='')}/sub",
         data=json.dumps({"sub": sub}).encode(),
         method="PUT",
         headers={"Content-Type": "application/json"},

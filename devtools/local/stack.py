@@ -100,6 +100,8 @@ def local_stack(
         )
         cleanup.callback(gateway.server_close)
         invoker = gateway.invoker
+        if not isinstance(invoker, Invoker):  # make_gateway's, in this process: the stream's feeder calls through it
+            raise TypeError(f"the gateway's invoker is a {type(invoker).__name__}, not an Invoker")
         if environments > 0:
             functions = {route.function.logical_id: route.function for route in gateway.api.routes}
             workers = ExecutionEnvironments(

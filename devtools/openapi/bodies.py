@@ -5,12 +5,14 @@ the read path does not import pydantic. These models describe them for the OpenA
 (``devtools/openapi/``), and the tests check that what the code answers fits them.
 """
 
+from typing import Any
+
 from pydantic import BaseModel, ConfigDict, Field
 
-COUNT_EXAMPLE = {"count": 300}
+COUNT_EXAMPLE: dict[str, Any] = {"count": 300}
 GENRES_EXAMPLE = ["Pop", "Rock", "Synthwave"]
 """A page of ``GET /v1/songs/genres``: a bare array of names (no model: a list of strings)."""
-ERROR_EXAMPLE = {"code": 422, "description": "Unprocessable Entity", "cause": "Invalid UUID string: 123456789"}
+ERROR_EXAMPLE: dict[str, Any] = {"code": 422, "description": "Unprocessable Entity", "cause": "Invalid UUID string: 123456789"}
 
 
 class Count(BaseModel):

@@ -188,7 +188,10 @@ def operation(kind: str, collection: Collection, handler: Callable, api: templat
 
     def gateway_answer(name: str) -> tuple[str, dict[str, Any]]:
         """The template's body for a gateway response, with an example of API Gateway's message in it."""
-        body = api.responses[name].template.replace("$context.error.messageString", json.dumps(_GATEWAY_CAUSES[name]))
+        template = api.responses[name].template
+        if template is None:
+            raise LookupError(f"template.yaml's gateway response {name} has no body")
+        body = template.replace("$context.error.messageString", json.dumps(_GATEWAY_CAUSES[name]))
         return _GATEWAY_RESPONSES[name], json.loads(body)
 
     bad_request = {"gateway": gateway_answer("DEFAULT_4XX")[1]}

@@ -35,7 +35,7 @@ def openapi30(schema: Any) -> Any:
         schema["enum"] = [schema.pop("const")]
     if "examples" in schema:
         schema["example"] = schema.pop("examples")[0]
-    converted = {}
+    converted: dict[str, Any] = {}
     for key, value in schema.items():
         if key == "properties":  # names, not keywords: each maps to a schema
             converted[key] = {name: openapi30(property_schema) for name, property_schema in value.items()}

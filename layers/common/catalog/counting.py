@@ -134,7 +134,9 @@ def encode(deltas: Deltas) -> list[str]:
     by_item: dict[ItemKey, dict[str, int]] = defaultdict(dict)
     for (pk, sk, attribute), delta in sorted(deltas.items()):
         by_item[(pk, sk)][attribute] = delta
-    texts, rows, size = [], [], 0
+    texts: list[str] = []
+    rows: list[list] = []
+    size = 0
     for (pk, sk), attributes in by_item.items():
         row = [pk, sk, attributes]
         length = len(json.dumps(row, ensure_ascii=False))

@@ -7,6 +7,7 @@ declaration here.
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -31,7 +32,7 @@ def _text(value: object) -> str:
     return str(value)
 
 
-def _number(value: object) -> str:
+def _number(value: Any) -> str:  # an int, or a Decimal as DynamoDB gives numbers
     return f"{int(value):015d}"
 
 
@@ -116,6 +117,12 @@ class Collection:
 
     def facet(self, name: str) -> Facet:
         return next(facet for facet in self.facets if facet.name == name)
+
+    def listed_name(self) -> str:
+        """The name of the listed facet, for a collection that lists one."""
+        if self.listed is None:
+            raise LookupError(f"{self.name} lists no facet's values")
+        return self.listed
 
     def sort(self, name: str) -> Sort:
         return next(sort for sort in self.sorts if sort.name == name)

@@ -181,7 +181,7 @@ def count(store: Store, plan: Plan) -> int:
 def listed_counts(store: Store, plan: Plan) -> dict[str, int]:
     """How many records matching the plan carry each value of the collection's listed facet, from the
     matching entries (each record once), for what counters cannot tell (``tally.listed_counts``)."""
-    facet = plan.query.collection.facet(plan.query.collection.listed)
+    facet = plan.query.collection.facet(plan.query.collection.listed_name())
     counts: Counter[str] = Counter()
     for entry in entries(store, plan):
         counts.update(set(facet.values(entry)))

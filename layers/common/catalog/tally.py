@@ -150,7 +150,7 @@ def listed_counts(store: Store, query: Query) -> dict[str, int] | None:
     found = terms(query) if collection.listed else None
     if found is None:
         return None
-    scoped, listed = query.scoped, collection.listed
+    scoped, listed = query.scoped, collection.listed_name()
     head_key = keys.combinations_key(_partition(collection, scoped, None))
     head = store.get(head_key, counters=True) or {}
     values = cells.listed_in(collection, head)

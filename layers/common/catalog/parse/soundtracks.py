@@ -182,11 +182,11 @@ def _filter(name: str, kind: str, value: str) -> tuple[Selection | None, Conditi
 def _order(parameters: Parameters) -> tuple[str, bool]:
     """``sort=<field>`` with ``order=asc|desc``, or ``sort=<field>,ASC|DESC`` (which wins; ``order`` is
     still checked, as the document declares it)."""
-    field, _, direction = (single(parameters, SORT.name) or SORT.default).partition(",")
+    field, _, direction = (single(parameters, SORT.name) or str(SORT.default)).partition(",")
     field = field.strip()
     if field not in SORT_FIELDS:
         raise invalid_parameter(SORT.name, f"'{field}' is not a sort field ({', '.join(SORT_FIELDS)})")
-    order = (single(parameters, ORDER.name) or ORDER.default).strip().lower()
+    order = (single(parameters, ORDER.name) or str(ORDER.default)).strip().lower()
     if order not in _DIRECTIONS:
         raise invalid_parameter(ORDER.name, f"'{order}' is neither asc nor desc")
     direction = direction.strip().lower() or order
