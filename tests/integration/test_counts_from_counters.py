@@ -122,7 +122,7 @@ def assert_counts_exact(api: InProcessApi, songs: list[dict]) -> None:
                 assert answer.meter.entries == 0, (params, answer.meter)
 
 
-GENRES, GENRE_COUNT = "/v1/songs/genres", "/v1/songs/genres/count"
+GENRES_PATH, GENRE_COUNT_PATH = "/v1/songs/genres", "/v1/songs/genres/count"
 
 
 def genre_shapes(songs: list[dict]) -> list[tuple[dict[str, str], str]]:
@@ -151,9 +151,9 @@ def assert_genres_exact(api: InProcessApi, songs: list[dict]) -> None:
     for params, how in genre_shapes(songs):
         scope_genres = len(catalog_data.genre_counts(OWNERS, songs, {"archived": params.get("archived", "false")}))
         for order in ("desc", "asc") if how != "entries" else ("asc",):  # both orders of every filter: the contract test
-            answer = api.get(GENRES, {**params, "sortOrder": order, "limit": "100"})
+            answer = api.get(GENRES_PATH, {**params, "sortOrder": order, "limit": "100"})
             assert answer.body == catalog_data.expected_genres(OWNERS, songs, {**params, "sortOrder": order}), (params, order)
-        counted = api.get(GENRE_COUNT, params)
+        counted = api.get(GENRE_COUNT_PATH, params)
         assert counted.body == {"count": len(catalog_data.genre_counts(OWNERS, songs, params))}, params
         meter = answer.meter
         if how != "entries":
@@ -222,7 +222,7 @@ def test_a_song_with_more_genres_than_combinations_take_turns_those_counts_to_th
     assert (single.body, single.meter.items) == ({"count": 1}, 1), "a value's own counter still is"
     for params, combined in (({}, False), ({"ownerIds": many["ownerId"]}, False), ({"genres": "Pop"}, True),
                              ({"mintingStatuses": many["mintingStatus"]}, True), ({"moods": "Calm"}, True)):  # fmt: skip
-        answer = api.get(GENRES, {**params, "limit": "100"})
+        answer = api.get(GENRES_PATH, {**params, "limit": "100"})
         assert answer.body == catalog_data.expected_genres(OWNERS, songs, params), params
         assert (answer.meter.entries > 0) == combined, "a genre's count in the scope and an owner's count every song"
 
@@ -267,7 +267,7 @@ def _random_within_a_range(client: Any, name: str, monkeypatch: pytest.MonkeyPat
     for params in ({"newerThan": low, "olderThan": high}, {"genres": "Pop", "newerThan": low, "olderThan": high}):
         pool = set(catalog_data.expected(OWNERS, SONG_LINES, params))
         assert len(pool) >= 3, params
-        draws = Counter()
+        draws: Counter[str] = Counter()
         for _ in range(40 * len(pool)):
             answer = api.get("/v1/songs/random", params)
             assert answer.meter.items <= MAX_ITEMS, answer.meter
