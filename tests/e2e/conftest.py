@@ -88,7 +88,7 @@ class LocalStack:
         if token is not None:
             sent["Authorization"] = f"Bearer {token}"
         address = urlsplit(self.base_url)
-        connection = http.client.HTTPConnection(address.hostname, address.port, timeout=30)
+        connection = http.client.HTTPConnection(address.hostname or "127.0.0.1", address.port, timeout=30)
         calls_before = len(self.handler_calls.names)
         try:
             connection.request(method, path, headers=sent)

@@ -98,7 +98,7 @@ def soundtrack_ids(*numbers: int) -> list[str]:
 
 # What both clients ask, and what the catalog above answers (worked out by hand from the records).
 # Songs: Pop, without the Dark mood (a song without moods stays), minted or released, not archived, newest first.
-SONGS_WALK = {"genres": ["Pop"], "moods": ["-Dark"], "mintingStatuses": ["Minted", "Released"], "limit": 2}
+SONGS_WALK: dict[str, Any] = {"genres": ["Pop"], "moods": ["-Dark"], "mintingStatuses": ["Minted", "Released"], "limit": 2}
 SONGS_WALKED = song_ids(7, 3, 1)
 # Soundtracks by two artists, at least 120000 long, released in 2024, longest first.
 SOUNDTRACKS_WALK = {"artist": ":Hildur Sand,Clara Ness", "duration": ">=120000",

@@ -20,6 +20,7 @@ import pytest
 from devtools.bench import loader, mix
 from devtools.load import report, targets
 from devtools.local import stack
+from devtools.local.execution_environments import ExecutionEnvironments
 from devtools.local.gateway import LocalApiGateway
 from devtools.local.identity import Tokens
 from devtools.sample_catalog import generate
@@ -51,7 +52,8 @@ def pooled_gateway(
 
 
 def test_two_execution_environments_are_two_processes(pooled_gateway: LocalApiGateway) -> None:
-    assert len(pooled_gateway.invoker.pids) == 2
+    workers = pooled_gateway.invoker
+    assert isinstance(workers, ExecutionEnvironments) and len(workers.pids) == 2
 
 
 def test_a_short_load_run_answers_every_request_and_reports_it(

@@ -19,7 +19,7 @@ from botocore.awsrequest import AWSResponse
 from botocore.exceptions import ConnectTimeoutError, EndpointConnectionError, ReadTimeoutError
 
 from catalog import budget, store, telemetry
-from catalog.config import dynamodb_settings
+from catalog.config import dynamodb_settings, forget_settings
 from catalog.http import logger
 from tests.support.api_client import InProcessApi
 from tests.support.backends import table_on
@@ -108,11 +108,11 @@ def api(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Iter
     (backoff scaled to nothing, so that retries cost no time here)."""
     monkeypatch.setenv("DYNAMODB_BACKOFF_SCALE", "0")
     monkeypatch.delenv("DYNAMODB_MAX_ATTEMPTS", raising=False)
-    dynamodb_settings.cache_clear()
+    forget_settings()
     with table_on("moto", request) as (_, name):
         client = store.create_client(dynamodb_settings())
         yield InProcessApi(client, name, monkeypatch), client, name
-    dynamodb_settings.cache_clear()
+    forget_settings()
 
 
 def inject(client: Any, fault: Fault) -> Fault:
@@ -165,7 +165,7 @@ def test_no_attempt_starts_once_the_request_budget_is_spent(api: Served, monkeyp
     """However many attempts are allowed per call, a request's DynamoDB work stops at its budget."""
     monkeypatch.setenv("DYNAMODB_MAX_ATTEMPTS", "10")
     monkeypatch.setenv("DYNAMODB_TIME_BUDGET", "0.2")
-    dynamodb_settings.cache_clear()
+    forget_settings()
     client = store.create_client(dynamodb_settings())
     caller = InProcessApi(client, api[2], monkeypatch)
 

@@ -5,7 +5,7 @@ On moto only: what is tested here is the reading and reporting, not the engine.
 
 import json
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 import pytest
@@ -53,7 +53,7 @@ def stored_song(table: Table, song_id: str) -> dict | None:
     return record_of(SONG_COLLECTION, {key: _deserializer.deserialize(value) for key, value in response["Item"].items()})
 
 
-def run(table: Table, lines: list[bytes | str]) -> Report:
+def run(table: Table, lines: Sequence[bytes | str]) -> Report:
     client, name = table
     return import_lines(CatalogWriter(client, name), lines, progress=False)
 
@@ -204,4 +204,5 @@ def test_a_number_dynamodb_cannot_hold_is_rejected(moto_table: Table) -> None:
 def test_created_at_is_stored_fixed_width_for_early_years(moto_table: Table) -> None:
     report = run(moto_table, [line(broken(createdAt="0999-12-31T00:00:00"))])
     assert report.rejected == []
-    assert stored_song(moto_table, TEMPLATE["id"])["createdAt"] == "0999-12-31T00:00:00.000000"
+    stored = stored_song(moto_table, TEMPLATE["id"])
+    assert stored is not None and stored["createdAt"] == "0999-12-31T00:00:00.000000"

@@ -115,7 +115,11 @@ def test_positions_are_kept_across_feeders_of_the_same_stream(moto_table: Table,
 
 def test_a_datetime_from_get_records_becomes_epoch_seconds() -> None:
     created = datetime(2024, 5, 1, 12, 0, tzinfo=UTC)
-    record = {"eventID": "1", "eventName": "INSERT", "dynamodb": {"ApproximateCreationDateTime": created, "SequenceNumber": "1"}}
+    record: dict[str, Any] = {
+        "eventID": "1",
+        "eventName": "INSERT",
+        "dynamodb": {"ApproximateCreationDateTime": created, "SequenceNumber": "1"},
+    }
     shaped = lambda_record(record, "arn:stream")
     assert shaped["dynamodb"]["ApproximateCreationDateTime"] == int(created.timestamp())
     assert shaped["eventSourceARN"] == "arn:stream"

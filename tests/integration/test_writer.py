@@ -181,7 +181,7 @@ OWNERS, ALL_SONGS = catalog_data.build()
 SONGS = ALL_SONGS[:16]
 NEW_OWNER = catalog_data.NICK
 assert SONGS[5]["ownerId"] != NEW_OWNER
-CHANGES = {
+CHANGES: dict[int, dict[str, Any]] = {
     1: {"genres": ["Blues"]},  # Rock -> Blues
     2: {"genres": ["Jazz", "Soul"]},  # Jazz -> Jazz, Soul
     7: {"genres": []},  # Rock -> none
@@ -191,7 +191,7 @@ CHANGES = {
     5: {"ownerId": NEW_OWNER},
     12: {"mintingStatus": "Declined", "title": "Renamed 12"},
 }
-REMOVED = {6: ("moods",), 8: ("moods",), 11: ("moods",)}
+REMOVED: dict[int, tuple[str, ...]] = {6: ("moods",), 8: ("moods",), 11: ("moods",)}
 assert all(SONGS[number].get("moods") for number in REMOVED), "only songs that have moods lose them"
 assert SONGS[3]["archived"] and not SONGS[4]["archived"] and SONGS[10]["archived"]
 
@@ -388,7 +388,8 @@ class CallCounter:
     """A client that counts the calls made through it, by operation."""
 
     def __init__(self, client: Any) -> None:
-        self._client, self.calls = client, Counter()
+        self._client = client
+        self.calls: Counter[str] = Counter()
 
     def __getattr__(self, operation: str) -> Any:
         self.calls[operation] += 1

@@ -161,7 +161,7 @@ def expected_genres(owners: list[dict], songs: list[dict], params: dict[str, str
     ``sortOrder=asc``, ties by name in code point order."""
     counts = genre_counts(owners, songs, params, caller)
     fewest_first = params.get("sortOrder", "desc").lower() == "asc"
-    by_count = {}
+    by_count: dict[int, list[str]] = {}
     for genre, count in counts.items():
         by_count.setdefault(count, []).append(genre)
     ordered = []

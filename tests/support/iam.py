@@ -70,7 +70,7 @@ def render(value: Any, resources: dict[str, Any]) -> str:
     if isinstance(value, dict) and len(value) == 1:
         [(function, argument)] = value.items()
         if function == "Ref":
-            return pseudo.get(argument, argument)
+            return pseudo.get(str(argument), str(argument))
         if function == "Fn::GetAtt":
             logical_id, attribute = argument if isinstance(argument, list) else argument.split(".", 1)
             return _arn_of(resources, logical_id, attribute)

@@ -15,7 +15,7 @@ def soundtrack_id(number: int) -> str:
 def build(count: int = 32) -> list[dict]:
     records = []
     for number in range(count):
-        record = {
+        record: dict[str, object] = {
             "kind": "soundtrack",
             "uuid": soundtrack_id(number),
             "name": f"Track {number % 12:02d}" + (" (Reprise)" if number % 5 == 0 else ""),

@@ -61,7 +61,7 @@ def test_a_page_reads_one_record_past_its_window_and_says_where_the_next_one_sta
 
     everything = expected()
     served = ids(first.records)
-    position = first.next_after
+    position: str | None = first.next_after
     while position is not None:
         following = fetch.page(store, resume(chosen, position), Window(0, 4))
         served += ids(following.records)
@@ -123,7 +123,7 @@ def test_a_counted_page_gives_the_window_and_the_total(store: FakeStore) -> None
 
 def test_a_random_pick_is_a_matching_record_read_at_a_position(store: FakeStore) -> None:
     rng = random.Random(7)
-    picks = {fetch.sample(store, planned(genres="Jazz"), rng)["id"] for _ in range(40)}
+    picks = {record["id"] for record in (fetch.sample(store, planned(genres="Jazz"), rng) for _ in range(40)) if record}
 
     assert picks == set(expected(genres="Jazz")), "every match can be drawn, and nothing else"
     assert {read.partition for read in store.reads if read.call == "slot"} == {partition("genre", "Jazz")}
