@@ -63,15 +63,17 @@ setup: $(VENV)/.installed $(SAM_VENV)/.installed $(LINT_VENV)/.installed $(LAMBD
 validate: $(SAM_VENV)/.installed ## sam validate --lint
 	$(SAM) validate --lint
 
-# ruff on the Python code (the rules in pyproject.toml, the format checked, not rewritten), then
-# cfn-lint (the version SAM CLI brings) and checkov on the template: any finding fails, and every
-# check the template skips says why, in the template. checkov reads the SAM resources themselves
-# (AWS::Serverless::Function, ::Api); what SAM generates from them (roles, stage) is checked by
-# tests/infrastructure/test_template_security.py.
+# ruff on the Python code (the rules in pyproject.toml, the format checked, not rewritten), mypy on
+# its types (pyproject.toml [tool.mypy]: it reads the packages the code imports from $(VENV), hence
+# that dependency), then cfn-lint (the version SAM CLI brings) and checkov on the template: any finding
+# fails, and every check the template skips says why, in the template. checkov reads the SAM resources
+# themselves (AWS::Serverless::Function, ::Api); what SAM generates from them (roles, stage) is checked
+# by tests/infrastructure/test_template_security.py.
 .PHONY: lint
-lint: validate $(LINT_VENV)/.installed ## lint: ruff (code and its format), sam validate --lint, cfn-lint, checkov
+lint: validate $(LINT_VENV)/.installed $(VENV)/.installed ## lint: ruff (code and its format), mypy, sam validate --lint, cfn-lint, checkov
 	$(LINT_VENV)/bin/ruff check .
 	$(LINT_VENV)/bin/ruff format --check .
+	$(LINT_VENV)/bin/mypy
 	$(SAM_VENV)/bin/cfn-lint template.yaml
 	$(LINT_VENV)/bin/checkov -f template.yaml --framework cloudformation --compact --quiet --skip-download
 
