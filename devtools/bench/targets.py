@@ -138,8 +138,9 @@ def in_time(results: list[Result]) -> list[Verdict]:
     measured = [(result, result.ours) for result in results if result.ours is not None]
     slow = [(result, side) for result, side in measured if max(side.seconds) > SECONDS_IN_PROCESS]
     target = f"≤ {SECONDS_IN_PROCESS:g} s in process"
-    verdicts = [Verdict(target, f"{result.shape.name} @ {result.size:,}", False, f"{max(side.seconds):,.1f} s")
-                for result, side in slow]  # fmt: skip
+    verdicts = [
+        Verdict(target, f"{result.shape.name} @ {result.size:,}", False, f"{max(side.seconds):,.1f} s") for result, side in slow
+    ]
     size = results[0].size if results else 0
     verdicts.append(
         Verdict(target, f"every shape @ {size:,}", not slow, f"{len(measured) - len(slow)} of {len(measured)} shapes")

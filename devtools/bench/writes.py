@@ -149,8 +149,9 @@ def measure(songs: int = 1200, owners: int = 100, seed: int = 20260101) -> list[
         counters = Metered(client)
         streams = streams_client(client, aws_access_key_id=ACCESS_KEY_ID, aws_secret_access_key=SECRET_ACCESS_KEY)
         apply = Counters(counters, table.counters_table_name(TABLE)).apply
-        feeder = StreamFeeder(client, streams, TABLE, lambda event: apply(event["Records"]), batch_size=batch_size(),
-                              patterns=filter_patterns())  # fmt: skip
+        feeder = StreamFeeder(
+            client, streams, TABLE, lambda event: apply(event["Records"]), batch_size=batch_size(), patterns=filter_patterns()
+        )
 
         def step(what: str, number: int, write: Any) -> None:
             catalog = Metered(client)

@@ -255,8 +255,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--port", type=int, default=3000, help="gateway port (default 3000)")
     parser.add_argument("--dynamodb-port", type=int, default=8000, help="DynamoDB Local port (default 8000)")
     parser.add_argument("--identity-port", type=int, default=9229, help="local Cognito port (default 9229)")
-    parser.add_argument("--state-dir", type=Path, default=STATE_DIR,
-                        help="where the local data, logs and run.pid are kept (default .local)")  # fmt: skip
+    parser.add_argument(
+        "--state-dir", type=Path, default=STATE_DIR, help="where the local data, logs and run.pid are kept (default .local)"
+    )
     args = parser.parse_args(argv)
     args.state_dir = args.state_dir.resolve()
     if args.catalog is not None:

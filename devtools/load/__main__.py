@@ -81,7 +81,7 @@ def _options(argv: list[str] | None) -> argparse.Namespace:
         "--out", type=Path, default=REPO_ROOT / ".bench", help="folder for the JSON figures and logs (default .bench)"
     )
     parser.add_argument("--record", action="store_true", help="write the report into docs/PERFORMANCE.md")
-    return parser.parse_args(argv)  # fmt: skip
+    return parser.parse_args(argv)
 
 
 class GeneratorFailed(RuntimeError):

@@ -50,8 +50,7 @@ class Outcome:
         self.failures[cause] = self.failures.get(cause, 0) + 1
 
     def to_dict(self) -> dict[str, Any]:
-        return {"latencies": self.latencies, "statuses": {str(k): v for k, v in self.statuses.items()},
-                "failures": self.failures}  # fmt: skip
+        return {"latencies": self.latencies, "statuses": {str(k): v for k, v in self.statuses.items()}, "failures": self.failures}
 
 
 class _Closed(Exception):
@@ -134,11 +133,12 @@ async def run(plan: dict[str, Any]) -> dict[str, Any]:
     connections = int(plan["connections"])
     cpu_started, started = time.process_time(), time.monotonic()
     deadline = started + float(plan["seconds"])
-    await asyncio.gather(*[
-        _connection(host, port, requests, number * len(requests) // connections, deadline, float(plan["timeout_s"]),
-                    outcomes)
-        for number in range(connections)
-    ])  # fmt: skip
+    await asyncio.gather(
+        *[
+            _connection(host, port, requests, number * len(requests) // connections, deadline, float(plan["timeout_s"]), outcomes)
+            for number in range(connections)
+        ]
+    )
     wall = time.monotonic() - started
     return {
         "seconds": wall,

@@ -18,8 +18,7 @@ ERROR_EXAMPLE: dict[str, Any] = {"code": 422, "description": "Unprocessable Enti
 class Count(BaseModel):
     """How many items match the filters."""
 
-    model_config = ConfigDict(extra="forbid", use_attribute_docstrings=True,
-                              json_schema_extra={"examples": [COUNT_EXAMPLE]})  # fmt: skip
+    model_config = ConfigDict(extra="forbid", use_attribute_docstrings=True, json_schema_extra={"examples": [COUNT_EXAMPLE]})
 
     count: int = Field(ge=0)
     """The number of matching items."""
@@ -28,8 +27,7 @@ class Count(BaseModel):
 class Error(BaseModel):
     """The body of every error answer, the function's and API Gateway's own alike."""
 
-    model_config = ConfigDict(extra="forbid", use_attribute_docstrings=True,
-                              json_schema_extra={"examples": [ERROR_EXAMPLE]})  # fmt: skip
+    model_config = ConfigDict(extra="forbid", use_attribute_docstrings=True, json_schema_extra={"examples": [ERROR_EXAMPLE]})
 
     code: int = Field(ge=400, le=599)
     """The HTTP status code."""

@@ -216,8 +216,9 @@ def test_generated_requests_get_documented_answers(
     with capsys.disabled():  # the figures, shown even when the run passes (`make fuzz` reports them)
         print(f"\nschemathesis: {total} requests, {len(findings)} findings; by operation: {dict(sent)}; "
               f"by status: {dict(sorted(statuses.items()))}")  # fmt: skip
-    report = "\n".join(f"- {label}: {problem} ({status}): {detail}"
-                       for (label, problem, status, _), detail in sorted(findings.items()))  # fmt: skip
+    report = "\n".join(
+        f"- {label}: {problem} ({status}): {detail}" for (label, problem, status, _), detail in sorted(findings.items())
+    )
     assert not findings, f"{len(findings)} findings:\n\n{report}"
     assert total >= REQUESTS, f"only {total} of {REQUESTS} requests were generated: {dict(sent)}"
     assert statuses[200] > 0 and statuses[422] > 0  # both the accepted and the refused side were exercised

@@ -174,8 +174,9 @@ def _module(package: ModuleType, name: str) -> ModuleType:
 
 @pytest.fixture(scope="module")
 def api(python_client: ModuleType, clients_stack: ClientsStack) -> Iterator[Any]:
-    client = python_client.AuthenticatedClient(base_url=clients_stack.url, token=clients_stack.token,
-                                               raise_on_unexpected_status=True)  # fmt: skip
+    client = python_client.AuthenticatedClient(
+        base_url=clients_stack.url, token=clients_stack.token, raise_on_unexpected_status=True
+    )
     with client as opened:
         yield opened
 
@@ -207,8 +208,9 @@ def test_python_client_pages_soundtracks_with_operators_to_their_end(python_clie
     walk = {key: value for key, value in SOUNDTRACKS_WALK.items() if key != "sort"}
     walked, cursor, indexes = [], None, []
     while True:
-        answer = list_soundtracks.sync_detailed(client=api, sort=sort(SOUNDTRACKS_WALK["sort"]), **walk,
-                                                **({"cursor": cursor} if cursor else {}))  # fmt: skip
+        answer = list_soundtracks.sync_detailed(
+            client=api, sort=sort(SOUNDTRACKS_WALK["sort"]), **walk, **({"cursor": cursor} if cursor else {})
+        )
         assert answer.status_code == 200, answer.content
         walked += [str(soundtrack.uuid) for soundtrack in answer.parsed]
         indexes.append(answer.headers["X-Pagination-Page-Index"])
@@ -283,8 +285,9 @@ def typescript_walk(clients_stack: ClientsStack, tmp_path_factory: pytest.TempPa
     arguments = {"baseUrl": clients_stack.url, "token": clients_stack.token, "songsWalk": SONGS_WALK,
                  "soundtracksWalk": SOUNDTRACKS_WALK, "song": SONGS[0]["id"], "soundtrack": SOUNDTRACKS[0]["uuid"],
                  "unknown": UNKNOWN}  # fmt: skip
-    ran = subprocess.run([node, "walk.mjs", json.dumps(arguments)], cwd=where / "out", capture_output=True, text=True,
-                         timeout=120)  # fmt: skip
+    ran = subprocess.run(
+        [node, "walk.mjs", json.dumps(arguments)], cwd=where / "out", capture_output=True, text=True, timeout=120
+    )
     assert ran.returncode == 0, ran.stdout + ran.stderr
     return json.loads(ran.stdout)
 

@@ -180,8 +180,9 @@ def test_an_endpoint_needs_no_aws_credentials(
     client, name = local_table
     path = tmp_path / "catalog.jsonl"
     path.write_text(json.dumps(OWNERS[0]) + "\n", encoding="utf-8")
-    result = importer("--quiet", "--table", name, str(path), endpoint_url=dynamodb_local.endpoint_url,
-                      credentials=False, home=tmp_path)  # fmt: skip
+    result = importer(
+        "--quiet", "--table", name, str(path), endpoint_url=dynamodb_local.endpoint_url, credentials=False, home=tmp_path
+    )
     assert result.returncode == 0, result.stderr
     assert record_of(client, name, f"owners#{OWNERS[0]['id']}") is not None
 

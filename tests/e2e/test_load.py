@@ -45,8 +45,9 @@ def pooled_gateway(
     local_stack: LocalStack, load_catalog: loader.Catalog, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[LocalApiGateway]:
     shared = local_stack.composed
-    with stack.local_stack(logs=tmp_path_factory.mktemp("load"), dynamodb=shared.dynamodb, pool=shared.pool,
-                           table_name=LOAD_TABLE, environments=2) as composed:  # fmt: skip
+    with stack.local_stack(
+        logs=tmp_path_factory.mktemp("load"), dynamodb=shared.dynamodb, pool=shared.pool, table_name=LOAD_TABLE, environments=2
+    ) as composed:
         composed.serve_in_background()
         yield composed.gateway
 
@@ -71,8 +72,9 @@ def test_a_short_load_run_answers_every_request_and_reports_it(
     plan = tmp_path / "plan.json"
     plan.write_text(json.dumps({"host": host, "port": port, "authorization": authorization, "requests": requests,
                                 "connections": 3, "seconds": RUN_SECONDS, "timeout_s": 30}))  # fmt: skip
-    completed = subprocess.run([sys.executable, "-m", "devtools.load.generator", str(plan)], cwd=REPO_ROOT,
-                               capture_output=True, text=True, timeout=120)  # fmt: skip
+    completed = subprocess.run(
+        [sys.executable, "-m", "devtools.load.generator", str(plan)], cwd=REPO_ROOT, capture_output=True, text=True, timeout=120
+    )
     assert completed.returncode == 0, completed.stderr
     result = json.loads(completed.stdout)
 

@@ -322,8 +322,9 @@ def test_the_counter_function_is_fed_by_the_tables_stream(template: dict[str, An
     assert stream["BisectBatchOnFunctionError"] is True
     assert 0 <= stream["MaximumRetryAttempts"] <= 10_000
     assert stream["DestinationConfig"]["OnFailure"] == {
-        "Type": "SQS", "Destination": {"Fn::GetAtt": ["CounterFailureQueue", "Arn"]}
-    }  # fmt: skip
+        "Type": "SQS",
+        "Destination": {"Fn::GetAtt": ["CounterFailureQueue", "Arn"]},
+    }
     assert template["Resources"]["CounterFailureQueue"]["Type"] == "AWS::SQS::Queue"
     # Only postings change counters; the filter keeps the function from waking for anything else.
     [only] = stream["FilterCriteria"]["Filters"]
@@ -336,8 +337,9 @@ def test_the_counter_function_is_fed_by_the_tables_stream(template: dict[str, An
     assert counters_properties["TimeToLiveSpecification"] == {"AttributeName": keys.EXPIRES, "Enabled": True}
     assert "StreamSpecification" not in counters_properties and "GlobalSecondaryIndexes" not in counters_properties
     assert table_definition("catalog-test")["StreamSpecification"] == {
-        "StreamEnabled": True, "StreamViewType": "NEW_AND_OLD_IMAGES"
-    }  # fmt: skip
+        "StreamEnabled": True,
+        "StreamViewType": "NEW_AND_OLD_IMAGES",
+    }
 
 
 def test_a_batch_in_the_failure_queue_raises_the_counter_alarm(template: dict[str, Any]) -> None:

@@ -231,7 +231,7 @@ BROKEN = {
             },
         ),
         ["RandomFunction may dynamodb:putitem on " + TABLE, "besides StreamCounterFunction: ['RandomFunction']"],
-    ),  # fmt: skip
+    ),
     "Scan in the shared read policy": (
         _scan_in_read_policy,
         [f"{function} may dynamodb:scan on {TABLE}" for function in READ_FUNCTIONS],

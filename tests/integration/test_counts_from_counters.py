@@ -199,8 +199,9 @@ def test_counts_from_counters_stay_exact_through_changes_deletions_and_replays(
     assert_counts_exact(api, songs)
     assert_genres_exact(api, songs)
 
-    replay = StreamFeeder(client, streams_client(client), name, deliver_to_handler(client, name), batch_size=23,
-                          patterns=filter_patterns())  # fmt: skip
+    replay = StreamFeeder(
+        client, streams_client(client), name, deliver_to_handler(client, name), batch_size=23, patterns=filter_patterns()
+    )
     assert replay.drain() > 0
     assert_counts_exact(api, songs)
     assert_genres_exact(api, songs)

@@ -143,9 +143,10 @@ def role_grants(template: dict[str, Any], role: str) -> list[Grant]:
     # Policies that attach themselves to the role.
     for name, resource in resources.items():
         attached_to = resource.get("Properties", {}).get("Roles", [])
-        if resource["Type"] in ("AWS::IAM::Policy", "AWS::IAM::ManagedPolicy", "AWS::IAM::RolePolicy") and {
-            "Ref": role
-        } in attached_to:  # fmt: skip
+        if (
+            resource["Type"] in ("AWS::IAM::Policy", "AWS::IAM::ManagedPolicy", "AWS::IAM::RolePolicy")
+            and {"Ref": role} in attached_to
+        ):
             found += _grants(resource["Properties"]["PolicyDocument"]["Statement"], name, resources)
         if resource["Type"] == "AWS::IAM::RolePolicy" and resource["Properties"].get("RoleName") == {"Ref": role}:
             found += _grants(resource["Properties"]["PolicyDocument"]["Statement"], name, resources)

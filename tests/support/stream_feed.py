@@ -24,8 +24,9 @@ def deliver_to_handler(client: Any, name: str) -> Callable[[dict], dict]:
     counters = counting.Counters(client, counters_table_name(name))
 
     def deliver(event: dict) -> dict:
-        context = LambdaContext("StreamCounterFunction", 512, "arn:aws:lambda:us-east-1:123456789012:function:StreamCounterFunction",
-                                "local", 60)  # fmt: skip
+        context = LambdaContext(
+            "StreamCounterFunction", 512, "arn:aws:lambda:us-east-1:123456789012:function:StreamCounterFunction", "local", 60
+        )
         with pytest.MonkeyPatch.context() as patch:
             patch.setattr(counting, "default_counters", lambda: counters)
             return app.lambda_handler(event, context)

@@ -25,8 +25,9 @@ def song(number: int = 1, **fields: Any) -> dict:
             "title": "A", "createdAt": f"2024-03-05T12:{number % 60:02d}:00.000000", **fields}  # fmt: skip
 
 
-def stream_record(event: str, old: dict | None = None, new: dict | None = None, *, sk: str = keys.ALL_POSTING,
-                  collection: str = "songs") -> dict:  # fmt: skip
+def stream_record(
+    event: str, old: dict | None = None, new: dict | None = None, *, sk: str = keys.ALL_POSTING, collection: str = "songs"
+) -> dict:
     """One record as Lambda delivers it (NEW_AND_OLD_IMAGES): ``old``/``new`` are the item's fields."""
     item_id = (old or new or {}).get("id") or (old or new or {}).get("uuid") or "x"
     key = {"PK": {"S": f"{collection}#{item_id}"}, "SK": {"S": sk}}

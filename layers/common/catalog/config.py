@@ -85,8 +85,7 @@ class DynamoDBSettings:
     - ``RETRY_AFTER`` (1 s): the ``Retry-After`` of a 503 answer, whole seconds (1 to 3600).
     """
 
-    __slots__ = ("retry_mode", "max_attempts", "connect_timeout", "read_timeout", "backoff_scale", "time_budget",
-                 "retry_after")  # fmt: skip
+    __slots__ = ("retry_mode", "max_attempts", "connect_timeout", "read_timeout", "backoff_scale", "time_budget", "retry_after")
 
     def __init__(
         self,

@@ -245,9 +245,8 @@ class Counters:
                 failed = [change.sequence_number for change in changes[first:]]
                 logger.warning(
                     "counters not updated: the batch resumes at a failed record",
-                    extra={"error": str(error), "failed_records": len(failed), "first_failed": failed[0],
-                           **_summary(tally)},
-                )  # fmt: skip
+                    extra={"error": str(error), "failed_records": len(failed), "first_failed": failed[0], **_summary(tally)},
+                )
                 return {"batchItemFailures": [{"itemIdentifier": number} for number in failed]}
             applied.update(change.event_id for change in group)
         # Even when this attempt gathered nothing: a larger attempt of the batch, with the same first

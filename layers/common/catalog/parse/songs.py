@@ -138,8 +138,7 @@ SONG_ID = Parameter(
     location="path", format="uuid", example="7bd2862f-8deb-4814-8943-156d9dab80dd",
 )  # fmt: skip
 
-QUERY = (ARCHIVED, SORT_ORDER, PHRASE, IDS, OWNER_IDS, GENRES, MOODS, MINTING_STATUSES_PARAMETER, OLDER_THAN,
-           NEWER_THAN)  # fmt: skip
+QUERY = (ARCHIVED, SORT_ORDER, PHRASE, IDS, OWNER_IDS, GENRES, MOODS, MINTING_STATUSES_PARAMETER, OLDER_THAN, NEWER_THAN)
 """What :func:`query` reads: the parameters of count and random."""
 PAGING = (OFFSET, LIMIT, CURSOR)
 """What a page reads besides the filters: :func:`window` and the cursor."""
