@@ -115,6 +115,21 @@ def test_a_count_counters_cannot_answer_reads_the_entries_of_the_driving_partiti
     assert store.partitions_queried() == [partition()]
 
 
+def test_a_count_of_exclusions_only_is_the_scope_s_counter_less_the_excluded_entries(store: FakeStore) -> None:
+    params = {"genres": "-Pop,-Rock", "moods": "-Calm"}
+    assert fetch.count(store, planned(**params)) == len(expected(**params))
+    excluded = {partition("genre", "Pop"), partition("genre", "Rock"), partition("mood", "Calm")}
+    assert set(store.partitions_queried()) == excluded, "the excluded records are read, never the rest of the scope"
+    assert (keys.counter_key(partition())["PK"], keys.counter_key(partition())["SK"]) in {
+        key for read in store.reads if read.call == "get" for key in read.keys
+    }, "the scope's counter"
+
+
+def test_listed_counts_count_each_matching_record_once_per_genre(store: FakeStore) -> None:
+    for params in ({"moods": "Calm"}, {"genres": "Pop,Rock"}, {}):
+        assert fetch.listed_counts(store, planned(**params)) == catalog_data.genre_counts(OWNERS, SONGS, params, CALLER), params
+
+
 def test_a_counted_page_gives_the_window_and_the_total(store: FakeStore) -> None:
     page, total = fetch.counted_page(store, planned(moods="Calm"), Window(2, 3))
     assert total == len(expected(moods="Calm"))
