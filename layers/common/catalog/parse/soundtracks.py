@@ -41,7 +41,7 @@ _OPERAND = {
 # reads the same in Python with re.fullmatch), for the document: generated clients, validators and
 # fuzzers learn from it which values the parser below accepts. Empty is no filter. Written with
 # [0-9], never \d (which Python reads as any Unicode digit), and without look-arounds, so that any
-# regex engine reads it alike. tests/unit/test_parse_soundtracks_grammar.py proves that the parser
+# regex engine reads it alike. tests/unit/test_parse_grammar.py proves that the parser
 # accepts exactly what these match.
 _NUMBER = "[0-9]{1,15}"
 _NONZERO_YEAR = "(?:[0-9]{3}[1-9]|[0-9]{2}[1-9][0-9]|[0-9][1-9][0-9]{2}|[1-9][0-9]{3})"
