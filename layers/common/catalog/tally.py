@@ -52,23 +52,21 @@ def terms(query: Query) -> dict[frozenset[Atom], int] | None:
     if query.newer_than is not None or query.older_than is not None:
         return None
     collection = query.collection
-    choices: list[list[tuple[frozenset[Atom], int]]] = []
-    excluded: list[Atom] = []
-    size = 1
-    for name, selection in query.facets.items():
-        values = sorted(selection.include)
-        if values:
-            if collection.facet(name).multi:  # |A ∪ B| = |A| + |B| − |A∩B|, over every non-empty subset
-                size *= 2 ** len(values) - 1
-                subsets = chain.from_iterable(combinations(values, n) for n in range(1, len(values) + 1))
-                choices.append([(frozenset((name, v) for v in subset), (-1) ** (len(subset) + 1)) for subset in subsets])
-            else:  # one value a record: the values' sets are disjoint
-                size *= len(values)
-                choices.append([(frozenset([(name, value)]), 1) for value in values])
-        excluded += [(name, value) for value in sorted(selection.exclude)]
-    size *= 2 ** len(excluded)
+    included = {name: sorted(selection.include) for name, selection in query.facets.items() if selection.include}
+    excluded = [(name, value) for name, selection in query.facets.items() for value in sorted(selection.exclude)]
+    # The number of terms before any is built: 2^k subsets of k values would not fit in memory for large k.
+    size = 2 ** len(excluded)
+    for name, values in included.items():
+        size *= 2 ** len(values) - 1 if collection.facet(name).multi else len(values)
     if size > MAX_TERMS:
         return None
+    choices: list[list[tuple[frozenset[Atom], int]]] = []
+    for name, values in included.items():
+        if collection.facet(name).multi:  # |A ∪ B| = |A| + |B| − |A∩B|, over every non-empty subset
+            subsets = chain.from_iterable(combinations(values, n) for n in range(1, len(values) + 1))
+            choices.append([(frozenset((name, v) for v in subset), (-1) ** (len(subset) + 1)) for subset in subsets])
+        else:  # one value a record: the values' sets are disjoint
+            choices.append([(frozenset([(name, value)]), 1) for value in values])
     coefficients: Counter[frozenset[Atom]] = Counter()
     for chosen in product(*choices):
         atoms, sign = frozenset().union(*(atoms for atoms, _ in chosen)), 1
