@@ -13,7 +13,7 @@ SAM_VENV := .venv-sam
 LINT_VENV := .venv-lint
 LAMBDA_VENV := .venv-lambda
 PY := $(VENV)/bin/python
-# The dev tools import the layer's code (key layout, models, writer) as the functions do.
+# The dev tools and the importer import the layer's code (key layout, parsers) as the functions do.
 DEV_PY := PYTHONPATH=layers/common $(PY)
 SAM := SAM_CLI_TELEMETRY=0 PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(SAM_VENV)/bin/sam
 STATE := .local
@@ -31,7 +31,7 @@ define make-venv
 	@touch $(1)/.installed
 endef
 
-$(VENV)/.installed: requirements/dev.txt requirements/runtime.txt
+$(VENV)/.installed: requirements/dev.txt requirements/runtime.txt layers/common/requirements.txt
 	$(call make-venv,$(VENV),requirements/dev.txt)
 
 # SAM CLI pins boto3 and pydantic exactly, and checkov pins its own: each gets a virtualenv of its own.
@@ -63,15 +63,17 @@ setup: $(VENV)/.installed $(SAM_VENV)/.installed $(LINT_VENV)/.installed $(LAMBD
 validate: $(SAM_VENV)/.installed ## sam validate --lint
 	$(SAM) validate --lint
 
-# ruff on the Python code (the rules in pyproject.toml, the format checked, not rewritten), then
-# cfn-lint (the version SAM CLI brings) and checkov on the template: any finding fails, and every
-# check the template skips says why, in the template. checkov reads the SAM resources themselves
-# (AWS::Serverless::Function, ::Api); what SAM generates from them (roles, stage) is checked by
-# tests/unit/test_template_security.py.
+# ruff on the Python code (the rules in pyproject.toml, the format checked, not rewritten), mypy on
+# its types (pyproject.toml [tool.mypy]: it reads the packages the code imports from $(VENV), hence
+# that dependency), then cfn-lint (the version SAM CLI brings) and checkov on the template: any finding
+# fails, and every check the template skips says why, in the template. checkov reads the SAM resources
+# themselves (AWS::Serverless::Function, ::Api); what SAM generates from them (roles, stage) is checked
+# by tests/infrastructure/test_template_security.py.
 .PHONY: lint
-lint: validate $(LINT_VENV)/.installed ## lint: ruff (code and its format), sam validate --lint, cfn-lint, checkov
+lint: validate $(LINT_VENV)/.installed $(VENV)/.installed ## lint: ruff (code and its format), mypy, sam validate --lint, cfn-lint, checkov
 	$(LINT_VENV)/bin/ruff check .
 	$(LINT_VENV)/bin/ruff format --check .
+	$(LINT_VENV)/bin/mypy
 	$(SAM_VENV)/bin/cfn-lint template.yaml
 	$(LINT_VENV)/bin/checkov -f template.yaml --framework cloudformation --compact --quiet --skip-download
 
@@ -79,7 +81,7 @@ lint: validate $(LINT_VENV)/.installed ## lint: ruff (code and its format), sam 
 # `make invoke BUILT=1` can run it on a machine of that architecture; .aws-sam/build stays the template's.
 .PHONY: build
 build: $(SAM_VENV)/.installed $(VENV)/.installed ## sam build (no container); ARCH=x86_64: for that architecture, in .aws-sam/x86_64/build
-	$(if $(filter command line,$(origin ARCH)),$(DEV_PY) -m devtools.template.build --architecture "$(ARCH)",$(SAM) build)
+	$(if $(filter command line,$(origin ARCH)),$(DEV_PY) -m devtools.cli.build --architecture "$(ARCH)",$(SAM) build)
 
 .PHONY: test
 test: setup lint $(STATE)/chromium.checked ## set everything up and run the whole test suite
@@ -87,7 +89,7 @@ test: setup lint $(STATE)/chromium.checked ## set everything up and run the whol
 
 .PHONY: run
 run: setup ## start the whole API locally (DynamoDB Local, token issuer, gateway and Swagger UI on :3000)
-	$(DEV_PY) -m devtools.run $(if $(CATALOG),--catalog "$(CATALOG)")
+	$(DEV_PY) -m devtools.cli.run $(if $(CATALOG),--catalog "$(CATALOG)")
 
 # Catalog sizes (songs) and requests per query shape for `make bench`; RECORD=1 also writes the
 # report into docs/PERFORMANCE.md.
@@ -117,11 +119,11 @@ load: $(VENV)/.installed node_modules/.installed ## load test of the local stack
 # table of the running `make run`; BUILT=1 runs what `make build` produced, in $(LAMBDA_VENV).
 .PHONY: invoke
 invoke: $(VENV)/.installed $(if $(BUILT),$(LAMBDA_VENV)/.installed) ## run one function as Lambda would: FUNCTION=ListFunction EVENT=events/list.json [BUILT=1]
-	@$(DEV_PY) -m devtools.invoke "$(FUNCTION)" "$(EVENT)" $(if $(BUILT),--built)
+	@$(DEV_PY) -m devtools.cli.invoke "$(FUNCTION)" "$(EVENT)" $(if $(BUILT),--built)
 
 .PHONY: token
 token: $(VENV)/.installed ## print an access token for USER=<uuid> (needs `make run` running)
-	@$(DEV_PY) -m devtools.token $(if $(filter command line,$(origin USER)),--user "$(USER)")
+	@$(DEV_PY) -m devtools.cli.access_token $(if $(filter command line,$(origin USER)),--user "$(USER)")
 
 .PHONY: clean
 clean: ## remove local data, build output, reports and screenshots (not the environments)
@@ -129,7 +131,7 @@ clean: ## remove local data, build output, reports and screenshots (not the envi
 
 .PHONY: openapi
 openapi: $(VENV)/.installed ## regenerate docs/openapi.json from the code (routes, parameter declarations, models)
-	$(DEV_PY) -m devtools.openapi
+	$(DEV_PY) -m devtools.cli.openapi
 
 # Requests the schemathesis run generates in its fuzzing phase, on top of about 1,000 from the examples and
 # coverage phases (`make test` runs the same test with 5,000).

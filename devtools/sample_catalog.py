@@ -5,17 +5,14 @@
 about one in ten archived, and optional fields present or absent; and 300 soundtracks by a dozen
 composers, with albums, durations and release dates (some absent).
 
-    python -m devtools.sample_catalog --out catalog.jsonl [--songs N] [--owners N] [--soundtracks N] [--seed S]
+The command line: ``python -m devtools.cli.sample_catalog``.
 """
 
-import argparse
-import json
 import random
 import uuid
 from datetime import datetime, timedelta
-from pathlib import Path
 
-from catalog.model.song import AudioEncodingStatus, BarcodeType, MarketplaceStatus, MintingStatus
+from importer.model.song import AudioEncodingStatus, BarcodeType, MarketplaceStatus, MintingStatus
 
 GENRES = [
     "Pop",
@@ -251,7 +248,7 @@ def soundtrack(rng: random.Random) -> dict:
     created = START + timedelta(seconds=rng.randrange(SPAN_SECONDS), microseconds=rng.randrange(1_000_000))
     updated = created + timedelta(days=rng.randint(0, 400), seconds=rng.randrange(86_400))
     name = f"{rng.choice(TITLE_WORDS)} {rng.choice(['Theme', 'Suite', 'Reprise', 'Main Title', 'Waltz', 'Overture'])}"
-    record = {
+    record: dict[str, object] = {
         "kind": "soundtrack",
         "uuid": _uuid(rng),
         "name": name,
@@ -282,22 +279,3 @@ def generate(song_count: int = 2400, owner_count: int = 200, seed: int = 2026010
     weights = [8] + [1] * (len(people) - 1)
     songs = [song(rng, rng.choices(people, weights)[0], statuses) for _ in range(song_count)]
     return people + songs + [soundtrack(rng) for _ in range(soundtrack_count)]
-
-
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description="Write the deterministic sample catalog as JSON Lines.")
-    parser.add_argument("--out", type=Path, required=True)
-    parser.add_argument("--songs", type=int, default=2400)
-    parser.add_argument("--owners", type=int, default=200)
-    parser.add_argument("--soundtracks", type=int, default=300)
-    parser.add_argument("--seed", type=int, default=20260101)
-    args = parser.parse_args(argv)
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    with args.out.open("w", encoding="utf-8") as out:
-        for record in generate(args.songs, args.owners, args.seed, args.soundtracks):
-            out.write(json.dumps(record, ensure_ascii=False) + "\n")
-    return 0
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())

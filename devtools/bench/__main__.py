@@ -79,10 +79,9 @@ def main(argv: list[str] | None = None) -> int:
     }  # fmt: skip
 
     setups = [
-        tables.prepare(size, owners=max(1, size // options.songs_per_owner), soundtracks=options.soundtracks,
-                       seed=options.seed)
+        tables.prepare(size, owners=max(1, size // options.songs_per_owner), soundtracks=options.soundtracks, seed=options.seed)
         for size in sizes
-    ]  # fmt: skip
+    ]
     run["seconds"]["generate"] = time.monotonic() - started
     groups = [group for setup in setups for group in (setup.catalog_group, setup.naive_group)]
     instances = max(1, min(options.instances, len(groups)))

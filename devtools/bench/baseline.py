@@ -13,6 +13,7 @@ and a request's time is the Scan's time plus the shape's own in-memory work.
 
 from __future__ import annotations
 
+import operator
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -183,11 +184,14 @@ def _soundtrack_condition(field: str, value: str) -> Callable[[dict], bool]:
     if value.startswith(":"):
         included = {typed(item) for item in value[1:].split(",")}
         return lambda track: has(track) and track[field] in included
-    for prefix, compare in ((">=", lambda a, b: a >= b), ("<=", lambda a, b: a <= b),
-                            (">", lambda a, b: a > b), ("<", lambda a, b: a < b)):  # fmt: skip
+    for prefix, compare in ((">=", operator.ge), ("<=", operator.le), (">", operator.gt), ("<", operator.lt)):
         if value.startswith(prefix):
             operand = typed(value[len(prefix) :])
-            return lambda track, compare=compare, operand=operand: has(track) and compare(track[field], operand)
+
+            def compared(track: dict, compare: Callable[[Any, Any], bool] = compare, operand: Any = operand) -> bool:
+                return has(track) and compare(track[field], operand)
+
+            return compared
     if "::" in value:
         low, _, high = value.partition("::")
         return lambda track: has(track) and typed(low) <= track[field] <= typed(high)

@@ -3,10 +3,11 @@
 What is measured (milliseconds, medians):
 
 - ``cold_ms_p50``: wall time from just before the benchmark starts a fresh interpreter to the moment
-  that process holds the function's first answer. The process is ``python -c`` (the benchmark's own
-  interpreter), run the way Lambda runs the function: working directory and first ``sys.path`` entry
-  the function's code directory, the layer's directory next (``/var/task`` and ``/opt/python`` on
-  Lambda), the function's environment from ``template.yaml`` plus dummy credentials. The span covers
+  that process holds the function's first answer. The process is :mod:`devtools.bench.cold_start_child`
+  run as a script (the benchmark's own interpreter), the way Lambda runs the function: working
+  directory and first ``sys.path`` entry the function's code directory, the layer's directory next
+  (``/var/task`` and ``/opt/python`` on Lambda), the function's environment from ``template.yaml``
+  plus dummy credentials. The span covers
   interpreter start-up, ``import app``, creating the DynamoDB client and answering one request: the
   REST (v1) proxy event the local gateway builds for the route, passed to ``app.lambda_handler``;
   the answer must be 200. The requests: list ``GET /v1/songs`` (the default page, 25 songs), count
@@ -26,27 +27,30 @@ What is measured (milliseconds, medians):
   of ``requests`` more identical requests (``time.perf_counter_ns``), DynamoDB stubbed; the list
   function's request is a 25-item page (target: at most ``WARM_TARGET_MS``).
 
-How runs are ordered: first one untimed process of the floor and of each function (it writes the
-byte-code caches, so every timed process finds them, as a layer shipped with compiled byte-code
-would; the functions' warm figures come from these processes), then ``runs`` rounds. A
+How runs are ordered: first one untimed process of the floor and of each function (from the sources,
+it writes the byte-code caches, so every timed process finds them, as a layer shipped with compiled
+byte code does; the functions' warm figures come from these processes), then ``runs`` rounds. A
 round visits the functions in a shuffled order and runs, for each, a floor process and a function
 process back to back (which goes first alternates), so that noise on the machine hits both alike;
 a row's floor is the median of the floor processes paired with that function.
 
-The stub: no network, no DynamoDB Local. Before the handler is imported, the child registers a
-botocore session initializer (the hook Powertools uses for its user agent) that adds two handlers to
-every session, so to every DynamoDB client the store creates however it creates it: one notes the
-call's parameters, the other answers the call in place of the HTTP exchange (what botocore's Stubber
-does) from canned items: 30 songs of the sample catalog (more than a page, so that the list answer
-carries a next-page cursor), their records, and their postings in the ``all`` partition carrying
-every record attribute, so that entry-only and record-reading paths both find what they need.
-GetItem answers the record or posting of the key, or a counter of 30 for any ``count`` key;
-BatchGetItem the items of the keys; Query the postings in key order from ``ExclusiveStartKey``, up to
-``Limit`` (with a ``LastEvaluatedKey`` when more follow), or the posting at the asked ``slot``.
-Request parameters are still validated and serialized by botocore; requests are not signed and
-responses not parsed.
+``--built``: what ``sam build`` produced instead of the sources (the function directories and the
+layer's ``python/`` of a build for this machine, :func:`devtools.template.build.runnable_build`), as
+Lambda runs it: copied with every file dated 1 January 1980 (what ``sam deploy``'s zip leaves,
+so byte code checked against its source's time would be stale), in a Python of boto3 alone
+(``.venv-lambda``) that writes no byte code (``PYTHONDONTWRITEBYTECODE=1``, as Lambda's read-only
+``/opt`` and ``/var/task`` allow none): a module the build ships without byte code is compiled
+by every cold start. The floor runs in the same Python.
 
-    python -m devtools.bench.cold_start [--runs 5] [--requests 300]
+The stub: no network, no DynamoDB Local. Before the handler is imported, the child registers a
+botocore session initializer that answers every DynamoDB call from canned items
+(:class:`devtools.bench.cold_start_child.Stub`): 30 songs of the sample catalog (more than a page, so
+that the list answer carries a next-page cursor), their records, and their postings in the ``all``
+partition carrying every record attribute, so that entry-only and record-reading paths both find
+what they need. Request parameters are still validated and serialized by botocore; requests are not
+signed and responses not parsed.
+
+    python -m devtools.bench.cold_start [--runs 5] [--requests 300] [--built [BUILD_DIR]]
 """
 
 from __future__ import annotations
@@ -56,20 +60,24 @@ import json
 import marshal
 import os
 import random
+import shutil
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 import uuid
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from devtools import REPO_ROOT
+from devtools import ACCOUNT_ID, REGION, REPO_ROOT, TABLE_NAME
+from devtools.bench import cold_start_child
+from devtools.local.lambda_runtime import LAMBDA_PYTHON
+from devtools.template import build, table
 
 LAYER_DIR = REPO_ROOT / "layers" / "common"
-REGION = "us-east-1"
-TABLE = "catalog"
 COLD_RATIO_TARGET = 1.25
 WARM_TARGET_MS = 2.0
 PAGE_ITEMS = 25
@@ -79,126 +87,9 @@ CALLER = "1a000000-0000-4000-8000-000000000001"
 FUNCTIONS = ("list", "count", "get", "random")
 _ROUTES = {"list": "/v1/songs", "count": "/v1/songs/count", "get": "/v1/songs/{id}", "random": "/v1/songs/random"}
 _RESULT = "cold-start-result "
-
-FLOOR_SCRIPT = """\
-import sys
-import time
-
-import boto3
-
-boto3.client("dynamodb", region_name=sys.argv[1])
-answered = time.monotonic_ns()
-
-import json
-
-print(sys.argv[2] + json.dumps({"answered_ns": answered, "stub_ns": 0, "status": 200, "headers": [], "warm_ns": []}))
-"""
-
-# Runs in the child. Only `sys`, `time` and `marshal` (built in) and `botocore` (which every function
-# imports anyway, through Powertools and its DynamoDB client) come before the timed stub set-up.
-FUNCTION_SCRIPT = """\
-import marshal
-import sys
-import time
-
-import botocore
-
-stub_started = time.monotonic_ns()
-CANNED = marshal.loads(sys.stdin.buffer.read())
-ITEMS, POSTINGS = CANNED["items"], CANNED["postings"]
-_calls = []
-
-
-def _remember(params, **_):
-    _calls.append(params)
-
-
-def _key(item):
-    return item["PK"]["S"], item["SK"]["S"]
-
-
-def _query(params):
-    values = params.get("ExpressionAttributeValues", {})
-    if ":s" in values:  # a position in the Sampling index
-        slot = int(values[":s"]["N"])
-        found = POSTINGS[slot : slot + 1]
-        return {"Items": found, "Count": len(found), "ScannedCount": len(found)}
-    ordered = POSTINGS if params.get("ScanIndexForward", True) else POSTINGS[::-1]
-    start = 0
-    if "ExclusiveStartKey" in params:
-        last = _key(params["ExclusiveStartKey"])
-        start = 1 + next(number for number, item in enumerate(ordered) if _key(item) == last)
-    found = ordered[start : start + params.get("Limit", len(ordered))]
-    body = {"Items": found, "Count": len(found), "ScannedCount": len(found)}
-    if start + len(found) < len(ordered):
-        body["LastEvaluatedKey"] = {name: found[-1][name] for name in ("PK", "SK", "fpk", "fsk")}
-    return body
-
-
-def _counter(key):
-    return {"PK": key["PK"], "SK": {"S": "count"}, "n": {"N": str(len(POSTINGS))}}
-
-
-def _answer(model, **_):
-    from botocore.awsrequest import AWSResponse
-
-    params = _calls.pop()
-    if model.name == "GetItem":
-        key = _key(params["Key"])
-        item = _counter(params["Key"]) if key[1] == "count" else ITEMS.get(key)
-        body = {"Item": item} if item else {}
-    elif model.name == "BatchGetItem":
-        table, request = next(iter(params["RequestItems"].items()))
-        found = [_counter(key) if key["SK"]["S"] == "count" else ITEMS[_key(key)] for key in request["Keys"]
-                 if key["SK"]["S"] == "count" or _key(key) in ITEMS]
-        body = {"Responses": {table: found}, "UnprocessedKeys": {}}
-    elif model.name == "Query":
-        body = _query(params)
-    else:
-        raise AssertionError(f"the stub does not answer {model.name}")
-    return AWSResponse(None, 200, {}, None), body
-
-
-def _install(session):
-    session.register("before-parameter-build.dynamodb", _remember)
-    session.register("before-call.dynamodb", _answer)
-
-
-class Context:
-    function_name = CANNED["function_name"]
-    memory_limit_in_mb = 512
-    invoked_function_arn = CANNED["function_arn"]
-    aws_request_id = "00000000-0000-4000-8000-000000000000"
-    function_version = "$LATEST"
-
-    def get_remaining_time_in_millis(self):
-        return 10_000
-
-
-botocore.register_initializer(_install)
-event, context = CANNED["event"], Context()
-stub_ns = time.monotonic_ns() - stub_started
-
-sys.path.insert(1, CANNED["layer"])
-import app
-
-answer = app.lambda_handler(event, context)
-answered = time.monotonic_ns()
-
-warm_ns = []
-for _ in range(CANNED["requests"]):
-    started = time.perf_counter_ns()
-    again = app.lambda_handler(event, context)
-    warm_ns.append(time.perf_counter_ns() - started)
-    if again["statusCode"] != answer["statusCode"]:
-        raise AssertionError(again)
-
-import json
-
-headers = sorted({**(answer.get("headers") or {}), **(answer.get("multiValueHeaders") or {})})
-print(CANNED["result_marker"] + json.dumps({"answered_ns": answered, "stub_ns": stub_ns, "status": answer["statusCode"],
-                                            "body": answer.get("body", "")[:300], "headers": headers, "warm_ns": warm_ns}))
-"""
+CHILD = Path(cold_start_child.__file__)
+ZIP_EPOCH = 315532800
+"""1 January 1980: the time ``sam deploy``'s zip gives every file (a zip entry without a date)."""
 
 
 @dataclass(frozen=True)
@@ -209,7 +100,9 @@ class Target:
     code_dir: Path
     environment: dict[str, str]
     canned: bytes
-    """What the child reads on stdin: canned items, the event, the layer, the number of warm requests."""
+    """What the child reads on stdin: canned items, the event, the code and layer directories, the number of warm requests."""
+    python: Path
+    """The interpreter: the benchmark's own, or for a build a Python of boto3 alone."""
 
 
 def _layer_on_path() -> None:
@@ -222,9 +115,10 @@ def canned_items() -> tuple[dict, list[dict]]:
     _layer_on_path()
     from boto3.dynamodb.types import TypeSerializer
 
-    from catalog import indexing, keys
-    from catalog.collections import SONGS
+    from catalog import keys
+    from catalog.declarations import SONGS
     from devtools.sample_catalog import generate
+    from importer.postings import postings as postings_of
 
     wire = TypeSerializer().serialize
     catalog = generate(song_count=CATALOG_SONGS, owner_count=5, soundtrack_count=0)
@@ -235,7 +129,7 @@ def canned_items() -> tuple[dict, list[dict]]:
         owner = owners[record["ownerId"]]
         names = [owner[name] for name in ("nickname", "firstName", "lastName") if owner.get(name)]
         key = keys.record_key(SONGS.name, record["id"])  # the all posting is the record
-        posting = {**record, **indexing.postings(SONGS, record, names)[key["SK"]], **key}
+        posting = {**record, **postings_of(SONGS, record, names)[key["SK"]], **key}
         items[key["PK"], key["SK"]] = {name: wire(value) for name, value in posting.items()}
         postings.append(posting)
     postings.sort(key=lambda posting: posting["fsk"])
@@ -266,12 +160,14 @@ def _environment(function_environment: dict[str, str], function_name: str) -> di
     }
 
 
-def targets(functions: Sequence[str] = FUNCTIONS, requests: int = 300) -> list[Target]:
-    """Each function with its request (a songs request of the kind it serves) and its environment."""
+def targets(functions: Sequence[str] = FUNCTIONS, requests: int = 300, built: Path | None = None) -> list[Target]:
+    """Each function with its request (a songs request of the kind it serves) and its environment;
+    ``built``: the template of a build to run (its function and layer directories) instead of the sources."""
     from devtools.local.gateway import Request, proxy_event
     from devtools.template.api import load_api
 
-    api = load_api(table_name=TABLE)
+    api = load_api(built or table.TEMPLATE_PATH, table_name=TABLE_NAME)
+    layer = api.layer_paths[0] / "python" if built else LAYER_DIR  # sam build puts a layer's content under python/
     items, postings = canned_items()
     first_id = postings[0]["id"]["S"]
     result = []
@@ -284,27 +180,24 @@ def targets(functions: Sequence[str] = FUNCTIONS, requests: int = 300) -> list[T
         request = Request("GET", path, [("Host", "localhost")], b"", "127.0.0.1")
         claims = {"sub": CALLER, "token_use": "access", "scope": "aws.cognito.signin.user.admin"}
         event = proxy_event(request, route, path, "", path_parameters, claims, api.stage, str(uuid.uuid4()))
-        package, module = route.function.module.rsplit(".", 1)
-        if module != "app":
-            raise LookupError(f"{route.function.module}: the benchmark imports a function's handler module as `app`")
+        if route.function.entry_point != "app.lambda_handler":
+            raise LookupError(f"{route.function.entry_point}: the benchmark calls a function's handler as `app.lambda_handler`")
         canned = {
             "items": items,
             "postings": postings,
             "event": json.loads(json.dumps(event)),  # plain JSON types, as Lambda hands it over
-            "layer": str(LAYER_DIR),
+            "code_dir": str(route.function.code_dir),
+            "layer": str(layer),
             "function_name": route.function.logical_id,
-            "function_arn": f"arn:aws:lambda:{REGION}:123456789012:function:{route.function.logical_id}",
+            "function_arn": f"arn:aws:lambda:{REGION}:{ACCOUNT_ID}:function:{route.function.logical_id}",
             "result_marker": _RESULT,
             "requests": requests,
         }
-        result.append(
-            Target(
-                name=name,
-                code_dir=REPO_ROOT.joinpath(*package.split(".")),
-                environment=_environment(dict(route.function.environment), route.function.logical_id),
-                canned=marshal.dumps(canned),
-            )
-        )
+        environment = _environment(dict(route.function.environment), route.function.logical_id)
+        if built:
+            environment["PYTHONDONTWRITEBYTECODE"] = "1"
+        python = LAMBDA_PYTHON if built else Path(sys.executable)
+        result.append(Target(name, route.function.code_dir, environment, marshal.dumps(canned), python))
     return result
 
 
@@ -330,19 +223,41 @@ def _run(command: list[str], cwd: Path, environment: dict[str, str], stdin: byte
     return Run(elapsed_ms, result["status"], result["headers"], result["warm_ns"])
 
 
-def _floor(environment: dict[str, str]) -> Run:
-    return _run([sys.executable, "-c", FLOOR_SCRIPT, REGION, _RESULT], REPO_ROOT, environment)
+def _floor(target: Target) -> Run:
+    # -P: the child's directory (devtools/bench) is not put on sys.path
+    return _run([str(target.python), "-P", str(CHILD), "floor", REGION, _RESULT], REPO_ROOT, target.environment)
 
 
 def _cold(target: Target) -> Run:
-    return _run([sys.executable, "-c", FUNCTION_SCRIPT], target.code_dir, target.environment, target.canned)
+    return _run([str(target.python), "-P", str(CHILD), "function"], target.code_dir, target.environment, target.canned)
 
 
-def measure(runs: int = 5, requests: int = 300, functions: Sequence[str] = FUNCTIONS) -> list[dict]:
-    """Per function: cold start p50, the boto3 floor p50 of the same run, the paired ratio p50, warm p50 (ms)."""
-    chosen = targets(functions, requests)
+@contextmanager
+def as_deployed(built_template: Path) -> Iterator[Path]:
+    """A copy of a build whose every file is dated as ``sam deploy``'s zip dates it; yields its template."""
+    with tempfile.TemporaryDirectory(prefix="cold-start-") as scratch:
+        copy = Path(scratch) / "build"
+        shutil.copytree(built_template.parent, copy, symlinks=True)
+        for path in copy.rglob("*"):
+            if not path.is_symlink():
+                os.utime(path, (ZIP_EPOCH, ZIP_EPOCH))
+        yield copy / built_template.name
+
+
+def measure(runs: int = 5, requests: int = 300, functions: Sequence[str] = FUNCTIONS, built: Path | None = None) -> list[dict]:
+    """Per function: cold start p50, the boto3 floor p50 of the same run, the paired ratio p50, warm p50 (ms).
+
+    ``built``: the template of a build, run as Lambda runs it (a dated copy, a Python of boto3 alone).
+    """
+    if built is not None:
+        with as_deployed(built) as deployed:
+            return _measure(targets(functions, requests, deployed), runs)
+    return _measure(targets(functions, requests), runs)
+
+
+def _measure(chosen: list[Target], runs: int) -> list[dict]:
     warm: dict[str, float] = {}
-    _floor(chosen[0].environment)  # untimed: byte-code caches, file cache
+    _floor(chosen[0])  # untimed: byte-code caches (from the sources), file cache
     for target in chosen:
         first = _cold(target)
         warm[target.name] = statistics.median(first.warm_ns) / 1e6 if first.warm_ns else float("nan")
@@ -352,11 +267,11 @@ def measure(runs: int = 5, requests: int = 300, functions: Sequence[str] = FUNCT
     for round_number in range(runs):
         for target in order.sample(chosen, len(chosen)):
             if round_number % 2 == 0:
-                floor[target.name].append(_floor(target.environment).ms)
+                floor[target.name].append(_floor(target).ms)
                 cold[target.name].append(_cold(target).ms)
             else:
                 cold[target.name].append(_cold(target).ms)
-                floor[target.name].append(_floor(target.environment).ms)
+                floor[target.name].append(_floor(target).ms)
     rows = []
     for target in chosen:
         cold_ms, floor_ms = cold[target.name], floor[target.name]
@@ -396,8 +311,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--runs", type=int, default=5, help="timed processes per function (and as many floors)")
     parser.add_argument("--requests", type=int, default=300, help="warm requests per function")
     parser.add_argument("--function", action="append", choices=FUNCTIONS, help="only these (repeatable)")
+    parser.add_argument("--built", nargs="?", const=True, type=Path, metavar="BUILD_DIR",
+                        help="run what `sam build` produced (default: this machine's build, `make build [ARCH=...]`)")  # fmt: skip
     arguments = parser.parse_args(argv)
-    rows = measure(arguments.runs, arguments.requests, tuple(arguments.function or FUNCTIONS))
+    built = None
+    if arguments.built is not None:
+        try:
+            built = build.runnable_build(None if arguments.built is True else arguments.built.resolve())
+        except build.NotRunnable as error:
+            print(f"error: {error}", file=sys.stderr)
+            return 1
+    rows = measure(arguments.runs, arguments.requests, tuple(arguments.function or FUNCTIONS), built)
     print(markdown(rows))
     return 0
 

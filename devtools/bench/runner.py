@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 import math
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -52,7 +53,7 @@ class Side:
             self.entries = (self.entries or []) + [entries]
 
     @staticmethod
-    def mean(values: list[float]) -> float:
+    def mean(values: Sequence[float]) -> float:
         return sum(values) / len(values) if values else 0.0
 
     def amplification(self) -> tuple[float | None, float | None]:
@@ -114,8 +115,9 @@ def _our_answer(shape: Shape, answer: Answer) -> tuple[int, Any]:
     key = _key(shape)
     if shape.kind == "list":
         ids = [item[key] for item in answer.body]
-        total = answer.headers.get("X-Pagination-Item-Total")
-        return len(ids), (ids, int(total)) if shape.collection == "soundtracks" else ids
+        if shape.collection == "soundtracks":
+            return len(ids), (ids, int(answer.headers["X-Pagination-Item-Total"]))
+        return len(ids), ids
     if shape.kind in ("count", "genre count"):
         return 1, answer.body["count"]
     if shape.kind == "genres":
@@ -211,7 +213,8 @@ class _Ours:
 
 
 def _request_ours(api: InProcessApi, shapes: list[Shape], repetitions: int, shape_budget_s: float) -> _Ours:
-    ours, first = _Ours(), {}
+    ours = _Ours()
+    first: dict[str, Answer] = {}  # each shape's first answer, whose next link a following shape reads
     with api.serving():
         _warm_up(api, shapes)
         for shape in shapes:
@@ -250,7 +253,9 @@ def _baseline(shape: Shape, naive: NaiveTables, scans: list[dict[str, baseline.S
             side.add(found, found, found, got.capacity, got.seconds)
             answer = got.item[_key(shape)] if got.item else None
         return side, answer
-    params = shape.baseline_params if shape.follows is not None else shape.params
+    params = shape.params
+    if shape.follows is not None and shape.baseline_params is not None:  # a followed page: the Scan reads it by offset
+        params = shape.baseline_params
     for scan in scans:
         owners = {owner["id"]: owner for owner in scan["owners"].items}
         expected = _expected(shape, params, scan, owners)
@@ -279,8 +284,9 @@ def measure(
     for shape in shapes:
         side = ours.sides.get(shape.name)
         theirs, expected = _baseline(shape, naive, scans, len(side.items) if side else 1)
-        mismatches = sorted({_describe(answer, expected) for answer in ours.answers.get(shape.name, [])
-                             if not _agrees(shape, answer, expected)})  # fmt: skip
+        mismatches = sorted(
+            {_describe(answer, expected) for answer in ours.answers.get(shape.name, []) if not _agrees(shape, answer, expected)}
+        )
         if mismatches:
             log.error("%d songs, %s: %s", size, shape.name, mismatches[0])
         results.append(Result(shape, size, side, theirs, mismatches, ours.notes.get(shape.name)))

@@ -2,7 +2,7 @@
 
     python -m devtools.bench.startup [--catalog FILE] [--reimports 5] [--out .bench] [--record]
 
-Runs ``python -m devtools.run`` as its own process, in a state directory of its own (nothing of the
+Runs ``python -m devtools.cli.run`` as its own process, in a state directory of its own (nothing of the
 checkout's ``.local`` is touched) and on free ports, and times each start from the process's
 launch to its ``stack.json`` (written once the banner is due):
 
@@ -103,7 +103,7 @@ def start(name: str, state: RunState, catalog: Path | None, logs: Path) -> Start
     """Start ``make run``, wait for it to be ready, ask it for the count, stop it."""
     state.stack_file.unlink(missing_ok=True)
     ports = [str(free_port()) for _ in range(3)]
-    command = [sys.executable, "-m", "devtools.run", "--state-dir", str(state.root), "--port", ports[0],
+    command = [sys.executable, "-m", "devtools.cli.run", "--state-dir", str(state.root), "--port", ports[0],
                "--dynamodb-port", ports[1], "--identity-port", ports[2], *(["--catalog", str(catalog)] if catalog else [])]  # fmt: skip
     with (logs / f"{name}.log").open("wb") as output:
         launched = time.monotonic()

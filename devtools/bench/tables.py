@@ -114,9 +114,11 @@ def measure(
     # INFO logs a line per request to stdout; the bench keeps stdout for its report.
     environment = {**local_environment(catalog_server.endpoint_url), "POWERTOOLS_LOG_LEVEL": "WARNING"}
     api = InProcessApi(catalog_server.client(), setup.name("catalog"), environment)
-    naive = runner.NaiveTables(naive_server.client(), setup.name("naive-songs"), setup.name("naive-owners"),
-                               setup.name("naive-soundtracks"))  # fmt: skip
+    naive = runner.NaiveTables(
+        naive_server.client(), setup.name("naive-songs"), setup.name("naive-owners"), setup.name("naive-soundtracks")
+    )
     shapes = mix.shapes(setup.catalog)
     log.info("%d songs: measuring %d shapes", setup.size, len(shapes))
-    return runner.measure(setup.size, api, naive, shapes, repetitions=repetitions, shape_budget_s=shape_budget_s,
-                          baseline_scans=baseline_scans)  # fmt: skip
+    return runner.measure(
+        setup.size, api, naive, shapes, repetitions=repetitions, shape_budget_s=shape_budget_s, baseline_scans=baseline_scans
+    )

@@ -64,7 +64,7 @@ def per_request(result: Result) -> Verdict | None:
     if shape.target is Target.COUNTERS:
         return Verdict(shape.target.value, scope, worst_items <= COUNTER_ITEMS, f"at most {worst_items} items")
     if shape.target is Target.GENRES:
-        return Verdict(shape.target.value, scope, worst_items <= shape.item_bound,
+        return Verdict(shape.target.value, scope, shape.item_bound is not None and worst_items <= shape.item_bound,
                        f"at most {worst_items} items, of {shape.item_bound} allowed")  # fmt: skip
     if shape.target is Target.NO_RECORDS:
         return Verdict(shape.target.value, scope, worst_records == 0, f"{worst_records} records")
@@ -80,9 +80,9 @@ def per_request(result: Result) -> Verdict | None:
 
 def whole_mix(results: list[Result]) -> Verdict:
     """Sum of one request of every shape, ours against the baseline's, at one size."""
-    measured = [result for result in results if result.ours is not None]
-    ours = sum(result.ours.mean(result.ours.capacity) for result in measured)
-    theirs = sum(result.baseline.mean(result.baseline.capacity) for result in measured)
+    measured = [(result.ours, result.baseline) for result in results if result.ours is not None]
+    ours = sum(side.mean(side.capacity) for side, _ in measured)
+    theirs = sum(baseline.mean(baseline.capacity) for _, baseline in measured)
     ratio = theirs / ours if ours else float("inf")
     size = results[0].size
     return Verdict(f"whole mix ≥ {MIX_RATIO:.0f}x less capacity than the Scan baseline", f"{len(measured)} shapes @ {size:,}",
@@ -135,11 +135,12 @@ def flat(smallest: list[Result], largest: list[Result]) -> list[Verdict]:
 
 def in_time(results: list[Result]) -> list[Verdict]:
     """Every shape's slowest repetition within ``SECONDS_IN_PROCESS``: one verdict, and one per shape past it."""
-    measured = [result for result in results if result.ours is not None]
-    slow = [result for result in measured if max(result.ours.seconds) > SECONDS_IN_PROCESS]
+    measured = [(result, result.ours) for result in results if result.ours is not None]
+    slow = [(result, side) for result, side in measured if max(side.seconds) > SECONDS_IN_PROCESS]
     target = f"≤ {SECONDS_IN_PROCESS:g} s in process"
-    verdicts = [Verdict(target, f"{result.shape.name} @ {result.size:,}", False, f"{max(result.ours.seconds):,.1f} s")
-                for result in slow]  # fmt: skip
+    verdicts = [
+        Verdict(target, f"{result.shape.name} @ {result.size:,}", False, f"{max(side.seconds):,.1f} s") for result, side in slow
+    ]
     size = results[0].size if results else 0
     verdicts.append(
         Verdict(target, f"every shape @ {size:,}", not slow, f"{len(measured) - len(slow)} of {len(measured)} shapes")

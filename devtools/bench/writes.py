@@ -29,14 +29,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from catalog.collections import SONGS
 from catalog.counting import Counters
-from catalog.writer import CatalogWriter
-from devtools.importer import import_lines
+from catalog.declarations import SONGS
 from devtools.local.dynamodb_local import ACCESS_KEY_ID, SECRET_ACCESS_KEY, DynamoDBLocal
 from devtools.local.streams import StreamFeeder, batch_size, filter_patterns, streams_client
 from devtools.sample_catalog import generate
 from devtools.template import table
+from importer.load import import_lines
+from importer.writer import CatalogWriter
 
 log = logging.getLogger(__name__)
 
@@ -149,8 +149,9 @@ def measure(songs: int = 1200, owners: int = 100, seed: int = 20260101) -> list[
         counters = Metered(client)
         streams = streams_client(client, aws_access_key_id=ACCESS_KEY_ID, aws_secret_access_key=SECRET_ACCESS_KEY)
         apply = Counters(counters, table.counters_table_name(TABLE)).apply
-        feeder = StreamFeeder(client, streams, TABLE, lambda event: apply(event["Records"]), batch_size=batch_size(),
-                              patterns=filter_patterns())  # fmt: skip
+        feeder = StreamFeeder(
+            client, streams, TABLE, lambda event: apply(event["Records"]), batch_size=batch_size(), patterns=filter_patterns()
+        )
 
         def step(what: str, number: int, write: Any) -> None:
             catalog = Metered(client)

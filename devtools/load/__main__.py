@@ -81,7 +81,7 @@ def _options(argv: list[str] | None) -> argparse.Namespace:
         "--out", type=Path, default=REPO_ROOT / ".bench", help="folder for the JSON figures and logs (default .bench)"
     )
     parser.add_argument("--record", action="store_true", help="write the report into docs/PERFORMANCE.md")
-    return parser.parse_args(argv)  # fmt: skip
+    return parser.parse_args(argv)
 
 
 class GeneratorFailed(RuntimeError):
@@ -115,7 +115,7 @@ def _standard_output_to(path: Path) -> Iterator[None]:
         os.close(saved)
 
 
-def _run_generator(stack: Stack, requests: list[dict[str, str]], options: argparse.Namespace) -> dict[str, Any]:
+def _run_generator(stack: Stack, requests: list[dict[str, Any]], options: argparse.Namespace) -> dict[str, Any]:
     host, port = stack.gateway.server_address[:2]
     plan = {"host": host, "port": port, "authorization": f"Bearer {stack.token}", "requests": requests,
             "connections": options.connections, "seconds": options.seconds, "timeout_s": TIMEOUT_S}  # fmt: skip

@@ -50,8 +50,7 @@ class Outcome:
         self.failures[cause] = self.failures.get(cause, 0) + 1
 
     def to_dict(self) -> dict[str, Any]:
-        return {"latencies": self.latencies, "statuses": {str(k): v for k, v in self.statuses.items()},
-                "failures": self.failures}  # fmt: skip
+        return {"latencies": self.latencies, "statuses": {str(k): v for k, v in self.statuses.items()}, "failures": self.failures}
 
 
 class _Closed(Exception):
@@ -87,36 +86,39 @@ async def _connection(
     outcomes: dict[str, Outcome],
 ) -> None:  # fmt: skip
     index = start
-    reader = writer = None
+    connection: tuple[asyncio.StreamReader, asyncio.StreamWriter] | None = None
     try:
         while time.monotonic() < deadline:
             name, request = requests[index % len(requests)]
             index += 1
             outcome = outcomes[name]
             try:
-                if writer is None:
-                    reader, writer = await asyncio.wait_for(asyncio.open_connection(host, port), timeout)
+                if connection is None:
+                    connection = await asyncio.wait_for(asyncio.open_connection(host, port), timeout)
                 started = time.perf_counter()
-                status, keep_alive = await asyncio.wait_for(_exchange(reader, writer, request), timeout)
+                status, keep_alive = await asyncio.wait_for(_exchange(*connection, request), timeout)
                 outcome.add_status(status, time.perf_counter() - started)
                 if not keep_alive:
                     raise _Closed("Connection: close")
             except TimeoutError:
                 outcome.add_failure("timeout")
-                writer = _close(writer)
+                _close(connection)
+                connection = None
             except _Closed:
-                writer = _close(writer)
+                _close(connection)
+                connection = None
             except (OSError, asyncio.IncompleteReadError, asyncio.LimitOverrunError, ValueError):
                 outcome.add_failure("connection")
-                writer = _close(writer)
+                _close(connection)
+                connection = None
     finally:
-        _close(writer)
+        _close(connection)
 
 
-def _close(writer: asyncio.StreamWriter | None) -> None:
-    """Close the connection, if open; returns ``None``, the connection to use next (a new one)."""
-    if writer is not None:
-        writer.close()
+def _close(connection: tuple[asyncio.StreamReader, asyncio.StreamWriter] | None) -> None:
+    """Close the connection, if open; the caller's next request opens a new one."""
+    if connection is not None:
+        connection[1].close()
 
 
 def request_bytes(target: str, host: str, port: int, authorization: str) -> bytes:
@@ -131,11 +133,12 @@ async def run(plan: dict[str, Any]) -> dict[str, Any]:
     connections = int(plan["connections"])
     cpu_started, started = time.process_time(), time.monotonic()
     deadline = started + float(plan["seconds"])
-    await asyncio.gather(*[
-        _connection(host, port, requests, number * len(requests) // connections, deadline, float(plan["timeout_s"]),
-                    outcomes)
-        for number in range(connections)
-    ])  # fmt: skip
+    await asyncio.gather(
+        *[
+            _connection(host, port, requests, number * len(requests) // connections, deadline, float(plan["timeout_s"]), outcomes)
+            for number in range(connections)
+        ]
+    )
     wall = time.monotonic() - started
     return {
         "seconds": wall,

@@ -58,7 +58,7 @@ def _merge(outcomes: list[dict[str, Any]], timeouts: list[float]) -> tuple[list[
     return latencies, statuses, failures, late
 
 
-def summarize(result: dict[str, Any], targets: list[dict[str, str]], cpu_seconds: dict[str, float]) -> dict[str, Any]:
+def summarize(result: dict[str, Any], targets: list[dict[str, Any]], cpu_seconds: dict[str, float]) -> dict[str, Any]:
     """Totals, per route and per shape, from the generator's result; CPU in % of one core."""
     seconds = result["seconds"]
     outcomes = result["outcomes"]
@@ -126,8 +126,9 @@ def markdown(run: dict[str, Any], summaries: dict[str, dict[str, Any]]) -> str:
     for name, summary in summaries.items():
         total = summary["total"]
         if total["errors"]:
-            statuses = ", ".join(f"{count} x {status}" for status, count in sorted(total["statuses"].items())
-                                 if not 200 <= int(status) < 300)  # fmt: skip
+            statuses = ", ".join(
+                f"{count} x {status}" for status, count in sorted(total["statuses"].items()) if not 200 <= int(status) < 300
+            )
             failures = ", ".join(f"{count} {cause}" for cause, count in sorted(total["failures"].items()))
             out += ["", f"Errors of mix {name}: {total['non_2xx']} non-2xx answers{f' ({statuses})' if statuses else ''}, "
                         f"{sum(total['failures'].values())} without an answer{f' ({failures})' if failures else ''}, "

@@ -59,7 +59,7 @@ def _get(connection: http.client.HTTPConnection, target: str, authorization: str
 def resolve(shapes: list[Shape], api: Api, base_url: str, authorization: str) -> tuple[list[Target], list[str]]:
     """(every target, checked to answer 2xx; notes on the shapes left out)."""
     address = urlsplit(base_url)
-    connection = http.client.HTTPConnection(address.hostname, address.port, timeout=TIMEOUT_S)
+    connection = http.client.HTTPConnection(address.hostname or "127.0.0.1", address.port, timeout=TIMEOUT_S)
     targets: list[Target] = []
     notes: list[str] = []
     next_links: dict[str, str | None] = {}

@@ -23,14 +23,13 @@ import botocore.session
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
-from devtools import REPO_ROOT
+from devtools import REGION, REPO_ROOT
 from devtools.local import processes
 
 log = logging.getLogger(__name__)
 
 NODE_MODULES = REPO_ROOT / "node_modules"
 HOST = "127.0.0.1"
-REGION = "us-east-1"
 # DynamoDB Local accepts any credentials; with -sharedDb they don't even select a database.
 ACCESS_KEY_ID = "local"
 SECRET_ACCESS_KEY = "local"

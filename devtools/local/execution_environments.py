@@ -37,8 +37,9 @@ _all_started: Any = None  # in each worker: the barrier that ``_ready`` waits on
 READY_TIMEOUT_S = 120.0
 
 
-def _start_worker(paths: list[str], base_environment: dict[str, str | None], functions: list[Function],
-                  log_path: str | None, all_started: Any) -> None:  # fmt: skip
+def _start_worker(
+    paths: list[str], base_environment: dict[str, str | None], functions: list[Function], log_path: str | None, all_started: Any
+) -> None:
     global _invoker, _all_started
     _all_started = all_started
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # a Ctrl-C stops the gateway, which then stops its workers

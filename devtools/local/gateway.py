@@ -33,15 +33,15 @@ from dataclasses import dataclass
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 from urllib.parse import parse_qsl, unquote, urlsplit
 
-from devtools import REPO_ROOT
+from devtools import ACCOUNT_ID, REPO_ROOT, TABLE_NAME
 from devtools.local import api_docs
 from devtools.local.authorizer import AuthorizerUnavailable, CognitoAuthorizer, Unauthorized
-from devtools.local.lambda_runtime import Invoker, local_environment
+from devtools.local.lambda_runtime import Invoker, Invokes, local_environment
 from devtools.template import table
-from devtools.template.api import ACCOUNT_ID, TABLE_NAME, Api, Route, load_api, table_environment
+from devtools.template.api import Api, Route, load_api, table_environment
 
 log = logging.getLogger(__name__)
 
@@ -97,7 +97,7 @@ class Request:
 class LocalApiGateway(ThreadingHTTPServer):
     daemon_threads = True
 
-    def __init__(self, address: tuple[str, int], *, api: Api, authorizer: CognitoAuthorizer, invoker: Invoker) -> None:
+    def __init__(self, address: tuple[str, int], *, api: Api, authorizer: CognitoAuthorizer, invoker: Invokes) -> None:
         super().__init__(address, _RequestHandler)
         self.api = api
         self.authorizer = authorizer
@@ -105,7 +105,7 @@ class LocalApiGateway(ThreadingHTTPServer):
 
     @property
     def url(self) -> str:
-        host, port = self.server_address[:2]
+        host, port = cast(tuple[str, int], self.server_address[:2])  # a TCP server's: (host, port)
         return f"http://{host}:{port}"
 
     def handle_error(self, request: Any, client_address: Any) -> None:

@@ -31,20 +31,21 @@ import subprocess
 import sys
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
 import botocore.session
+import jwt
 
-from devtools import REPO_ROOT
+from devtools import REGION, REPO_ROOT
 from devtools.local import processes
 
 log = logging.getLogger(__name__)
 
 HOST = "127.0.0.1"
-REGION = "us-east-1"
 STARTUP_TIMEOUT_S = 20.0
 STOP_TIMEOUT_S = 5.0
 
@@ -190,9 +191,18 @@ def sign_in(pool: UserPool, credentials: Credentials, *, client_id: str | None =
     )
 
 
+def issue_token(pool: UserPool, credentials: Credentials) -> str:
+    """A fresh access token of ``credentials``' user from ``pool``, checked to carry that user's sub."""
+    token = sign_in(pool, credentials).access_token
+    sub = jwt.decode(token, options={"verify_signature": False}).get("sub")
+    if sub != credentials.sub:
+        raise IdentityError(f"the local identity provider issued a token for sub {sub!r} instead of {credentials.sub!r}")
+    return token
+
+
 def _pin_sub(pool: UserPool, username: str, sub: str) -> None:
     request = urllib.request.Request(
-        f"{pool.endpoint_url}/_local/user-pools/{pool.user_pool_id}/users/{urllib.request.quote(username, safe='')}/sub",
+        f"{pool.endpoint_url}/_local/user-pools/{pool.user_pool_id}/users/{urllib.parse.quote(username, safe='')}/sub",
         data=json.dumps({"sub": sub}).encode(),
         method="PUT",
         headers={"Content-Type": "application/json"},

@@ -57,7 +57,7 @@ class _SubPinningApp:
             sub = str(json.loads(environ["wsgi.input"].read(length))["sub"])
         except (ValueError, KeyError, TypeError):
             return _answer(start_response, 400, {"message": 'body must be {"sub": "<uuid>"}'})
-        pool, user = _find_moto_user(match["pool"], urllib.request.unquote(match["username"]))
+        pool, user = _find_moto_user(match["pool"], urllib.parse.unquote(match["username"]))
         if user is None:
             return _answer(start_response, 404, {"message": "no such user pool or user"})
         if any(other is not user and other.id == sub for other in pool.users.values()):

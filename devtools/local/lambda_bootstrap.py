@@ -79,14 +79,17 @@ def invoke(request: dict[str, Any]) -> dict[str, Any]:
     try:
         handler = getattr(importlib.import_module(module_name), handler_name)
     except AttributeError:
-        outcome["error"] = _error("Runtime.HandlerNotFound", f"Handler '{handler_name}' missing on module '{module_name}'",
-                                  request_id)  # fmt: skip
+        outcome["error"] = _error(
+            "Runtime.HandlerNotFound", f"Handler '{handler_name}' missing on module '{module_name}'", request_id
+        )
     except ImportError as error:  # a module missing from the code or the layer
-        outcome["error"] = _error("Runtime.ImportModuleError", f"Unable to import module '{module_name}': {error}",
-                                  request_id, error)  # fmt: skip
+        outcome["error"] = _error(
+            "Runtime.ImportModuleError", f"Unable to import module '{module_name}': {error}", request_id, error
+        )
     except SyntaxError as error:
-        outcome["error"] = _error("Runtime.UserCodeSyntaxError", f"Syntax error in module '{module_name}': {error}",
-                                  request_id, error)  # fmt: skip
+        outcome["error"] = _error(
+            "Runtime.UserCodeSyntaxError", f"Syntax error in module '{module_name}': {error}", request_id, error
+        )
     except Exception as error:  # raised by the module's own code while it was imported
         outcome["error"] = _error(type(error).__name__, str(error), request_id, error)
     outcome["init_ms"] = (time.monotonic() - init_started) * 1000

@@ -26,16 +26,26 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
+from devtools import ACCOUNT_ID, REGION, REPO_ROOT
 from devtools.local import lambda_bootstrap
 from devtools.local.lambda_bootstrap import LambdaContext
-from devtools.template.api import ACCOUNT_ID, REGION, Function
+from devtools.template.api import Function
 
 log = logging.getLogger(__name__)
 
+LAMBDA_PYTHON = REPO_ROOT / ".venv-lambda" / "bin" / "python"
+"""A Python of boto3 alone, as the Lambda runtime has (``make invoke BUILT=1`` and the bench run a build in it)."""
 INIT_LIMIT_S = 10
 """Lambda's limit on an on-demand execution environment's init (the handler module's import)."""
+
+
+class Invokes(Protocol):
+    """What calls a function's handler for the gateway: an :class:`Invoker`, the worker processes of
+    :mod:`devtools.local.execution_environments`, or a test's recorder around either."""
+
+    def invoke(self, function: Function, event: dict[str, Any]) -> Any: ...
 
 
 class Invoker:

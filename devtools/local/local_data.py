@@ -24,15 +24,23 @@ consistent copy even if it is not.
 from __future__ import annotations
 
 import hashlib
+import json
 import logging
 import shutil
 import sqlite3
+from dataclasses import asdict, dataclass
 from pathlib import Path
+
+from catalog import keys
+from devtools import TABLE_NAME
+from devtools.template import table
 
 log = logging.getLogger(__name__)
 
 DATABASE = "shared-local-instance.db"
 """The file DynamoDB Local keeps every table in, with ``-sharedDb``."""
+IMPORTED = "imported-catalog.json"
+"""Beside the database: which catalog it holds, under which layout, and whether the import finished."""
 TMPFS = Path("/dev/shm")
 MIN_FREE_BYTES = 1 << 30
 """The memory-backed storage is used when it has this much room, and four times the saved data (a
@@ -89,6 +97,47 @@ class LocalData:
     def close(self) -> None:
         if self.in_memory:
             shutil.rmtree(self.working, ignore_errors=True)
+
+
+def table_shape() -> str:
+    """What a database must have been written under to be reused: the key layout and the template's tables."""
+    definitions = [
+        table.table_definition(TABLE_NAME, resource=resource) for resource in (table.TABLE_RESOURCE, table.COUNTERS_RESOURCE)
+    ]
+    definition = json.dumps(definitions, sort_keys=True)
+    return f"layout {keys.LAYOUT}, table {hashlib.sha256(definition.encode()).hexdigest()[:16]}"
+
+
+@dataclass(frozen=True)
+class Imported:
+    """What ``imported-catalog.json`` records about the database beside it."""
+
+    catalog: str
+    complete: bool
+    shape: str
+
+    def save(self, directory: Path) -> None:
+        (directory / IMPORTED).write_text(json.dumps(asdict(self)) + "\n", encoding="utf-8")
+
+    @classmethod
+    def load(cls, directory: Path) -> Imported | None:
+        try:
+            return cls(**json.loads((directory / IMPORTED).read_text(encoding="utf-8")))
+        except (OSError, ValueError, TypeError):
+            return None
+
+
+def reason_for_a_new_database(saved: Imported | None, catalog: Path | None) -> str | None:
+    """Why the saved database cannot be used as it is (``None``: it can)."""
+    if catalog is not None:
+        return f"importing {catalog}"
+    if saved is None:
+        return "no catalog imported yet"
+    if saved.shape != table_shape():
+        return f"the saved table was written under {saved.shape}; the code now has {table_shape()}"
+    if not saved.complete:
+        return f"the import of {saved.catalog} did not finish last time"
+    return None
 
 
 def _room_in(directory: Path) -> int:

@@ -1,6 +1,6 @@
 """The local stack, composed once: DynamoDB Local, the local Cognito, the authorizer, the gateway, the stream feeder.
 
-Everyone who runs the API locally gets it from here: ``make run`` (``devtools.run``), the load test
+Everyone who runs the API locally gets it from here: ``make run`` (``devtools.cli.run``), the load test
 (``devtools.load``) and the end-to-end tests. A change to how the pieces fit is made here::
 
     with local_stack(logs=Path(".local")) as stack:     # every piece on a free port
@@ -21,7 +21,7 @@ from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from devtools import REPO_ROOT
+from devtools import REPO_ROOT, TABLE_NAME
 from devtools.local.authorizer import CognitoAuthorizer
 from devtools.local.dynamodb_local import DynamoDBLocal
 from devtools.local.execution_environments import ExecutionEnvironments
@@ -29,7 +29,6 @@ from devtools.local.gateway import LocalApiGateway, make_gateway
 from devtools.local.identity import IdentityProvider, UserPool, create_user_pool
 from devtools.local.lambda_runtime import Invoker
 from devtools.local.streams import StreamFeeder, local_counter_feeder
-from devtools.template.api import TABLE_NAME
 
 log = logging.getLogger(__name__)
 
@@ -101,6 +100,8 @@ def local_stack(
         )
         cleanup.callback(gateway.server_close)
         invoker = gateway.invoker
+        if not isinstance(invoker, Invoker):  # make_gateway's, in this process: the stream's feeder calls through it
+            raise TypeError(f"the gateway's invoker is a {type(invoker).__name__}, not an Invoker")
         if environments > 0:
             functions = {route.function.logical_id: route.function for route in gateway.api.routes}
             workers = ExecutionEnvironments(

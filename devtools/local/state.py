@@ -84,7 +84,7 @@ class RunState:
         except PermissionError:
             return pid  # alive, someone else's
         cmdline = Path(f"/proc/{pid}/cmdline")
-        if cmdline.exists() and b"devtools.run" not in cmdline.read_bytes():
+        if cmdline.exists() and b"devtools.cli.run" not in cmdline.read_bytes():
             return None  # the pid was reused by an unrelated process
         return pid
 

@@ -37,15 +37,16 @@ import botocore.session
 from botocore.config import Config
 
 from catalog import wire
+from devtools import TABLE_NAME
 from devtools.local import event_filter
 from devtools.local.dynamodb_local import ACCESS_KEY_ID, SECRET_ACCESS_KEY, DynamoDBLocal
 from devtools.local.lambda_runtime import Invoker
 from devtools.template import table
-from devtools.template.api import TABLE_NAME, load_function
+from devtools.template.api import load_function
 
 log = logging.getLogger(__name__)
 
-COUNTER_FUNCTION = "CounterFunction"
+COUNTER_FUNCTION = "StreamCounterFunction"
 _GET_RECORDS_LIMIT = 1000
 _ATTEMPTS = 3
 _POLL_INTERVAL_S = 0.5

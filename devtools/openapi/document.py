@@ -1,4 +1,4 @@
-"""The API's OpenAPI 3.0 document, generated from the code: ``python -m devtools.openapi`` writes
+"""The API's OpenAPI 3.0 document, generated from the code: ``python -m devtools.cli.openapi`` writes
 ``docs/openapi.json`` (``make openapi``); ``--check`` only says whether the committed file is current.
 
 Nothing in it is written by hand twice:
@@ -8,7 +8,7 @@ Nothing in it is written by hand twice:
   its docstring the summary; a route the template declares and no resolver serves is an error;
 - the parameters are the layer's declarations (``catalog.parse.songs``, ``catalog.parse.soundtracks``),
   the very objects the parsers read their defaults and bounds from;
-- the response bodies are the pydantic models of ``catalog.model`` in serialization mode, by alias,
+- the response bodies are the pydantic models of ``importer.model`` and ``bodies`` in serialization mode, by alias,
   as clients see the JSON (fields without a value are left out, so none is nullable);
 - the error statuses are the layer's own answers plus the template's ``GatewayResponses`` that apply
   to an authorized GET; the error examples are what the parsers answer to bad input.
@@ -20,13 +20,11 @@ This runs at development time only: the functions never import pydantic on their
 
 from __future__ import annotations
 
-import argparse
 import importlib
 import json
 import sys
 import tomllib
 from collections.abc import Callable
-from pathlib import Path
 from types import ModuleType
 from typing import Any
 
@@ -54,13 +52,15 @@ def _kind(route: template_api.Route) -> str:
 
 
 def _layer() -> dict[str, ModuleType]:
-    """The layer's modules the document is made of (imported late: the layer must be on ``sys.path``)."""
+    """The modules the document is made of, by short name: the layer's, the records' models
+    (``importer.model``) and the other bodies (imported late: the layer must be on ``sys.path``)."""
     for path in template_api.load_api().layer_paths:
         if str(path) not in sys.path:
             sys.path.insert(0, str(path))
     names = ("catalog.http", "catalog.errors", "catalog.config", "catalog.parse", "catalog.parse.songs", "catalog.parse.soundtracks",
-             "catalog.model.song", "catalog.model.soundtrack", "catalog.model.bodies")  # fmt: skip
-    return {name.removeprefix("catalog."): importlib.import_module(name) for name in names}
+             "importer.model.song", "importer.model.soundtrack")  # fmt: skip
+    modules = {name.split(".", 1)[1]: importlib.import_module(name) for name in names}
+    return {**modules, "model.bodies": importlib.import_module("devtools.openapi.bodies")}
 
 
 def _handler(route: template_api.Route) -> Callable:
@@ -153,22 +153,3 @@ def build() -> dict[str, Any]:
 
 def render(document: dict[str, Any]) -> str:
     return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
-
-
-def main(argv: list[str] | None = None) -> int:
-    arguments = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    arguments.add_argument("--check", action="store_true", help="exit 1 if the committed document is not current")
-    arguments.add_argument("--output", type=Path, default=DOCUMENT_PATH)
-    options = arguments.parse_args(argv)
-    text = render(build())
-    if options.check:
-        current = options.output.exists() and options.output.read_text(encoding="utf-8") == text
-        print(f"{options.output}: {'current' if current else 'stale, run `make openapi`'}")
-        return 0 if current else 1
-    options.output.write_text(text, encoding="utf-8")
-    print(f"wrote {options.output}")
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

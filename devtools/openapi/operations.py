@@ -43,15 +43,15 @@ def _refusal(layer: dict[str, ModuleType], call: Callable[[], object]) -> dict[s
     raise AssertionError(f"{call} accepted what should be refused")
 
 
-def _error_response(description: str, examples: dict[str, dict[str, Any]],
-                    headers: dict[str, Any] | None = None) -> dict[str, Any]:  # fmt: skip
+def _error_response(
+    description: str, examples: dict[str, dict[str, Any]], headers: dict[str, Any] | None = None
+) -> dict[str, Any]:
     content: dict[str, Any] = {"schema": {"$ref": COMPONENT_REF.format(model="Error")}}
     if len(examples) == 1:
         content["example"] = next(iter(examples.values()))
     else:
         content["examples"] = {name: {"value": value} for name, value in examples.items()}
-    return {"description": description, **({"headers": headers} if headers else {}),
-            "content": {"application/json": content}}  # fmt: skip
+    return {"description": description, **({"headers": headers} if headers else {}), "content": {"application/json": content}}
 
 
 class Collection:
@@ -133,8 +133,9 @@ def _not_modified(layer: dict[str, ModuleType]) -> dict[str, Any]:
     }
 
 
-def operation(kind: str, collection: Collection, handler: Callable, api: template_api.Api,
-               layer: dict[str, ModuleType]) -> dict[str, Any]:  # fmt: skip
+def operation(
+    kind: str, collection: Collection, handler: Callable, api: template_api.Api, layer: dict[str, ModuleType]
+) -> dict[str, Any]:
     dialect, model_ref = collection.dialect, {"$ref": COMPONENT_REF.format(model=collection.model)}
     singular = collection.name.removesuffix("s")
     parameters = {  # the genres routes are the songs dialect's only
@@ -164,9 +165,8 @@ def operation(kind: str, collection: Collection, handler: Callable, api: templat
         success: dict[str, Any] = {
             "description": f"A page of {collection.name}.",
             "headers": collection.list_headers,
-            "content": {"application/json": {"schema": {"type": "array", "items": model_ref},
-                                             "example": [collection.example]}},
-        }  # fmt: skip
+            "content": {"application/json": {"schema": {"type": "array", "items": model_ref}, "example": [collection.example]}},
+        }
     elif kind in ("count", "genre_count"):
         counted = collection.name if kind == "count" else f"genres of the matching {collection.name}"
         success = {"description": f"How many {counted} there are.",
@@ -180,15 +180,17 @@ def operation(kind: str, collection: Collection, handler: Callable, api: templat
         success = {"description": f"One {singular}.",
                    "content": {"application/json": {"schema": model_ref, "example": collection.example}}}  # fmt: skip
 
-    query = {"songs": lambda parameters: dialect.query(parameters, None),
-             "soundtracks": dialect.query}[collection.name]  # fmt: skip
+    query = {"songs": lambda parameters: dialect.query(parameters, None), "soundtracks": dialect.query}[collection.name]
     _conditional(success, layer)
     responses: dict[str, Any] = {"200": success, "304": _not_modified(layer)}
     gateway_status = {name: api.responses[name].status for name in _GATEWAY_RESPONSES}
 
     def gateway_answer(name: str) -> tuple[str, dict[str, Any]]:
         """The template's body for a gateway response, with an example of API Gateway's message in it."""
-        body = api.responses[name].template.replace("$context.error.messageString", json.dumps(_GATEWAY_CAUSES[name]))
+        template = api.responses[name].template
+        if template is None:
+            raise LookupError(f"template.yaml's gateway response {name} has no body")
+        body = template.replace("$context.error.messageString", json.dumps(_GATEWAY_CAUSES[name]))
         return _GATEWAY_RESPONSES[name], json.loads(body)
 
     bad_request = {"gateway": gateway_answer("DEFAULT_4XX")[1]}
@@ -211,8 +213,7 @@ def operation(kind: str, collection: Collection, handler: Callable, api: templat
     responses[str(gateway_status["UNAUTHORIZED"])] = _error_response(unauthorized_text, {"token": unauthorized})
     if kind == "get":
         missing = _error_example(layer, HTTPStatus.NOT_FOUND, f"Entity with id {collection.id_parameter.example} not found")
-        responses["404"] = _error_response(f"No {singular} has that id (cause names it in lower case).",
-                                           {"missing": missing})  # fmt: skip
+        responses["404"] = _error_response(f"No {singular} has that id (cause names it in lower case).", {"missing": missing})
     if kind == "random":
         responses["404"] = _error_response(
             f"No {singular} matches the filters.",

@@ -35,7 +35,7 @@ def openapi30(schema: Any) -> Any:
         schema["enum"] = [schema.pop("const")]
     if "examples" in schema:
         schema["example"] = schema.pop("examples")[0]
-    converted = {}
+    converted: dict[str, Any] = {}
     for key, value in schema.items():
         if key == "properties":  # names, not keywords: each maps to a schema
             converted[key] = {name: openapi30(property_schema) for name, property_schema in value.items()}
@@ -55,8 +55,7 @@ def model_schemas(models: list[type], always_present: dict[str, tuple[str, ...]]
     """The models' serialization schemas, and the enums they use, as OpenAPI 3.0 components."""
     from pydantic.json_schema import models_json_schema
 
-    _, top = models_json_schema([(model, "serialization") for model in models], by_alias=True,
-                                ref_template=COMPONENT_REF)  # fmt: skip
+    _, top = models_json_schema([(model, "serialization") for model in models], by_alias=True, ref_template=COMPONENT_REF)
     components = {}
     for name, schema in (top.get("$defs") or {}).items():
         schema = openapi30(schema)

@@ -17,14 +17,11 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 from urllib.parse import unquote
 
+from devtools import ACCOUNT_ID, REGION, TABLE_NAME
 from devtools.template import table
 
 log = logging.getLogger(__name__)
 
-TABLE_NAME = "catalog"
-"""The table's name wherever the local stack creates it from the template (DynamoDB Local, moto)."""
-REGION = "us-east-1"
-ACCOUNT_ID = "123456789012"
 _TABLE_TYPES = {"AWS::DynamoDB::Table", "AWS::Serverless::SimpleTable"}
 
 

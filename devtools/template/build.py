@@ -1,13 +1,13 @@
 """``sam build`` (no container) of ``template.yaml`` for another architecture than the template's.
 
 The template's functions and layer are ``arm64``: ``sam build`` fetches the layer's compiled
-dependencies (pydantic-core, cryptography) for that architecture, and a machine of another one
-cannot import them. To run the build on such a machine (``make invoke BUILT=1``), this builds the
+dependencies (cryptography and cffi) for that architecture (``layers/common/Makefile``), and a
+machine of another one cannot import them. To run the build on such a machine (``make invoke BUILT=1``), this builds the
 same template with only the architecture changed (the functions' ``Architectures``, the layer's
 ``BuildArchitecture`` and ``CompatibleArchitectures``), into a build directory of its own, so that
 ``.aws-sam/build``, what ``sam deploy`` ships, stays the template's::
 
-    python -m devtools.template.build [--architecture x86_64] [--build-dir DIR]
+    python -m devtools.cli.build [--architecture x86_64] [--build-dir DIR]
 
 The default architecture is this machine's, and the default build directory
 ``.aws-sam/<architecture>/build`` (``.aws-sam/build`` for the template's own architecture).
@@ -15,7 +15,6 @@ The default architecture is this machine's, and the default build directory
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import platform
@@ -30,6 +29,8 @@ from devtools.template import table
 SAM = REPO_ROOT / ".venv-sam" / "bin" / "sam"
 DEFAULT_BUILD_DIR = REPO_ROOT / ".aws-sam" / "build"
 _MACHINES = {"x86_64": "x86_64", "amd64": "x86_64", "aarch64": "arm64", "arm64": "arm64"}
+ARCHITECTURES = ("arm64", "x86_64")
+"""Lambda's architectures."""
 
 
 class BuildFailed(RuntimeError):
@@ -87,6 +88,8 @@ def build(architecture: str, build_dir: Path, template_path: Path = table.TEMPLA
         "SAM_CLI_TELEMETRY": "0",
         # `sam build` needs a `python3.13` on PATH: the project's virtualenv has one.
         "PATH": os.pathsep.join([str(Path(sys.executable).parent), str(REPO_ROOT / ".venv" / "bin"), os.environ.get("PATH", "")]),
+        # The layer's Makefile fetches its compiled dependencies for this architecture (SAM does not tell it).
+        "LAYER_ARCHITECTURE": architecture,
     }
     command = [
         str(SAM), "build", "--template-file", str(variant), "--base-dir", str(template_path.parent),
@@ -108,12 +111,12 @@ def runnable_build(build_dir: Path | None = None) -> Path:
     template = build_dir / "template.yaml"
     make_build = "`make build`" if build_dir == DEFAULT_BUILD_DIR else f"`make build ARCH={machine}`"
     if not template.is_file():
-        raise NotRunnable(f"no build in {_shown(build_dir)}: run {make_build} first")
+        raise NotRunnable(f"no build in {shown(build_dir)}: run {make_build} first")
     resources = table.load_template(template)["Resources"]
     for logical_id in sorted(name for name, resource in resources.items() if resource.get("Type") == "AWS::Serverless::Function"):
         built_for = function_architecture(template, logical_id)
         if built_for != machine:
-            raise NotRunnable(f"{logical_id} in {_shown(build_dir)} is built for {built_for} and this machine is {machine}: "
+            raise NotRunnable(f"{logical_id} in {shown(build_dir)} is built for {built_for} and this machine is {machine}: "
                               f"its compiled modules cannot load here; `make build ARCH={machine}` builds for this machine")  # fmt: skip
     return template
 
@@ -125,25 +128,6 @@ def sources_changed_since(built_template: Path) -> bool:
     return newest > built_template.stat().st_mtime
 
 
-def _shown(path: Path) -> str:
+def shown(path: Path) -> str:
+    """A path as the messages show it: relative to the checkout when inside it."""
     return str(path.relative_to(REPO_ROOT)) if path.is_relative_to(REPO_ROOT) else str(path)
-
-
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m devtools.template.build", description=__doc__.split("\n\n")[0])
-    parser.add_argument("--architecture", choices=sorted(set(_MACHINES.values())), default=machine_architecture(),
-                        help="x86_64 or arm64 (default: this machine's)")  # fmt: skip
-    parser.add_argument("--build-dir", type=Path, help="default: .aws-sam/<architecture>/build")
-    args = parser.parse_args(argv)
-    build_dir = (args.build_dir or default_build_dir(args.architecture)).resolve()
-    try:
-        build(args.architecture, build_dir)
-    except BuildFailed as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 1
-    print(f"built for {args.architecture} in {_shown(build_dir)}")
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -9,7 +9,7 @@ request never reached a handler (a refused token, an unknown route): ``reply.han
 functions that ran while the request was answered. The counter function, fed by the stream, is
 called through the unwrapped invoker and is never counted.
 
-The ``catalog`` fixture imports its records with ``python -m devtools.importer``, as a user would,
+The ``catalog`` fixture imports its records with ``python -m devtools.cli.import_catalog``, as a user would,
 then hands the table's stream to the counter function, as ``make run`` does.
 """
 
@@ -30,14 +30,14 @@ from urllib.parse import urlsplit
 
 import pytest
 
+from devtools import REGION, REPO_ROOT, TABLE_NAME
 from devtools.local import stack
 from devtools.local.identity import Credentials, Tokens, UserPool, create_app_client, ensure_user, sign_in
 from devtools.local.lambda_runtime import Invoker
 from devtools.local.streams import StreamFeeder
 from devtools.template import table
-from devtools.template.api import TABLE_NAME, Function
+from devtools.template.api import Function
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
 DEMO_SUB = "3f0c7a52-6d1e-4c8b-9a27-5b4e1f0d2c61"
 OTHER_OWNER = "8b2d4f60-1c3e-4a5b-8d7f-9e0a1b2c3d4e"
 DEMO_SONGS = ("0a7e3c1d-2b4f-4e6a-8c9d-1e2f3a4b5c6d", "1b8f4d2e-3c5a-4f7b-9d0e-2f3a4b5c6d7e")
@@ -88,7 +88,7 @@ class LocalStack:
         if token is not None:
             sent["Authorization"] = f"Bearer {token}"
         address = urlsplit(self.base_url)
-        connection = http.client.HTTPConnection(address.hostname, address.port, timeout=30)
+        connection = http.client.HTTPConnection(address.hostname or "127.0.0.1", address.port, timeout=30)
         calls_before = len(self.handler_calls.names)
         try:
             connection.request(method, path, headers=sent)
@@ -140,7 +140,7 @@ def demo_tokens(local_stack: LocalStack) -> Tokens:
 
 @pytest.fixture(scope="session")
 def catalog(local_stack: LocalStack, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """Two owners and three songs (two of them the demo user's), imported with ``devtools.importer``."""
+    """Two owners and three songs (two of them the demo user's), imported with ``devtools.cli.import_catalog``."""
     song = {
         "kind": "song",
         "archived": False,
@@ -176,8 +176,8 @@ def catalog(local_stack: LocalStack, tmp_path_factory: pytest.TempPathFactory) -
     }
     result = subprocess.run(
         [
-            sys.executable, "-m", "devtools.importer", "--quiet",
-            "--table", TABLE_NAME, "--endpoint-url", local_stack.dynamodb_endpoint_url, "--region", "us-east-1",
+            sys.executable, "-m", "devtools.cli.import_catalog", "--quiet",
+            "--table", TABLE_NAME, "--endpoint-url", local_stack.dynamodb_endpoint_url, "--region", REGION,
             str(path),
         ],
         cwd=REPO_ROOT, env=environment, capture_output=True, text=True, timeout=120,

@@ -19,7 +19,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from devtools.token import issue_token
+from devtools.local.identity import issue_token
 from tests.e2e.conftest import DEMO_SONGS, OTHER_SONG, REPO_ROOT
 
 DRIVER = Path(__file__).with_name("swagger_ui_browser.mjs")

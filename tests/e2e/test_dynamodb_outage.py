@@ -14,13 +14,13 @@ from typing import Any
 
 import pytest
 
-from catalog.writer import CatalogWriter
-from devtools.importer import import_lines
+from devtools import TABLE_NAME
 from devtools.local import stack
 from devtools.local.dynamodb_local import DynamoDBLocal
 from devtools.local.identity import Tokens
 from devtools.template import table
-from devtools.template.api import TABLE_NAME
+from importer.load import import_lines
+from importer.writer import CatalogWriter
 from tests.e2e.conftest import DEMO_SONGS, DEMO_SUB, LocalStack
 
 pytestmark = [pytest.mark.e2e, pytest.mark.dynamodb_local]

@@ -36,6 +36,7 @@ from uuid import UUID
 
 import pytest
 
+from devtools import REGION
 from devtools.local import stack
 from devtools.local.identity import sign_in
 from devtools.openapi.document import DOCUMENT_PATH
@@ -97,7 +98,7 @@ def soundtrack_ids(*numbers: int) -> list[str]:
 
 # What both clients ask, and what the catalog above answers (worked out by hand from the records).
 # Songs: Pop, without the Dark mood (a song without moods stays), minted or released, not archived, newest first.
-SONGS_WALK = {"genres": ["Pop"], "moods": ["-Dark"], "mintingStatuses": ["Minted", "Released"], "limit": 2}
+SONGS_WALK: dict[str, Any] = {"genres": ["Pop"], "moods": ["-Dark"], "mintingStatuses": ["Minted", "Released"], "limit": 2}
 SONGS_WALKED = song_ids(7, 3, 1)
 # Soundtracks by two artists, at least 120000 long, released in 2024, longest first.
 SOUNDTRACKS_WALK = {"artist": ":Hildur Sand,Clara Ness", "duration": ">=120000",
@@ -124,8 +125,8 @@ def clients_stack(local_stack: LocalStack, tmp_path_factory: pytest.TempPathFact
         environment = {**os.environ, "PYTHONPATH": os.pathsep.join([str(REPO_ROOT), *map(str, local_stack.layer_paths)]),
                        "AWS_ACCESS_KEY_ID": "local", "AWS_SECRET_ACCESS_KEY": "local"}  # fmt: skip
         imported = subprocess.run(
-            [sys.executable, "-m", "devtools.importer", "--quiet", "--table", TABLE,
-             "--endpoint-url", own.dynamodb.endpoint_url, "--region", "us-east-1", str(catalog)],
+            [sys.executable, "-m", "devtools.cli.import_catalog", "--quiet", "--table", TABLE,
+             "--endpoint-url", own.dynamodb.endpoint_url, "--region", REGION, str(catalog)],
             cwd=REPO_ROOT, env=environment, capture_output=True, text=True, timeout=120,
         )  # fmt: skip
         assert imported.returncode == 0, imported.stderr
@@ -173,8 +174,9 @@ def _module(package: ModuleType, name: str) -> ModuleType:
 
 @pytest.fixture(scope="module")
 def api(python_client: ModuleType, clients_stack: ClientsStack) -> Iterator[Any]:
-    client = python_client.AuthenticatedClient(base_url=clients_stack.url, token=clients_stack.token,
-                                               raise_on_unexpected_status=True)  # fmt: skip
+    client = python_client.AuthenticatedClient(
+        base_url=clients_stack.url, token=clients_stack.token, raise_on_unexpected_status=True
+    )
     with client as opened:
         yield opened
 
@@ -206,8 +208,9 @@ def test_python_client_pages_soundtracks_with_operators_to_their_end(python_clie
     walk = {key: value for key, value in SOUNDTRACKS_WALK.items() if key != "sort"}
     walked, cursor, indexes = [], None, []
     while True:
-        answer = list_soundtracks.sync_detailed(client=api, sort=sort(SOUNDTRACKS_WALK["sort"]), **walk,
-                                                **({"cursor": cursor} if cursor else {}))  # fmt: skip
+        answer = list_soundtracks.sync_detailed(
+            client=api, sort=sort(SOUNDTRACKS_WALK["sort"]), **walk, **({"cursor": cursor} if cursor else {})
+        )
         assert answer.status_code == 200, answer.content
         walked += [str(soundtrack.uuid) for soundtrack in answer.parsed]
         indexes.append(answer.headers["X-Pagination-Page-Index"])
@@ -282,8 +285,9 @@ def typescript_walk(clients_stack: ClientsStack, tmp_path_factory: pytest.TempPa
     arguments = {"baseUrl": clients_stack.url, "token": clients_stack.token, "songsWalk": SONGS_WALK,
                  "soundtracksWalk": SOUNDTRACKS_WALK, "song": SONGS[0]["id"], "soundtrack": SOUNDTRACKS[0]["uuid"],
                  "unknown": UNKNOWN}  # fmt: skip
-    ran = subprocess.run([node, "walk.mjs", json.dumps(arguments)], cwd=where / "out", capture_output=True, text=True,
-                         timeout=120)  # fmt: skip
+    ran = subprocess.run(
+        [node, "walk.mjs", json.dumps(arguments)], cwd=where / "out", capture_output=True, text=True, timeout=120
+    )
     assert ran.returncode == 0, ran.stdout + ran.stderr
     return json.loads(ran.stdout)
 

@@ -1,4 +1,4 @@
-"""``python -m devtools.importer`` as a user runs it, against DynamoDB Local: exit status and messages.
+"""``python -m devtools.cli.import_catalog`` as a user runs it, against DynamoDB Local: exit status and messages.
 
 Exit status: 0 all lines loaded, 2 some lines rejected, 1 nothing could be done.
 """
@@ -18,13 +18,13 @@ from typing import Any
 
 import pytest
 
+from devtools import REPO_ROOT
 from devtools.local.dynamodb_local import DynamoDBLocal
 from devtools.template.table import create_tables, delete_tables
-from tests import catalog_data
+from tests.support import catalog_data
 
 pytestmark = [pytest.mark.e2e, pytest.mark.dynamodb_local]
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
 OWNERS, SONGS = catalog_data.build()
 _names = itertools.count()
 
@@ -48,7 +48,7 @@ def importer(
     endpoint = ["--endpoint-url", endpoint_url] if endpoint_url else []
     chosen = ["--region", region] if region else []
     return subprocess.run(
-        [sys.executable, "-m", "devtools.importer", *endpoint, *chosen, *arguments],
+        [sys.executable, "-m", "devtools.cli.import_catalog", *endpoint, *chosen, *arguments],
         cwd=REPO_ROOT, env=environment, capture_output=True, text=True, timeout=60,
     )  # fmt: skip
 
@@ -180,8 +180,9 @@ def test_an_endpoint_needs_no_aws_credentials(
     client, name = local_table
     path = tmp_path / "catalog.jsonl"
     path.write_text(json.dumps(OWNERS[0]) + "\n", encoding="utf-8")
-    result = importer("--quiet", "--table", name, str(path), endpoint_url=dynamodb_local.endpoint_url,
-                      credentials=False, home=tmp_path)  # fmt: skip
+    result = importer(
+        "--quiet", "--table", name, str(path), endpoint_url=dynamodb_local.endpoint_url, credentials=False, home=tmp_path
+    )
     assert result.returncode == 0, result.stderr
     assert record_of(client, name, f"owners#{OWNERS[0]['id']}") is not None
 

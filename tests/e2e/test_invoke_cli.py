@@ -1,4 +1,4 @@
-"""``make invoke`` (``python -m devtools.invoke``) as a user runs it: every sample event of ``events/``
+"""``make invoke`` (``python -m devtools.cli.invoke``) as a user runs it: every sample event of ``events/``
 handed to its function, from the sources and from a ``sam build``, against DynamoDB Local.
 
 The table holds a part of the sample catalog that ``make run`` imports: every owner, the first 300
@@ -17,6 +17,7 @@ an import that only the dev virtualenv satisfies.
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import re
@@ -29,22 +30,23 @@ from typing import Any
 
 import pytest
 
-from catalog.writer import CatalogWriter
-from devtools.importer import import_lines
-from devtools.invoke import LAMBDA_PYTHON
+from devtools import REPO_ROOT
+from devtools.bench import cold_start
+from devtools.counts import recount
 from devtools.local.dynamodb_local import DynamoDBLocal
 from devtools.local.identity import Credentials
+from devtools.local.lambda_runtime import LAMBDA_PYTHON
 from devtools.local.state import StackInfo
 from devtools.local.streams import COUNTER_FUNCTION
-from devtools.recount import recount
 from devtools.sample_catalog import generate
 from devtools.template import build, table
 from devtools.template.api import load_api, load_function
-from tests import stream_feed
+from importer.load import import_lines
+from importer.writer import CatalogWriter
+from tests.support import stream_feed
 
 pytestmark = [pytest.mark.e2e, pytest.mark.dynamodb_local]
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
 EVENTS = sorted((REPO_ROOT / "events").glob("*.json"))
 TABLE = "invoke-samples"
 SONGS, SOUNDTRACKS = 300, 50
@@ -106,7 +108,7 @@ class Printed:
 
 def invoke(function: str, event: Path, *options: str) -> Printed:
     done = subprocess.run(
-        [sys.executable, "-m", "devtools.invoke", function, str(event), *options],
+        [sys.executable, "-m", "devtools.cli.invoke", function, str(event), *options],
         cwd=REPO_ROOT, capture_output=True, text=True, timeout=120,
     )  # fmt: skip
     answer, _, logs = done.stdout.partition(f"\nlogs of {function}:\n")
@@ -170,6 +172,24 @@ def test_every_sample_event_is_answered_by_its_function(
     assert not counted.drift() and not counted.pending
 
 
+def test_the_built_layer_ships_byte_code_python_uses_whatever_the_time_of_its_sources(build_dir: Path) -> None:
+    """Lambda's /opt is read-only and ``sam deploy``'s zip dates every file 1980: every module of the layer
+    has its byte code for this Python, hash-based and unchecked (PEP 552), or each cold start compiles it."""
+    layer = build_dir / "CommonLayer" / "python"
+    sources = sorted(layer.rglob("*.py"))
+    assert {"catalog", "aws_lambda_powertools", "cryptography"} <= {path.relative_to(layer).parts[0] for path in sources}
+    for source in sources:
+        header = Path(importlib.util.cache_from_source(str(source))).read_bytes()[:8]
+        assert header[:4] == importlib.util.MAGIC_NUMBER, source
+        assert int.from_bytes(header[4:8], "little") == 0b01, f"{source}: not unchecked hash-based byte code"
+    assert not (layer / "pydantic").exists() and not (layer / "catalog" / "writer.py").exists(), "the importer's, not Lambda's"
+
+
+def test_the_cold_start_bench_runs_the_build_as_lambda_runs_it(build_dir: Path) -> None:
+    (row,) = cold_start.measure(runs=1, requests=1, functions=("list",), built=build_dir / "template.yaml")  # 200 or raises
+    assert row["function"] == "list" and row["cold_ms_p50"] > 0 and row["floor_ms_p50"] > 0
+
+
 def broken_copy(build_dir: Path, into: Path, *, without: str | None = None, prepend: str | None = None) -> Path:
     """The build, with ``without`` missing from the layer, or ``prepend`` put before ListFunction's code.
 
@@ -224,8 +244,9 @@ def test_an_unknown_function_a_missing_event_file_and_malformed_json_each_get_on
     malformed = tmp_path / "malformed.json"
     malformed.write_text('{"httpMethod": "GET",', encoding="utf-8")
     unknown = one_line_error(invoke("NoSuchFunction", Path("events/list.json")))
-    assert unknown.startswith(
-        "error: no function 'NoSuchFunction' in template.yaml (its functions: CountFunction, CounterFunction,"
+    assert unknown == (
+        "error: no function 'NoSuchFunction' in template.yaml "
+        "(its functions: CountFunction, GetFunction, ListFunction, RandomFunction, StreamCounterFunction)"
     )
     assert (
         one_line_error(invoke("ListFunction", tmp_path / "absent.json"))

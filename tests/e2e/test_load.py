@@ -20,6 +20,7 @@ import pytest
 from devtools.bench import loader, mix
 from devtools.load import report, targets
 from devtools.local import stack
+from devtools.local.execution_environments import ExecutionEnvironments
 from devtools.local.gateway import LocalApiGateway
 from devtools.local.identity import Tokens
 from devtools.sample_catalog import generate
@@ -44,14 +45,16 @@ def pooled_gateway(
     local_stack: LocalStack, load_catalog: loader.Catalog, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[LocalApiGateway]:
     shared = local_stack.composed
-    with stack.local_stack(logs=tmp_path_factory.mktemp("load"), dynamodb=shared.dynamodb, pool=shared.pool,
-                           table_name=LOAD_TABLE, environments=2) as composed:  # fmt: skip
+    with stack.local_stack(
+        logs=tmp_path_factory.mktemp("load"), dynamodb=shared.dynamodb, pool=shared.pool, table_name=LOAD_TABLE, environments=2
+    ) as composed:
         composed.serve_in_background()
         yield composed.gateway
 
 
 def test_two_execution_environments_are_two_processes(pooled_gateway: LocalApiGateway) -> None:
-    assert len(pooled_gateway.invoker.pids) == 2
+    workers = pooled_gateway.invoker
+    assert isinstance(workers, ExecutionEnvironments) and len(workers.pids) == 2
 
 
 def test_a_short_load_run_answers_every_request_and_reports_it(
@@ -69,8 +72,9 @@ def test_a_short_load_run_answers_every_request_and_reports_it(
     plan = tmp_path / "plan.json"
     plan.write_text(json.dumps({"host": host, "port": port, "authorization": authorization, "requests": requests,
                                 "connections": 3, "seconds": RUN_SECONDS, "timeout_s": 30}))  # fmt: skip
-    completed = subprocess.run([sys.executable, "-m", "devtools.load.generator", str(plan)], cwd=REPO_ROOT,
-                               capture_output=True, text=True, timeout=120)  # fmt: skip
+    completed = subprocess.run(
+        [sys.executable, "-m", "devtools.load.generator", str(plan)], cwd=REPO_ROOT, capture_output=True, text=True, timeout=120
+    )
     assert completed.returncode == 0, completed.stderr
     result = json.loads(completed.stdout)
 

@@ -1,6 +1,6 @@
 """``make startup`` as a user runs it: ``make run`` started, asked and stopped, several times.
 
-It runs ``python -m devtools.run`` in a state directory of its own: a first start (the sample
+It runs ``python -m devtools.cli.run`` in a state directory of its own: a first start (the sample
 catalog generated, imported and counted), a later one (the saved database), and two re-imports of
 a small catalog. What is checked is what a user of ``make run`` sees, not how fast: every start's
 songs count is exact, a later start imports nothing, and a re-import starts from a new database
@@ -24,7 +24,7 @@ ENVIRONMENT = {**os.environ, "PYTHONPATH": os.pathsep.join([str(REPO_ROOT / "lay
 
 def test_make_run_starts_are_timed_counted_exactly_and_reimports_start_from_a_new_database(tmp_path: Path) -> None:
     catalog = tmp_path / "small.jsonl"
-    subprocess.run([sys.executable, "-m", "devtools.sample_catalog", "--out", str(catalog), "--songs", "60",
+    subprocess.run([sys.executable, "-m", "devtools.cli.sample_catalog", "--out", str(catalog), "--songs", "60",
                     "--owners", "6", "--soundtracks", "10"], cwd=REPO_ROOT, env=ENVIRONMENT, check=True)  # fmt: skip
     result = subprocess.run(
         [sys.executable, "-m", "devtools.bench.startup", "--reimports", "2", "--catalog", str(catalog), "--out", str(tmp_path)],

@@ -1,4 +1,4 @@
-"""``python -m devtools.stream_event``: a table's stream printed as the counter function's event, then run.
+"""``python -m devtools.cli.stream_event``: a table's stream printed as the counter function's event, then run.
 
 The README's recipe for a stream event of one's own: records imported into a scratch table, its
 stream printed as the event Lambda hands over, the event run with ``make invoke``. Run against the
@@ -17,18 +17,18 @@ from pathlib import Path
 import pytest
 
 from catalog import keys
-from catalog.writer import CatalogWriter
-from devtools.importer import import_lines
+from devtools import REPO_ROOT
+from devtools.counts import recount
 from devtools.local.dynamodb_local import DynamoDBLocal
 from devtools.local.identity import Credentials
 from devtools.local.state import StackInfo
-from devtools.recount import recount
 from devtools.sample_catalog import generate
 from devtools.template import table
+from importer.load import import_lines
+from importer.writer import CatalogWriter
 
 pytestmark = [pytest.mark.e2e, pytest.mark.dynamodb_local]
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
 TABLE = "stream-event-scratch"
 
 
@@ -51,7 +51,7 @@ def test_a_scratch_tables_stream_becomes_an_event_the_counter_function_applies(
     demo = asdict(Credentials(username="demo", password="unused", sub=records[0]["id"]))
     StackInfo(os.getpid(), "http://127.0.0.1:1", dynamodb_local.endpoint_url, TABLE, {}, demo).save(stack)
 
-    printed = run("devtools.stream_event", "--table", TABLE, "--stack", str(stack))
+    printed = run("devtools.cli.stream_event", "--table", TABLE, "--stack", str(stack))
     assert printed.returncode == 0, printed.stderr
     event = json.loads(printed.stdout)
     # One record per song and soundtrack (its all posting): the template's filter drops the rest.
@@ -61,7 +61,7 @@ def test_a_scratch_tables_stream_becomes_an_event_the_counter_function_applies(
 
     path = tmp_path / "stream.json"
     path.write_text(printed.stdout, encoding="utf-8")
-    invoked = run("devtools.invoke", "CounterFunction", str(path), "--stack", str(stack))
+    invoked = run("devtools.cli.invoke", "StreamCounterFunction", str(path), "--stack", str(stack))
     assert invoked.returncode == 0, invoked.stderr + invoked.stdout
     assert invoked.stdout.startswith('answer: {\n  "batchItemFailures": []\n}')
     assert recount(client, TABLE, table.counters_table_name(TABLE)).drift() == {}

@@ -14,15 +14,15 @@ from typing import Any
 import pytest
 from boto3.dynamodb.types import TypeDeserializer
 
-from catalog.collections import COLLECTIONS, SONGS, SOUNDTRACKS
-from catalog.writer import CatalogWriter
+from catalog.declarations import COLLECTIONS, SONGS, SOUNDTRACKS
 from devtools import counts
-from devtools.importer import import_lines
 from devtools.local.streams import StreamFeeder, filter_patterns, streams_client
 from devtools.template.table import counters_table_name
-from tests import catalog_data, soundtrack_data
-from tests.api_client import InProcessApi
-from tests.stream_feed import deliver_to_handler, drain
+from importer.load import import_lines
+from importer.writer import CatalogWriter
+from tests.support import catalog_data, soundtrack_data
+from tests.support.api_client import InProcessApi
+from tests.support.stream_feed import deliver_to_handler, drain
 
 _deserializer = TypeDeserializer()
 Table = tuple[Any, str]

@@ -19,14 +19,14 @@ from typing import Any
 
 import pytest
 
-from catalog.collections import SONGS
-from catalog.writer import CatalogWriter
-from devtools.importer import import_lines
+from catalog.declarations import SONGS
 from devtools.local.streams import StreamFeeder, filter_patterns, streams_client
-from tests import catalog_data, soundtrack_data
-from tests.api_client import InProcessApi
-from tests.conftest import BACKENDS, table_on
-from tests.stream_feed import deliver_to_handler, drain
+from importer.load import import_lines
+from importer.writer import CatalogWriter
+from tests.support import catalog_data, soundtrack_data
+from tests.support.api_client import InProcessApi
+from tests.support.backends import BACKENDS, table_on
+from tests.support.stream_feed import deliver_to_handler, drain
 
 GENRES = ["Pop", "Rock", "Jazz", "Folk", "Soul", "Funk"]
 MOODS = ["Calm", "Dark", "Happy", "Epic", "Tense"]
@@ -122,7 +122,7 @@ def assert_counts_exact(api: InProcessApi, songs: list[dict]) -> None:
                 assert answer.meter.entries == 0, (params, answer.meter)
 
 
-GENRES, GENRE_COUNT = "/v1/songs/genres", "/v1/songs/genres/count"
+GENRES_PATH, GENRE_COUNT_PATH = "/v1/songs/genres", "/v1/songs/genres/count"
 
 
 def genre_shapes(songs: list[dict]) -> list[tuple[dict[str, str], str]]:
@@ -151,9 +151,9 @@ def assert_genres_exact(api: InProcessApi, songs: list[dict]) -> None:
     for params, how in genre_shapes(songs):
         scope_genres = len(catalog_data.genre_counts(OWNERS, songs, {"archived": params.get("archived", "false")}))
         for order in ("desc", "asc") if how != "entries" else ("asc",):  # both orders of every filter: the contract test
-            answer = api.get(GENRES, {**params, "sortOrder": order, "limit": "100"})
+            answer = api.get(GENRES_PATH, {**params, "sortOrder": order, "limit": "100"})
             assert answer.body == catalog_data.expected_genres(OWNERS, songs, {**params, "sortOrder": order}), (params, order)
-        counted = api.get(GENRE_COUNT, params)
+        counted = api.get(GENRE_COUNT_PATH, params)
         assert counted.body == {"count": len(catalog_data.genre_counts(OWNERS, songs, params))}, params
         meter = answer.meter
         if how != "entries":
@@ -199,8 +199,9 @@ def test_counts_from_counters_stay_exact_through_changes_deletions_and_replays(
     assert_counts_exact(api, songs)
     assert_genres_exact(api, songs)
 
-    replay = StreamFeeder(client, streams_client(client), name, deliver_to_handler(client, name), batch_size=23,
-                          patterns=filter_patterns())  # fmt: skip
+    replay = StreamFeeder(
+        client, streams_client(client), name, deliver_to_handler(client, name), batch_size=23, patterns=filter_patterns()
+    )
     assert replay.drain() > 0
     assert_counts_exact(api, songs)
     assert_genres_exact(api, songs)
@@ -222,7 +223,7 @@ def test_a_song_with_more_genres_than_combinations_take_turns_those_counts_to_th
     assert (single.body, single.meter.items) == ({"count": 1}, 1), "a value's own counter still is"
     for params, combined in (({}, False), ({"ownerIds": many["ownerId"]}, False), ({"genres": "Pop"}, True),
                              ({"mintingStatuses": many["mintingStatus"]}, True), ({"moods": "Calm"}, True)):  # fmt: skip
-        answer = api.get(GENRES, {**params, "limit": "100"})
+        answer = api.get(GENRES_PATH, {**params, "limit": "100"})
         assert answer.body == catalog_data.expected_genres(OWNERS, songs, params), params
         assert (answer.meter.entries > 0) == combined, "a genre's count in the scope and an owner's count every song"
 
@@ -267,7 +268,7 @@ def _random_within_a_range(client: Any, name: str, monkeypatch: pytest.MonkeyPat
     for params in ({"newerThan": low, "olderThan": high}, {"genres": "Pop", "newerThan": low, "olderThan": high}):
         pool = set(catalog_data.expected(OWNERS, SONG_LINES, params))
         assert len(pool) >= 3, params
-        draws = Counter()
+        draws: Counter[str] = Counter()
         for _ in range(40 * len(pool)):
             answer = api.get("/v1/songs/random", params)
             assert answer.meter.items <= MAX_ITEMS, answer.meter

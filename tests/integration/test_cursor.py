@@ -3,31 +3,32 @@
 import base64
 import json
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 
-from catalog.writer import CatalogWriter
-from devtools.importer import import_lines
-from tests import catalog_data, soundtrack_data
-from tests.api_client import InProcessApi, next_page
-from tests.conftest import table_on
-from tests.stream_feed import drain
+from importer.load import import_lines
+from importer.writer import CatalogWriter
+from tests.support import catalog_data, soundtrack_data
+from tests.support.api_client import InProcessApi, next_page
+from tests.support.backends import table_on
+from tests.support.stream_feed import drain
 
 OWNERS, SONGS = catalog_data.build()
 SONGS_PATH, SOUNDTRACKS_PATH = "/v1/songs", "/api/v1/soundtracks"
 
 
 @pytest.fixture(scope="module")
-def catalog_table() -> Iterator[tuple]:
+def catalog_table(request: pytest.FixtureRequest) -> Iterator[tuple[Any, str]]:
     records = OWNERS + SONGS + soundtrack_data.build()
-    with table_on("moto", None) as (client, name):
+    with table_on("moto", request) as (client, name):
         import_lines(CatalogWriter(client, name), [json.dumps(record) for record in records], progress=False)
         drain(client, name)
         yield client, name
 
 
 @pytest.fixture
-def api(catalog_table: tuple, monkeypatch: pytest.MonkeyPatch) -> InProcessApi:
+def api(catalog_table: tuple[Any, str], monkeypatch: pytest.MonkeyPatch) -> InProcessApi:
     return InProcessApi(*catalog_table, monkeypatch)
 
 
@@ -45,7 +46,9 @@ def assert_refused(answer, status: int = 400) -> None:
 
 def test_the_next_link_keeps_the_filters_and_replaces_the_offset(api: InProcessApi) -> None:
     answer = api.get(SONGS_PATH, {"genres": "Pop,-Rock", "limit": "2", "offset": "1"})
-    path, params = next_page(answer)
+    linked = next_page(answer)
+    assert linked is not None
+    path, params = linked
     assert path == SONGS_PATH
     assert set(params) == {"genres", "limit", "cursor"}
     assert (params["genres"], params["limit"]) == ("Pop,-Rock", "2")
@@ -87,7 +90,7 @@ def test_a_cursor_only_continues_the_query_it_was_issued_for(api: InProcessApi) 
     assert_refused(api.get(SOUNDTRACKS_PATH, {"cursor": cursor}))
 
 
-def test_a_cursor_of_another_deployment_is_a_400(api: InProcessApi, catalog_table: tuple) -> None:
+def test_a_cursor_of_another_deployment_is_a_400(api: InProcessApi, catalog_table: tuple[Any, str]) -> None:
     cursor = cursor_of(api, SONGS_PATH, {"limit": "2"})
     with pytest.MonkeyPatch.context() as patch:
         other = InProcessApi(*catalog_table, patch)  # the same catalog behind another stack: its own cursor secret

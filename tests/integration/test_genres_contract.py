@@ -11,13 +11,13 @@ from collections.abc import Iterator
 
 import pytest
 
-from catalog.writer import CatalogWriter
-from devtools.importer import import_lines
-from tests import catalog_data
-from tests.api_client import CALLER, InProcessApi
-from tests.conftest import BACKENDS, table_on
+from importer.load import import_lines
+from importer.writer import CatalogWriter
 from tests.integration.test_songs_contract import FILTERS
-from tests.stream_feed import drain
+from tests.support import catalog_data
+from tests.support.api_client import CALLER, InProcessApi
+from tests.support.backends import BACKENDS, table_on
+from tests.support.stream_feed import drain
 
 OWNERS, SONGS = catalog_data.build()
 GENRES, GENRE_COUNT = "/v1/songs/genres", "/v1/songs/genres/count"

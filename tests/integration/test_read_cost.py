@@ -11,12 +11,12 @@ from collections.abc import Iterator
 
 import pytest
 
-from catalog.writer import CatalogWriter
-from devtools.importer import import_lines
 from devtools.sample_catalog import generate
-from tests.api_client import InProcessApi, follow_links
-from tests.conftest import table_on
-from tests.stream_feed import drain
+from importer.load import import_lines
+from importer.writer import CatalogWriter
+from tests.support.api_client import InProcessApi, follow_links
+from tests.support.backends import table_on
+from tests.support.stream_feed import drain
 
 RECORDS = generate(song_count=200, owner_count=12, seed=7)
 SONGS = [record for record in RECORDS if record["kind"] == "song"]

@@ -9,12 +9,12 @@ from collections.abc import Iterator
 
 import pytest
 
-from catalog.writer import CatalogWriter
-from devtools.importer import import_lines
-from tests import catalog_data
-from tests.api_client import CALLER, InProcessApi, follow_links
-from tests.conftest import BACKENDS, table_on
-from tests.stream_feed import drain
+from importer.load import import_lines
+from importer.writer import CatalogWriter
+from tests.support import catalog_data
+from tests.support.api_client import CALLER, InProcessApi, follow_links
+from tests.support.backends import BACKENDS, table_on
+from tests.support.stream_feed import drain
 
 OWNERS, SONGS = catalog_data.build()
 BY_ID = {song["id"]: song for song in SONGS}

@@ -7,12 +7,12 @@ from collections.abc import Iterator
 
 import pytest
 
-from catalog.writer import CatalogWriter
-from devtools.importer import import_lines
-from tests import soundtrack_data
-from tests.api_client import InProcessApi, follow_links
-from tests.conftest import BACKENDS, table_on
-from tests.stream_feed import drain
+from importer.load import import_lines
+from importer.writer import CatalogWriter
+from tests.support import soundtrack_data
+from tests.support.api_client import InProcessApi, follow_links
+from tests.support.backends import BACKENDS, table_on
+from tests.support.stream_feed import drain
 
 RECORDS = soundtrack_data.build()
 BY_ID = {record["uuid"]: record for record in RECORDS}

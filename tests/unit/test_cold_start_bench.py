@@ -1,4 +1,10 @@
-"""The cold-start benchmark: a function in a fresh process, DynamoDB stubbed, answers 200 (no timing asserted)."""
+"""The cold-start benchmark: a function in a fresh process, DynamoDB stubbed, answers 200 (no timing asserted).
+
+Its run of a build is in ``tests/e2e/test_invoke_cli.py``, which makes one.
+"""
+
+import os
+from pathlib import Path
 
 from devtools.bench import cold_start
 
@@ -27,3 +33,22 @@ def test_the_canned_catalog_holds_more_than_a_page() -> None:
     assert len(postings) == cold_start.CATALOG_SONGS > cold_start.PAGE_ITEMS
     assert [posting["slot"]["N"] for posting in postings] == [str(slot) for slot in range(cold_start.CATALOG_SONGS)]
     assert sum(1 for key in items if key[1] == "posting#all") == cold_start.CATALOG_SONGS
+
+
+def test_a_build_is_run_from_a_copy_dated_as_sam_deploys_zip_dates_it(tmp_path: Path) -> None:
+    (tmp_path / "template.yaml").write_text("{}")
+    (tmp_path / "CommonLayer" / "python").mkdir(parents=True)
+    (tmp_path / "CommonLayer" / "python" / "module.py").write_text("")
+
+    with cold_start.as_deployed(tmp_path / "template.yaml") as deployed:
+        files = [path for path in deployed.parent.rglob("*")]
+        assert deployed.read_text() == "{}" and deployed.parent != tmp_path
+        assert {os.stat(path).st_mtime for path in files} == {cold_start.ZIP_EPOCH}
+        assert {path.relative_to(deployed.parent) for path in files} == {
+            Path("template.yaml"),
+            Path("CommonLayer"),
+            Path("CommonLayer/python"),
+            Path("CommonLayer/python/module.py"),
+        }
+    assert not deployed.exists()
+    assert os.stat(tmp_path / "template.yaml").st_mtime != cold_start.ZIP_EPOCH

@@ -66,6 +66,7 @@ def test_the_tag_also_says_what_the_paging_headers_say_but_not_the_sealed_cursor
     followed = tag_of(conditional(event(), answer([1, 2], Link='<https://h/v1/songs?cursor=AAA>; rel="next"')))
     resealed = tag_of(conditional(event(), answer([1, 2], Link='<https://h/v1/songs?cursor=BBB>; rel="next"')))
     assert last != followed == resealed
-    totals = [tag_of(conditional(event(), answer([], X_Pagination_Item_Total=str(n), X_Pagination_Page_Total="1")))
-              for n in (5, 6, 6)]  # fmt: skip
+    totals = [
+        tag_of(conditional(event(), answer([], X_Pagination_Item_Total=str(n), X_Pagination_Page_Total="1"))) for n in (5, 6, 6)
+    ]
     assert totals[0] != totals[1] == totals[2]

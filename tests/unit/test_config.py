@@ -5,16 +5,16 @@ from collections.abc import Iterator
 import pytest
 
 from catalog import budget
-from catalog.config import ConfigurationError, Settings, dynamodb_settings, settings
+from catalog.config import ConfigurationError, Settings, dynamodb_settings, forget_settings, settings
 
 KEY = "k" * 32
 
 
 @pytest.fixture(autouse=True)
 def fresh_settings() -> Iterator[None]:
-    settings.cache_clear()
+    forget_settings()
     yield
-    settings.cache_clear()
+    forget_settings()
 
 
 def test_settings_come_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -24,7 +24,8 @@ def test_settings_come_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> 
 
     assert settings().table_name == "catalog-Table_1.x"
     assert settings().counters_table_name == "catalog-CountersTable-1"
-    assert settings().cursor_key.get_secret_value() == KEY
+    key = settings().cursor_key
+    assert key is not None and key.get_secret_value() == KEY
 
 
 def test_the_cursor_key_is_optional_and_never_shown(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -68,7 +69,8 @@ def test_functions_sharing_a_process_each_get_their_own_settings(monkeypatch: py
     assert settings().cursor_key is None  # count, get, random
 
     monkeypatch.setenv("CURSOR_KEY", KEY)
-    assert settings().cursor_key.get_secret_value() == KEY  # list
+    key = settings().cursor_key  # list
+    assert key is not None and key.get_secret_value() == KEY
 
 
 # --- DynamoDB client: timeouts, retries, the request's time budget --------------------------------
@@ -81,9 +83,9 @@ _DYNAMODB_VARIABLES = ("DYNAMODB_RETRY_MODE", "DYNAMODB_MAX_ATTEMPTS", "DYNAMODB
 def no_dynamodb_variables(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     for name in _DYNAMODB_VARIABLES:
         monkeypatch.delenv(name, raising=False)
-    dynamodb_settings.cache_clear()
+    forget_settings()
     yield
-    dynamodb_settings.cache_clear()
+    forget_settings()
 
 
 def test_the_defaults_end_a_request_s_dynamodb_work_well_within_the_function_timeout(no_dynamodb_variables: None) -> None:

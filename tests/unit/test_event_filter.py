@@ -20,8 +20,9 @@ def test_a_value_list_matches_by_equality_and_a_prefix_by_prefix() -> None:
 
 
 def test_every_key_of_a_pattern_must_match_and_any_pattern_may() -> None:
-    both = event_filter.parse(['{"eventName": ["REMOVE"], "dynamodb": {"Keys": {"SK": {"S": ["record"]}}}}',
-                               '{"eventName": ["INSERT"]}'])  # fmt: skip
+    both = event_filter.parse(
+        ['{"eventName": ["REMOVE"], "dynamodb": {"Keys": {"SK": {"S": ["record"]}}}}', '{"eventName": ["INSERT"]}']
+    )
     assert event_filter.matches_any(both, record("record", "REMOVE"))
     assert event_filter.matches_any(both, record("count", "INSERT"))
     assert not event_filter.matches_any(both, record("count", "REMOVE"))
@@ -32,8 +33,9 @@ def test_no_pattern_lets_everything_through() -> None:
     assert event_filter.matches_any([], record("anything"))
 
 
-@pytest.mark.parametrize("pattern", ['{"eventName": [{"anything-but": ["REMOVE"]}]}', '{"eventName": "INSERT"}',
-                                     '{"eventName": []}', '["INSERT"]'])  # fmt: skip
+@pytest.mark.parametrize(
+    "pattern", ['{"eventName": [{"anything-but": ["REMOVE"]}]}', '{"eventName": "INSERT"}', '{"eventName": []}', '["INSERT"]']
+)
 def test_a_form_it_does_not_implement_is_refused(pattern: str) -> None:
     with pytest.raises(event_filter.UnsupportedPattern):
         event_filter.parse([pattern])

@@ -1,6 +1,6 @@
 """The sample events of ``events/`` are events the functions can be handed as they are (``make invoke``).
 
-API events (that a route serves each one: ``tests/unit/test_template.py``): each carries the claims
+API events (that a route serves each one: ``tests/infrastructure/test_template.py``): each carries the claims
 the local authorizer hands a function for the token in its ``Authorization`` header, an access
 token of the local user pool for ``make run``'s demo user (the sample catalog's first owner), so
 that ``ownerIds=me`` finds that user's songs. That the samples answer 200 is checked by running

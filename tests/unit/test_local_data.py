@@ -1,11 +1,12 @@
-"""make run's local data: a working copy in memory-backed storage, saved to disk and opened again."""
+"""make run's local data: a working copy in memory-backed storage, saved to disk and opened again; and
+when a saved database is reused."""
 
 import sqlite3
 from pathlib import Path
 
 import pytest
 
-from devtools.local.local_data import DATABASE, LocalData
+from devtools.local.local_data import DATABASE, Imported, LocalData, reason_for_a_new_database, table_shape
 
 
 def _write(database: Path, value: str) -> None:
@@ -68,3 +69,27 @@ def test_memory_backed_storage_without_room_for_the_data_is_not_used(tmp_path: P
     monkeypatch.setattr("devtools.local.local_data._room_in", lambda directory: 64 * 1024 * 1024)  # a container's /dev/shm
     data = LocalData(tmp_path / "saved", tmpfs=tmp_path / "memory")
     assert not data.in_memory and data.open(fresh=False) == tmp_path / "saved"
+
+
+# -- make run's choice between the saved database and a new one ------------------------------------
+
+
+def test_the_saved_database_is_used_when_it_was_written_under_this_layout_and_table() -> None:
+    assert reason_for_a_new_database(Imported("sample.jsonl", complete=True, shape=table_shape()), None) is None
+
+
+def test_a_catalog_given_is_imported_into_a_new_database(tmp_path: Path) -> None:
+    reason = reason_for_a_new_database(Imported("sample.jsonl", complete=True, shape=table_shape()), tmp_path / "c.jsonl")
+    assert reason is not None and "c.jsonl" in reason
+
+
+def test_another_layout_an_unfinished_import_or_nothing_saved_means_a_new_database() -> None:
+    assert "layout 1" in (reason_for_a_new_database(Imported("s.jsonl", complete=True, shape="layout 1, table x"), None) or "")
+    assert "did not finish" in (reason_for_a_new_database(Imported("s.jsonl", complete=False, shape=table_shape()), None) or "")
+    assert reason_for_a_new_database(None, None) == "no catalog imported yet"
+
+
+def test_what_is_recorded_beside_the_database_is_read_back(tmp_path: Path) -> None:
+    Imported("catalog.jsonl", complete=True, shape=table_shape()).save(tmp_path)
+    assert Imported.load(tmp_path) == Imported("catalog.jsonl", complete=True, shape=table_shape())
+    assert Imported.load(tmp_path / "nothing") is None

@@ -3,11 +3,11 @@
 import pytest
 
 from catalog.errors import InvalidArgument, Unauthorized
-from catalog.model.song import MintingStatus
 from catalog.parse.songs import MAX_LIMIT, MAX_OFFSET, MINTING_STATUSES
 from catalog.parse.songs import query as songs_query
 from catalog.parse.songs import window as songs_window
 from catalog.query import Selection
+from importer.model.song import MintingStatus
 
 CALLER = "842f5460-76f8-41d8-add9-d043a7a381de"
 OTHER = "7bd2862f-8deb-4814-8943-156d9dab80dd"

@@ -23,7 +23,7 @@ def test_only_the_functions_and_layers_architecture_changes(architecture: str) -
     assert variant["Globals"]["Function"]["Architectures"] == [architecture]
     assert variant["Resources"][LAYER]["Metadata"]["BuildArchitecture"] == architecture
     assert variant["Resources"][LAYER]["Properties"]["CompatibleArchitectures"] == [architecture]
-    for function in ("ListFunction", "CounterFunction"):
+    for function in ("ListFunction", "StreamCounterFunction"):
         assert table.function_properties(variant, function)["Architectures"] == [architecture]
     # Put the template's own values back: nothing else differs.
     variant["Globals"]["Function"]["Architectures"] = template["Globals"]["Function"]["Architectures"]

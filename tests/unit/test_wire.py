@@ -62,5 +62,8 @@ def test_items_read_as_boto3_reads_them(value: object) -> None:
     sent = {"attribute": TypeSerializer().serialize(value)}
     expected = TypeDeserializer().deserialize(sent["attribute"])
     got = wire.item(sent)["attribute"]
-    plain = lambda v: v.value if isinstance(v, Binary) else {plain(x) for x in v} if isinstance(v, set) else v  # noqa: E731
+
+    def plain(v: object) -> object:
+        return v.value if isinstance(v, Binary) else {plain(x) for x in v} if isinstance(v, set) else v
+
     assert plain(got) == plain(expected)

@@ -1,4 +1,4 @@
-"""Shared code of the catalog API's functions.
+"""The layer: what the functions run besides their handlers, and nothing else (the importer is apart).
 
 A request flows through four steps, one module each:
 
@@ -7,6 +7,8 @@ A request flows through four steps, one module each:
 - ``fetch``  Plan -> index entries and records, reading as little as the query allows
 - ``shape``  records -> the JSON the client gets
 
-``operations`` strings the four together per operation (list, count, get, random);
-``store`` is the only module that talks to DynamoDB.
+``operations`` strings the four together per operation (list, count, get, random). Two modules
+talk to DynamoDB: ``store``, the API functions' reads (metered, their faults answered 503), and
+``counting``, the stream counter function's work, which reads and writes the counters table with
+a client of its own (its role alone may write). Both read DynamoDB's wire form through ``wire``.
 """

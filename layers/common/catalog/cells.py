@@ -52,7 +52,7 @@ from collections import Counter
 from itertools import combinations
 
 from catalog import indexing, keys
-from catalog.collections import Collection, Ranged
+from catalog.declarations import Collection, Ranged
 
 Cell = tuple[str, str, str]
 """(PK, SK, attribute) of one count in the counters table."""
@@ -122,7 +122,7 @@ def overflows(collection: Collection, atoms: frozenset[Atom]) -> set[str]:
 def listed_cell(collection: Collection, scoped: bool | None, value: str) -> Cell:
     """The cell counting the records (of a scope) that carry ``value`` of the listed facet."""
     key = keys.combinations_key(_partition(collection, scoped, None))
-    return key["PK"], key["SK"], _name([(collection.listed, value)])
+    return key["PK"], key["SK"], _name([(collection.listed_name(), value)])
 
 
 def listed_in(collection: Collection, item: dict) -> dict[str, int]:
@@ -171,14 +171,14 @@ def _combination_cells(collection: Collection, record: dict) -> Counter[Cell]:
     sets: list[tuple[Atom, ...]] = []
     for atoms in multis:
         for size in range(1, min(len(atoms), MAX_COMBINATION) + 1):
-            for chosen in combinations(atoms, size):
+            for subset in combinations(atoms, size):
                 if size > 1:
-                    sets.append(chosen)
-                sets += [(single, *chosen) for single in singles]
+                    sets.append(subset)
+                sets += [(single, *subset) for single in singles]
     for first, second in combinations(multis, 2):
         sets += [(a, b) for a in first for b in second]
-    for atoms in sets:
-        cell = cell_of(collection, scoped, frozenset(atoms))
+    for atom_set in sets:
+        cell = cell_of(collection, scoped, frozenset(atom_set))
         if cell is not None:
             found[cell] += 1
     return found
@@ -188,12 +188,13 @@ def _listed_cells(collection: Collection, record: dict) -> Counter[Cell]:
     """The record's listed values, counted in its scope's ``with`` item and in that of each of its
     values of a paired facet."""
     scoped = record.get(collection.scope) if collection.scope else None
-    listed = sorted(set(collection.facet(collection.listed).values(record)))
+    listed_name = collection.listed_name()
+    listed = sorted(set(collection.facet(listed_name).values(record)))
     found: Counter[Cell] = Counter(listed_cell(collection, scoped, value) for value in listed)
     for name in collection.paired:
         for paired in sorted(set(collection.facet(name).values(record))):
             for value in listed:
-                cell = cell_of(collection, scoped, frozenset([(name, paired), (collection.listed, value)]))
+                cell = cell_of(collection, scoped, frozenset([(name, paired), (listed_name, value)]))
                 if cell is not None:
                     found[cell] += 1
     return found

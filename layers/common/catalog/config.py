@@ -9,6 +9,7 @@ millisecond each.
 import os
 import re
 from functools import cache
+from typing import Any
 
 _TABLE_NAME = re.compile(r"[A-Za-z0-9_.-]{3,255}")
 """DynamoDB's rule for table names."""
@@ -84,8 +85,7 @@ class DynamoDBSettings:
     - ``RETRY_AFTER`` (1 s): the ``Retry-After`` of a 503 answer, whole seconds (1 to 3600).
     """
 
-    __slots__ = ("retry_mode", "max_attempts", "connect_timeout", "read_timeout", "backoff_scale", "time_budget",
-                 "retry_after")  # fmt: skip
+    __slots__ = ("retry_mode", "max_attempts", "connect_timeout", "read_timeout", "backoff_scale", "time_budget", "retry_after")
 
     def __init__(
         self,
@@ -162,7 +162,8 @@ def dynamodb_settings() -> DynamoDBSettings:
 
 @cache
 def _dynamodb_validated(raw: tuple[str | None, ...]) -> DynamoDBSettings:
-    given = {}
+    given: dict[str, Any] = {}  # each field's value, of its own type
+    parsed: str | float | None
     for (name, field, kind), value in zip(_DYNAMODB_VARIABLES, raw):
         if kind is str:
             parsed = value.strip() if value and value.strip() else None
@@ -171,9 +172,6 @@ def _dynamodb_validated(raw: tuple[str | None, ...]) -> DynamoDBSettings:
         if parsed is not None:
             given[field] = parsed
     return DynamoDBSettings(**given)
-
-
-dynamodb_settings.cache_clear = _dynamodb_validated.cache_clear  # type: ignore[attr-defined]
 
 
 def settings() -> Settings:
@@ -191,4 +189,8 @@ def _validated(table_name: str | None, counters_table_name: str | None, cursor_k
     return Settings(table_name, counters_table_name, cursor_key)
 
 
-settings.cache_clear = _validated.cache_clear  # type: ignore[attr-defined]  # as with functools.cache
+def forget_settings() -> None:
+    """Forget every environment validated so far: the next ``settings()`` and ``dynamodb_settings()``
+    validate the environment again (for the tests, which change it)."""
+    _validated.cache_clear()
+    _dynamodb_validated.cache_clear()

@@ -61,7 +61,7 @@ from botocore.exceptions import ClientError
 
 from catalog import cells, config, keys, wire
 from catalog.cells import Cell
-from catalog.collections import COLLECTIONS
+from catalog.declarations import COLLECTIONS
 
 logger = Logger(child=True)
 
@@ -134,7 +134,9 @@ def encode(deltas: Deltas) -> list[str]:
     by_item: dict[ItemKey, dict[str, int]] = defaultdict(dict)
     for (pk, sk, attribute), delta in sorted(deltas.items()):
         by_item[(pk, sk)][attribute] = delta
-    texts, rows, size = [], [], 0
+    texts: list[str] = []
+    rows: list[list] = []
+    size = 0
     for (pk, sk), attributes in by_item.items():
         row = [pk, sk, attributes]
         length = len(json.dumps(row, ensure_ascii=False))
@@ -243,9 +245,8 @@ class Counters:
                 failed = [change.sequence_number for change in changes[first:]]
                 logger.warning(
                     "counters not updated: the batch resumes at a failed record",
-                    extra={"error": str(error), "failed_records": len(failed), "first_failed": failed[0],
-                           **_summary(tally)},
-                )  # fmt: skip
+                    extra={"error": str(error), "failed_records": len(failed), "first_failed": failed[0], **_summary(tally)},
+                )
                 return {"batchItemFailures": [{"itemIdentifier": number} for number in failed]}
             applied.update(change.event_id for change in group)
         # Even when this attempt gathered nothing: a larger attempt of the batch, with the same first

@@ -165,9 +165,10 @@ def _complement(store: Store, plan: Plan) -> int | None:
         partition
         for name, chosen in query.facets.items()
         for value in sorted(chosen.exclude)
-        if keys.can_exist(partition := keys.partition(query.collection.name, query.collection.scope, query.scoped,
-                                                       keys.path(name, value)))
-    )  # fmt: skip
+        if keys.can_exist(
+            partition := keys.partition(query.collection.name, query.collection.scope, query.scoped, keys.path(name, value))
+        )
+    )
     union = replace(plan, query=Query(query.collection, query.scoped), partitions=excluded)
     return store.count(plan.scope_partition) - sum(1 for _ in entries(store, union))
 
@@ -181,7 +182,7 @@ def count(store: Store, plan: Plan) -> int:
 def listed_counts(store: Store, plan: Plan) -> dict[str, int]:
     """How many records matching the plan carry each value of the collection's listed facet, from the
     matching entries (each record once), for what counters cannot tell (``tally.listed_counts``)."""
-    facet = plan.query.collection.facet(plan.query.collection.listed)
+    facet = plan.query.collection.facet(plan.query.collection.listed_name())
     counts: Counter[str] = Counter()
     for entry in entries(store, plan):
         counts.update(set(facet.values(entry)))
@@ -234,7 +235,7 @@ def sample(store: Store, plan: Plan, rng: random.Random = _rng) -> dict | None:
             )
             for _ in range(tries):
                 position = rng.randrange(total)
-                for partition in plan.partitions:  # noqa: B007 - the partition it stops at is read below
+                for partition in plan.partitions:  # the partition it stops at is read below
                     if position < sizes[partition]:
                         break
                     position -= sizes[partition]

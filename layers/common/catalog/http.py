@@ -12,6 +12,7 @@ import hashlib
 import re
 from collections.abc import Callable
 from http import HTTPStatus
+from typing import TYPE_CHECKING
 from urllib.parse import urlencode
 
 from aws_lambda_powertools import Logger
@@ -22,6 +23,9 @@ from aws_lambda_powertools.logging import correlation_paths
 from catalog import budget, telemetry
 from catalog.errors import ApiError, ServiceUnavailable
 from catalog.parse import IF_NONE_MATCH
+
+if TYPE_CHECKING:  # a type only, not imported at cold start
+    from aws_lambda_powertools.utilities.typing import LambdaContext
 
 logger = Logger()
 
@@ -162,14 +166,14 @@ def conditional(event: dict, response: dict) -> dict:
     return response
 
 
-def lambda_entrypoint(app: APIGatewayRestResolver) -> Callable[[dict, object], dict]:
+def lambda_entrypoint(app: APIGatewayRestResolver) -> Callable[[dict, "LambdaContext"], dict]:
     """The Lambda handler of a function: structured logs keyed by the API Gateway request id,
     metrics flushed once per request (EMF), the request's DynamoDB time budget started, and the answer
     made conditional (``ETag``, 304)."""
 
     @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)
     @telemetry.metrics.log_metrics(capture_cold_start_metric=True)
-    def lambda_handler(event: dict, context: object) -> dict:
+    def lambda_handler(event: dict, context: "LambdaContext") -> dict:
         telemetry.begin()
         remaining = getattr(context, "get_remaining_time_in_millis", None)
         budget.begin(remaining() if remaining else None)

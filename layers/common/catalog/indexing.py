@@ -1,44 +1,16 @@
-"""Derive a record's postings: one item per access path, each a copy of the record with its index keys.
+"""Which partitions a record has a posting in: its access paths, one per facet value and its ``all`` path.
 
-Pure functions: the writer diffs what they return against what the table holds, and the counter
-function counts a record in the partitions they name (``partitions``).
+Pure functions of the key layout: the counter function counts a record in the partitions they name
+(``catalog.cells``), and the importer writes a posting in each (``importer.postings``).
 """
 
 from catalog import keys
-from catalog.collections import Collection
-
-
-def search_terms(collection: Collection, record: dict, owner_names: list[str]) -> list[str]:
-    """The lower-cased texts a ``phrase`` is matched against, each once."""
-    texts = [record.get(name) for name in collection.search_attributes] + owner_names
-    return list(dict.fromkeys(text.lower() for text in texts if text))
-
-
-def postings(collection: Collection, record: dict, owner_names: list[str]) -> dict[str, dict]:
-    """The record's postings by sort key (``posting#<path>``), without their ``slot``.
-
-    Each is a whole copy of the record: a page, a random pick or an id lookup then reads the
-    posting alone. The ``Listing`` index projects only what filters look at (facets, ``search``).
-    """
-    item_id = record[collection.id_attribute]
-    entry = dict(record)
-    if collection.search_attributes:
-        entry["search"] = search_terms(collection, record, owner_names)
-    for sort in collection.sorts:
-        value = record.get(sort.attribute)
-        entry[sort.key] = keys.sort_key(None if value is None else sort.encode(value), item_id)
-    return {keys.posting_sk(access_path): {"fpk": fpk, **entry} for access_path, fpk in _paths(collection, record)}
-
-
-def record_of(collection: Collection, posting: dict) -> dict:
-    """The record a posting is a copy of: its fields, without the keys and what indexes read."""
-    fields = set(collection.fields)
-    return {name: value for name, value in posting.items() if name in fields}
+from catalog.declarations import Collection
 
 
 def partitions(collection: Collection, record: dict) -> list[str]:
     """The partitions the record has a posting in: its ``all`` path and one per facet value, in its scope."""
-    return list(dict.fromkeys(fpk for _, fpk in _paths(collection, record)))
+    return list(dict.fromkeys(fpk for _, fpk in paths(collection, record)))
 
 
 def facet_partitions(collection: Collection, record: dict) -> dict[str, str | None]:
@@ -51,8 +23,8 @@ def facet_partitions(collection: Collection, record: dict) -> dict[str, str | No
     return found
 
 
-def _paths(collection: Collection, record: dict) -> list[tuple[str, str]]:
+def paths(collection: Collection, record: dict) -> list[tuple[str, str]]:
     """(access path, partition) of each of the record's postings."""
     scoped = record.get(collection.scope) if collection.scope else None
-    paths = [keys.path()] + [keys.path(facet.name, value) for facet in collection.facets for value in facet.values(record)]
-    return [(path, keys.partition(collection.name, collection.scope, scoped, path)) for path in paths]
+    access_paths = [keys.path()] + [keys.path(facet.name, value) for facet in collection.facets for value in facet.values(record)]
+    return [(path, keys.partition(collection.name, collection.scope, scoped, path)) for path in access_paths]

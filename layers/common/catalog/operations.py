@@ -6,8 +6,8 @@ from aws_lambda_powertools import Logger
 from aws_lambda_powertools.event_handler import Response, content_types
 
 from catalog import cursor, fetch, keys, shape, tally, telemetry
-from catalog.collections import SONGS, SOUNDTRACKS, Collection
 from catalog.config import settings
+from catalog.declarations import SONGS, SOUNDTRACKS, Collection
 from catalog.errors import NotFound
 from catalog.parse import Parameters, songs, soundtracks, uuid
 from catalog.parse import cursor as cursor_parameter

@@ -4,9 +4,10 @@ import json
 import operator
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 from catalog import keys
-from catalog.collections import Collection, Sort
+from catalog.declarations import Collection, Sort
 
 
 @dataclass(frozen=True)
@@ -29,7 +30,8 @@ class Condition:
     attribute: str
     operator: str
     """One of ``OPERATORS``."""
-    operand: object
+    operand: Any
+    """The value parsed for the attribute, or (low, high) for ``between``."""
 
     def admits(self, value: object) -> bool:
         if value is None:
@@ -37,7 +39,7 @@ class Condition:
         return OPERATORS[self.operator](value, self.operand)
 
 
-OPERATORS: dict[str, Callable[[object, object], bool]] = {
+OPERATORS: dict[str, Callable[[Any, Any], bool]] = {  # an attribute's value, and the operand parsed for it
     "contains": lambda value, operand: operand in value,
     "not_contains": lambda value, operand: operand not in value,
     "between": lambda value, operand: operand[0] <= value <= operand[1],

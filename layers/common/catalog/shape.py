@@ -2,7 +2,7 @@
 
 from decimal import Decimal
 
-from catalog.collections import Collection
+from catalog.declarations import Collection
 
 
 def _plain(value: object) -> object:

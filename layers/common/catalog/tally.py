@@ -31,7 +31,7 @@ from itertools import chain, combinations, product
 
 from catalog import cells, keys
 from catalog.cells import Atom, Cell
-from catalog.collections import Collection, Ranged
+from catalog.declarations import Collection, Ranged
 from catalog.query import Query
 from catalog.store import Store
 
@@ -148,7 +148,7 @@ def listed_counts(store: Store, query: Query) -> dict[str, int] | None:
     found = terms(query) if collection.listed else None
     if found is None:
         return None
-    scoped, listed = query.scoped, collection.listed
+    scoped, listed = query.scoped, collection.listed_name()
     head_key = keys.combinations_key(_partition(collection, scoped, None))
     head = store.get(head_key, counters=True) or {}
     values = cells.listed_in(collection, head)

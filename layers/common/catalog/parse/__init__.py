@@ -120,11 +120,13 @@ def integer(parameters: Parameters, declared: Parameter) -> int:
     holds (``５``), is not an integer. Every integer above the maximum gets the same answer, however
     many digits it has.
     """
-    name, minimum = declared.name, declared.minimum
+    name, minimum, default = declared.name, declared.minimum, declared.default
+    if not isinstance(default, int) or minimum is None:
+        raise TypeError(f"{declared!r}: an integer parameter declares an integer default and a minimum")
     maximum = MAX_INTEGER if declared.maximum is None else declared.maximum
     text = single(parameters, name)
     if text is None:
-        return declared.default
+        return default
     read = _INTEGER.fullmatch(text.strip())
     negative = read is not None and read.group(1) == "-" and read.group(2) != "0"
     if read is None or negative and minimum >= 0:
@@ -162,7 +164,8 @@ def selection(parameters: Parameters, declared: Parameter, normalize: Callable[[
     items = [item.strip() for value in values for item in value.split(",")]
     if len(items) > MAX_LIST_ITEMS:
         raise invalid_parameter(name, f"more than {MAX_LIST_ITEMS} items")
-    include, exclude = set(), set()
+    include: set[str] = set()
+    exclude: set[str] = set()
     for item in items:
         target = exclude if item.startswith("-") else include
         target.add(normalize(item[1:] if item[:1] in "+-" and item else item))

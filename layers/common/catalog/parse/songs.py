@@ -5,9 +5,8 @@ Each parameter is declared once below (see :class:`catalog.parse.Parameter`); th
 the contract's (the Get Songs and Get Song Count documents) with this API's rules added.
 """
 
-from catalog.collections import SONGS
+from catalog.declarations import SONGS
 from catalog.errors import Unauthorized, invalid_parameter
-from catalog.model.timestamps import OutsideYears, format_instant, parse_instant
 from catalog.parse import (
     CURSOR,
     MAX_LIST_ITEMS,
@@ -20,6 +19,7 @@ from catalog.parse import (
     uuid,
 )
 from catalog.query import Query, Selection, Window
+from catalog.timestamps import OutsideYears, format_instant, parse_instant
 
 DEFAULT_LIMIT = 25
 MAX_LIMIT = 100
@@ -138,8 +138,7 @@ SONG_ID = Parameter(
     location="path", format="uuid", example="7bd2862f-8deb-4814-8943-156d9dab80dd",
 )  # fmt: skip
 
-QUERY = (ARCHIVED, SORT_ORDER, PHRASE, IDS, OWNER_IDS, GENRES, MOODS, MINTING_STATUSES_PARAMETER, OLDER_THAN,
-           NEWER_THAN)  # fmt: skip
+QUERY = (ARCHIVED, SORT_ORDER, PHRASE, IDS, OWNER_IDS, GENRES, MOODS, MINTING_STATUSES_PARAMETER, OLDER_THAN, NEWER_THAN)
 """What :func:`query` reads: the parameters of count and random."""
 PAGING = (OFFSET, LIMIT, CURSOR)
 """What a page reads besides the filters: :func:`window` and the cursor."""

@@ -11,7 +11,7 @@ the Soundtracks document's, with this API's rules added.
 import re
 from datetime import date
 
-from catalog.collections import SOUNDTRACKS
+from catalog.declarations import SOUNDTRACKS
 from catalog.errors import invalid_parameter
 from catalog.parse import CURSOR, MAX_INTEGER, MAX_LIST_ITEMS, Parameter, Parameters, integer, single
 from catalog.query import Condition, Query, Selection, Window
@@ -41,7 +41,7 @@ _OPERAND = {
 # reads the same in Python with re.fullmatch), for the document: generated clients, validators and
 # fuzzers learn from it which values the parser below accepts. Empty is no filter. Written with
 # [0-9], never \d (which Python reads as any Unicode digit), and without look-arounds, so that any
-# regex engine reads it alike. tests/unit/test_parse_soundtracks_grammar.py proves that the parser
+# regex engine reads it alike. tests/unit/test_parse_grammar.py proves that the parser
 # accepts exactly what these match.
 _NUMBER = "[0-9]{1,15}"
 _NONZERO_YEAR = "(?:[0-9]{3}[1-9]|[0-9]{2}[1-9][0-9]|[0-9][1-9][0-9]{2}|[1-9][0-9]{3})"
@@ -182,11 +182,11 @@ def _filter(name: str, kind: str, value: str) -> tuple[Selection | None, Conditi
 def _order(parameters: Parameters) -> tuple[str, bool]:
     """``sort=<field>`` with ``order=asc|desc``, or ``sort=<field>,ASC|DESC`` (which wins; ``order`` is
     still checked, as the document declares it)."""
-    field, _, direction = (single(parameters, SORT.name) or SORT.default).partition(",")
+    field, _, direction = (single(parameters, SORT.name) or str(SORT.default)).partition(",")
     field = field.strip()
     if field not in SORT_FIELDS:
         raise invalid_parameter(SORT.name, f"'{field}' is not a sort field ({', '.join(SORT_FIELDS)})")
-    order = (single(parameters, ORDER.name) or ORDER.default).strip().lower()
+    order = (single(parameters, ORDER.name) or str(ORDER.default)).strip().lower()
     if order not in _DIRECTIONS:
         raise invalid_parameter(ORDER.name, f"'{order}' is neither asc nor desc")
     direction = direction.strip().lower() or order

@@ -1,1 +1,0 @@
-"""The catalog's records, validated with pydantic (the importer and the API share them)."""
