@@ -111,8 +111,15 @@ def test_a_count_counters_answer_reads_counters_and_no_entry(store: FakeStore) -
 
 
 def test_a_count_counters_cannot_answer_reads_the_entries_of_the_driving_partition(store: FakeStore) -> None:
-    assert fetch.count(store, planned(phrase=catalog_data.PHRASE)) == len(expected(phrase=catalog_data.PHRASE))
+    assert fetch.count(store, planned(phrase="z")) == len(expected(phrase="z"))  # one character: no index
     assert store.partitions_queried() == [partition()]
+
+
+@pytest.mark.parametrize("phrase", [catalog_data.PHRASE, "ze", "maria lopez", "zebra qq"])
+def test_a_phrase_count_reads_the_phrase_index_and_no_entry(store: FakeStore, phrase: str) -> None:
+    assert fetch.count(store, planned(phrase=phrase)) == len(expected(phrase=phrase))
+    assert store.partitions_queried() == []
+    assert {read.call for read in store.reads} <= {"batch_get", "gram_prefix", "gram_block", "gram_floor"}
 
 
 def test_a_counted_page_gives_the_window_and_the_total(store: FakeStore) -> None:
