@@ -54,7 +54,6 @@ def index_items(index: Index) -> list[dict]:
     """The counters table's items holding this index: each gram's head and its blocks, filled in order."""
     found = []
     for (scope, gram), postings in sorted(index.items()):
-        found.append({"PK": grams.head_partition(scope), "SK": gram, grams.HEAD_COUNT: len(postings)})
         found += grams.block_items(scope, gram, sorted(postings.items()))
     return found
 
@@ -77,6 +76,22 @@ def held_index(items: Iterable[dict]) -> tuple[dict[tuple[str, str], int], Index
         elif int(item.get(grams.HEAD_COUNT, 0)):
             heads[(pk[len(grams.PREFIX) + 1 :], item["SK"])] = int(item[grams.HEAD_COUNT])
     return heads, {gram: postings for gram, postings in index.items() if postings}
+
+
+def directory_errors(items: Iterable[dict]) -> list[str]:
+    """Heads whose list of block bounds differs from their gram's blocks (items as read)."""
+    listed: dict[str, list[str]] = {}
+    held: dict[str, list[str]] = defaultdict(list)
+    for item in items:
+        pk = item["PK"]
+        if not grams.is_index_key(pk):
+            continue
+        if pk.count("|") >= 3 and item["SK"].startswith(grams.BLOCK):
+            held[pk].append(grams.lower_of(item["SK"]))
+        elif grams.DIRECTORY in item:
+            listed[grams.block_partition(pk[len(grams.PREFIX) + 1 :], item["SK"])] = sorted(item[grams.DIRECTORY])
+    return [f"{pk}: {bounds} listed, {sorted(held.get(pk, []))} held" for pk, bounds in listed.items()
+            if bounds != sorted(held.get(pk, []))]  # fmt: skip
 
 
 FIX_ATTRIBUTES = 50

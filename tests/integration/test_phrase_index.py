@@ -31,8 +31,10 @@ def assert_index_exact(table: Table) -> counts.Index:
     client, name = table
     records = [(COLLECTIONS[item["PK"].split("#")[0]], item) for item in scan(table) if item["SK"] == "posting#all"]
     implied = counts.index_of_records(records)
-    heads, held = counts.held_index(scan((client, counters_table_name(name))))
+    items = scan((client, counters_table_name(name)))
+    heads, held = counts.held_index(items)
     assert held == implied, "the index differs from what the records' texts imply"
+    assert not counts.directory_errors(items), "a head lists other blocks than its gram has"
     assert heads == {gram: len(postings) for gram, postings in implied.items()}, "a head differs from its list"
     return held
 
@@ -66,6 +68,7 @@ def test_the_index_stays_exact_through_imports_edits_renames_deletions_and_repla
 ) -> None:
     client, name = table
     monkeypatch.setattr(grams, "MAX_BLOCK_BYTES", 300)  # small blocks: splits, several blocks a gram
+    monkeypatch.setattr(grams, "MAX_DIRECTORY", 3)  # and grams whose heads stop listing their blocks
     owners, songs = OWNERS, FIRST_SONGS
 
     run_import(table, owners + songs)
@@ -118,3 +121,15 @@ def test_the_index_stays_exact_through_imports_edits_renames_deletions_and_repla
             assert api.get("/v1/songs/count", params).body == {"count": len(wanted)}, params
             picked = api.get("/v1/songs/random", params)
             assert (picked.body["id"] in wanted) if wanted else picked.status == 404, params
+
+
+def test_the_test_catalog_fills_several_blocks_and_overflowing_directories(monkeypatch: pytest.MonkeyPatch) -> None:
+    """What the test above relies on: with its settings, grams split into blocks and heads stop listing them."""
+    monkeypatch.setattr(grams, "MAX_BLOCK_BYTES", 300)
+    monkeypatch.setattr(grams, "MAX_DIRECTORY", 3)
+    records = [(SONGS, {**song, "search": [song["title"].lower(), (song.get("description") or "").lower()]})
+               for song in FIRST_SONGS]  # fmt: skip
+    items = counts.index_items(counts.index_of_records(records))
+    heads = [item for item in items if item["PK"].count("|") == 2]
+    assert any(grams.DIRECTORY in head and len(head[grams.DIRECTORY]) > 1 for head in heads)
+    assert any(grams.OVERFLOW in head for head in heads)

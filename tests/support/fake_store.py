@@ -135,6 +135,13 @@ class FakeStore:
             self.reads.append(Read("gram_block", partition=block["PK"], returned=1))
             yield block
 
+    def gram_between(self, scope: str, gram: str, first: str, last: str, hint: int = 4) -> list[dict]:
+        blocks = self._blocks(scope, gram)
+        floor = [number for number, block in enumerate(blocks) if block["SK"] <= grams.block_sk(first)]
+        found = [block for block in blocks[floor[-1] if floor else 0 :] if block["SK"] <= grams.block_sk(last)]
+        self.reads.append(Read("gram_between", partition=grams.block_partition(scope, gram), returned=len(found)))
+        return found
+
     def gram_floor(self, scope: str, gram: str, key: str) -> dict | None:
         self.reads.append(Read("gram_floor", partition=grams.block_partition(scope, gram)))
         floor = [block for block in self._blocks(scope, gram) if block["SK"] <= grams.block_sk(key)]

@@ -119,7 +119,7 @@ def test_a_count_counters_cannot_answer_reads_the_entries_of_the_driving_partiti
 def test_a_phrase_count_reads_the_phrase_index_and_no_entry(store: FakeStore, phrase: str) -> None:
     assert fetch.count(store, planned(phrase=phrase)) == len(expected(phrase=phrase))
     assert store.partitions_queried() == []
-    assert {read.call for read in store.reads} <= {"batch_get", "gram_prefix", "gram_block", "gram_floor"}
+    assert {read.call for read in store.reads} <= {"batch_get", "gram_prefix", "gram_block", "gram_floor", "gram_between"}
 
 
 def test_a_counted_page_gives_the_window_and_the_total(store: FakeStore) -> None:

@@ -93,7 +93,7 @@ ENTRY_READS_PER_RECORD = 20
 
 def _phrase_entries(store: Store, plan: Plan, page_size: int | None, facets: bool) -> Iterator[dict] | None:
     query = plan.query
-    matched = phrases.matching(store, query, plan.low, plan.high, query.descending)
+    matched = phrases.matching(store, query, plan.low, plan.high, query.descending, paged=page_size is not None)
     if matched is None:
         return None
     collection = query.collection.name

@@ -40,7 +40,16 @@ END = "\x03"
 PREFIX = "ngrams"
 BLOCK = "b#"
 HEAD_COUNT = "n"
-MAX_BLOCK_BYTES = 2000
+DIRECTORY = "l"
+"""The head's list of its gram's block bounds, while there are at most ``MAX_DIRECTORY``: the writer then
+reads the blocks a batch changes in one BatchGetItem with the heads', instead of a Query per gram."""
+OVERFLOW = "o"
+"""Set on a head whose gram has more blocks than ``MAX_DIRECTORY``: its writer Queries the blocks."""
+HEAD_VERSION = "h"
+"""The head's version: a directory change is conditioned on it."""
+MAX_DIRECTORY = 48
+"""Block bounds a head lists at most: some 3 KB of keys, so a head stays one read unit under 4 KB."""
+MAX_BLOCK_BYTES = 4000
 """A block is split past this size: a write of it costs 2 write units, a read of it alone half a
 read unit; a Query of consecutive blocks costs half a unit per 4 KB (measured in docs/PERFORMANCE.md)."""
 
@@ -215,8 +224,9 @@ def size_of(key: str, positions: Positions, previous: str = "") -> int:
     return len(encode([(key, positions)])) - shared
 
 
-def pieces(postings: list[tuple[str, Positions]], limit: int = MAX_BLOCK_BYTES) -> list[list[tuple[str, Positions]]]:
-    """Postings in key order cut into runs of at most ``limit`` bytes each, filled in order."""
+def pieces(postings: list[tuple[str, Positions]], limit: int | None = None) -> list[list[tuple[str, Positions]]]:
+    """Postings in key order cut into runs of at most ``limit`` bytes each (``MAX_BLOCK_BYTES``), filled in order."""
+    limit = limit or MAX_BLOCK_BYTES
     cut: list[list[tuple[str, Positions]]] = []
     run: list[tuple[str, Positions]] = []
     size = 0
@@ -233,9 +243,14 @@ def pieces(postings: list[tuple[str, Positions]], limit: int = MAX_BLOCK_BYTES) 
 
 
 def block_items(scope: str, gram: str, postings: list[tuple[str, Positions]]) -> list[dict]:
-    """A gram's whole list as block items (the first bound empty), as the bulk load writes it."""
+    """A gram's whole list as its head and block items (the first bound empty), as the bulk load writes it."""
     items = []
     for number, run in enumerate(pieces(postings)):
         lower = "" if number == 0 else run[0][0]
         items.append({"PK": block_partition(scope, gram), "SK": block_sk(lower), "p": encode(run), "c": len(run), "v": 1})
-    return items
+    head: dict = {"PK": head_partition(scope), "SK": gram, HEAD_COUNT: len(postings), HEAD_VERSION: 1}
+    if len(items) > MAX_DIRECTORY:
+        head[OVERFLOW] = 1
+    else:
+        head[DIRECTORY] = [lower_of(item["SK"]) for item in items]
+    return [head, *items]

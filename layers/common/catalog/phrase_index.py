@@ -26,6 +26,7 @@ times, then the batch fails and Lambda retries it.
 
 from __future__ import annotations
 
+import bisect
 import random
 import time
 from collections import defaultdict
@@ -103,16 +104,23 @@ def edits_of(records: list[dict]) -> dict[GramKey, Edits]:
 
 @dataclass
 class Unit:
-    """One block's rewrite: its actions (the block, its new pieces) and what the gram's count gains."""
+    """One gram's rewrite: its blocks' actions, what its count gains, and its head's directory when it moves."""
 
     gram: GramKey
     actions: list[dict]
     delta: int
+    directory: list[str] | None = None
+    """The blocks' bounds after the rewrite, when they changed and the head keeps them (else None)."""
+    overflow: bool = False
+    """The directory grew past ``grams.MAX_DIRECTORY``: the head stops keeping it."""
+    head_version: int | None = None
+    """The head's version as read (None: no head yet), the condition of a directory change."""
 
 
 @dataclass
 class Report:
     grams: int = 0
+    queried: int = 0
     blocks_read: int = 0
     blocks_written: int = 0
     transactions: int = 0
@@ -133,7 +141,9 @@ class PhraseIndex:
         report.grams = len(edits)
         pending = sorted(edits)
         for attempt in range(_ATTEMPTS):
-            units = [unit for gram in pending for unit in self._plan(gram, edits[gram], report)]
+            heads = self._heads(pending)
+            blocks = self._listed_blocks(pending, edits, heads, report)
+            units = [unit for gram in pending if (unit := self._plan(gram, edits[gram], heads.get(gram), blocks, report))]
             pending = self._write(units, report)
             if not pending:
                 if report.grams:
@@ -143,8 +153,52 @@ class PhraseIndex:
             self._sleep(random.uniform(0, min(1.0, 0.05 * 2**attempt)))
         raise IndexBusy(f"{len(pending)} grams could not be written after {_ATTEMPTS} attempts")
 
-    def _blocks(self, gram: GramKey, low: str, high: str) -> list[dict]:
-        """The gram's blocks covering keys ``low`` to ``high``, in key order (read consistently)."""
+    def _batch_get(self, keys_list: list[dict]) -> list[dict]:
+        """Items of these keys (consistent reads), 100 a call."""
+        found = []
+        for start in range(0, len(keys_list), 100):
+            pending = keys_list[start : start + 100]
+            while pending:
+                answer = self._client.batch_get_item(RequestItems={self._table: {"Keys": pending, "ConsistentRead": True}})
+                found += [wire.item(raw) for raw in answer["Responses"].get(self._table, [])]
+                pending = answer.get("UnprocessedKeys", {}).get(self._table, {}).get("Keys", [])
+        return found
+
+    def _heads(self, pending: list[GramKey]) -> dict[GramKey, dict]:
+        keys_list = [{"PK": {"S": grams.head_partition(scope)}, "SK": {"S": gram}} for scope, gram in pending]
+        return {(item["PK"][len(grams.PREFIX) + 1 :], item["SK"]): item for item in self._batch_get(keys_list)}
+
+    @staticmethod
+    def _bounds(head: dict | None) -> list[str] | None:
+        """The gram's block bounds as its head lists them; None when the head stopped listing them."""
+        if head is None:
+            return [""]
+        if head.get(grams.OVERFLOW):
+            return None
+        return sorted(head.get(grams.DIRECTORY) or [""])
+
+    def _listed_blocks(self, pending: list[GramKey], edits: dict[GramKey, Edits], heads: dict[GramKey, dict],
+                       report: Report) -> dict[tuple[GramKey, str], dict]:  # fmt: skip
+        """The blocks the changes fall in, of every gram whose head lists its blocks, in BatchGetItems."""
+        wanted = []
+        for gram in pending:
+            bounds = self._bounds(heads.get(gram))
+            if bounds is None:
+                continue
+            touched = {bounds[bisect.bisect_right(bounds, key) - 1] for key in edits[gram].removes | set(edits[gram].puts)}
+            wanted += [(gram, lower) for lower in sorted(touched)]
+        keys_list = [{"PK": {"S": grams.block_partition(*gram)}, "SK": {"S": grams.block_sk(lower)}} for gram, lower in wanted]
+        found = {}
+        for item in self._batch_get(keys_list):
+            scope_and_gram = item["PK"][len(grams.PREFIX) + 1 :]
+            scope = "|".join(scope_and_gram.split("|", 2)[:2])
+            found[((scope, scope_and_gram[len(scope) + 1 :]), grams.lower_of(item["SK"]))] = item
+        report.blocks_read += len(found)
+        return found
+
+    def _queried(self, gram: GramKey, low: str, high: str) -> list[dict]:
+        """The gram's blocks covering keys ``low`` to ``high``, in key order (read consistently): for a
+        gram whose head no longer lists its blocks."""
         request = {
             "TableName": self._table,
             "KeyConditionExpression": "PK = :pk AND SK <= :high",
@@ -163,28 +217,51 @@ class PhraseIndex:
                 return found[::-1]
             request["ExclusiveStartKey"] = page["LastEvaluatedKey"]
 
-    def _plan(self, gram: GramKey, edits: Edits, report: Report) -> list[Unit]:
+    def _plan(self, gram: GramKey, edits: Edits, head: dict | None, listed: dict[tuple[GramKey, str], dict],
+              report: Report) -> Unit | None:  # fmt: skip
         changed = sorted(edits.removes | set(edits.puts))
-        blocks = self._blocks(gram, changed[0], changed[-1])
-        report.blocks_read += len(blocks)
-        if not blocks or grams.lower_of(blocks[0]["SK"]) > changed[0]:
-            blocks.insert(0, {"PK": grams.block_partition(*gram), "SK": grams.block_sk(""), "p": b"", "v": None})
-        units = []
-        bounds = [grams.lower_of(block["SK"]) for block in blocks]
-        start = 0
-        for number, block in enumerate(blocks):
-            upper = bounds[number + 1] if number + 1 < len(bounds) else None
-            end = start
-            while end < len(changed) and (upper is None or changed[end] < upper):
-                end += 1
-            mine, start = changed[start:end], end
-            if mine:
-                unit = self._rewrite(gram, block, mine, edits)
-                if unit is not None:
-                    units.append(unit)
-        return units
+        bounds = self._bounds(head)
+        partition = grams.block_partition(*gram)
+        if bounds is None:
+            read = self._queried(gram, changed[0], changed[-1])
+            report.queried += 1
+            report.blocks_read += len(read)
+            blocks = {grams.lower_of(block["SK"]): block for block in read}
+            if "" not in blocks and (not read or grams.lower_of(read[0]["SK"]) > changed[0]):
+                blocks[""] = {"PK": partition, "SK": grams.block_sk(""), "p": b"", "v": None}
+            bounds = sorted(blocks)
+        else:
+            blocks = {lower: listed.get((gram, lower)) for lower in bounds}
+        by_block: dict[str, list[str]] = defaultdict(list)
+        for key in changed:
+            by_block[bounds[bisect.bisect_right(bounds, key) - 1]].append(key)
+        actions: list[dict] = []
+        delta = 0
+        kept = set(bounds)
+        for lower, keys_in in sorted(by_block.items()):
+            block = blocks.get(lower) or {"PK": partition, "SK": grams.block_sk(lower), "p": b"", "v": None}
+            rewritten = self._rewrite(block, keys_in, edits)
+            if rewritten is None:
+                continue
+            block_actions, gained, added, removed = rewritten
+            actions += block_actions
+            delta += gained
+            kept |= set(added)
+            kept -= {removed} if removed is not None else set()
+        if not actions:
+            return None
+        if len(actions) >= MAX_ACTIONS - 1:
+            raise IndexBusy(f"{gram!r} would take {len(actions)} actions in one transaction: a batch too large")
+        unit = Unit(gram, actions, delta, head_version=None if head is None else int(head.get(grams.HEAD_VERSION, 0)))
+        if self._bounds(head) is not None and kept != set(bounds):
+            if len(kept) > grams.MAX_DIRECTORY:
+                unit.overflow = True
+            else:
+                unit.directory = sorted(kept)
+        return unit
 
-    def _rewrite(self, gram: GramKey, block: dict, changed: list[str], edits: Edits) -> Unit | None:
+    def _rewrite(self, block: dict, changed: list[str], edits: Edits) -> tuple[list[dict], int, list[str], str | None] | None:
+        """A block's new contents: (actions, postings gained, bounds of new blocks, bound of a deleted block)."""
         original = dict(grams.decode(block["p"]))
         postings = dict(original)
         delta = 0
@@ -206,62 +283,84 @@ class PhraseIndex:
         ordered = sorted(postings.items())
         lower = grams.lower_of(block["SK"])
         if not ordered and lower:
-            return Unit(gram, [{"Delete": {"TableName": self._table, "Key": key, **condition}}], delta)
+            return [{"Delete": {"TableName": self._table, "Key": key, **condition}}], delta, [], lower
         runs = grams.pieces(ordered) or [[]]
         next_version = str(int(version or 0) + 1)
         actions = [self._put(key, runs[0], next_version, condition)]
         for run in runs[1:]:
             new_key = {"PK": {"S": block["PK"]}, "SK": {"S": grams.block_sk(run[0][0])}}
             actions.append(self._put(new_key, run, "1", {"ConditionExpression": "attribute_not_exists(PK)"}))
-        if len(actions) >= MAX_ACTIONS:
-            raise IndexBusy(f"one block of {gram!r} would split into {len(actions)} blocks: a batch too large")
-        return Unit(gram, actions, delta)
+        return actions, delta, [run[0][0] for run in runs[1:]], None
 
     def _put(self, key: dict, run: list[tuple[str, Positions]], version: str, condition: dict) -> dict:
         item = {**key, "p": {"B": grams.encode(run)}, "c": {"N": str(len(run))}, "v": {"N": version}}
         return {"Put": {"TableName": self._table, "Item": item, **condition}}
 
-    def _head(self, gram: GramKey, delta: int) -> dict:
-        scope, text = gram
+    def _head(self, unit: Unit) -> dict | None:
+        """The head's update: its count moved by what the blocks gained, and its directory when it changed
+        (on the condition that the head is as read: two writers never both rewrite it)."""
+        scope, text = unit.gram
+        names = {"#n": grams.HEAD_COUNT}
+        values: dict[str, dict] = {":d": {"N": str(unit.delta)}}
+        update = "ADD #n :d"
+        condition: dict[str, Any] = {}
+        if unit.directory is not None or unit.overflow:
+            names.update({"#l": grams.DIRECTORY, "#o": grams.OVERFLOW, "#h": grams.HEAD_VERSION})
+            values[":h1"] = {"N": str((unit.head_version or 0) + 1)}
+            if unit.overflow:
+                update += " SET #o = :o, #h = :h1 REMOVE #l"
+                values[":o"] = {"N": "1"}
+            else:
+                update += " SET #l = :l, #h = :h1"
+                values[":l"] = {"L": [{"S": lower} for lower in unit.directory or []]}
+            if unit.head_version is None:
+                condition["ConditionExpression"] = "attribute_not_exists(PK)"
+            else:
+                condition["ConditionExpression"] = "#h = :h0" if unit.head_version else "attribute_not_exists(#h) OR #h = :h0"
+                values[":h0"] = {"N": str(unit.head_version)}
+        elif unit.delta == 0:
+            return None
+        if "#o" in names and "#o" not in update:
+            del names["#o"]
+        if "#l" in names and "#l" not in update:
+            del names["#l"]
         return {
             "Update": {
                 "TableName": self._table,
                 "Key": {"PK": {"S": grams.head_partition(scope)}, "SK": {"S": text}},
-                "UpdateExpression": "ADD #n :d",
-                "ExpressionAttributeNames": {"#n": grams.HEAD_COUNT},
-                "ExpressionAttributeValues": {":d": {"N": str(delta)}},
+                "UpdateExpression": update,
+                "ExpressionAttributeNames": names,
+                "ExpressionAttributeValues": values,
+                **condition,
             }
         }
 
     def _write(self, units: list[Unit], report: Report) -> list[GramKey]:
-        """Write the units in transactions of whole units; the grams of cancelled ones, to plan again."""
+        """Write the units in transactions of whole grams; the grams of cancelled ones, to plan again."""
         failed: set[GramKey] = set()
-        batch: list[Unit] = []
-
-        def size(chosen: list[Unit]) -> int:
-            return sum(len(unit.actions) for unit in chosen) + len({unit.gram for unit in chosen})
+        batch: list[dict] = []
+        grams_in: list[GramKey] = []
 
         def flush() -> None:
             if not batch:
                 return
-            deltas: dict[GramKey, int] = defaultdict(int)
-            for unit in batch:
-                deltas[unit.gram] += unit.delta
-            actions = [action for unit in batch for action in unit.actions]
-            actions += [self._head(gram, delta) for gram, delta in sorted(deltas.items()) if delta]
             try:
-                self._client.transact_write_items(TransactItems=actions)
+                self._client.transact_write_items(TransactItems=batch)
                 report.transactions += 1
-                report.blocks_written += sum(len(unit.actions) for unit in batch)
+                report.blocks_written += sum(1 for action in batch if "Update" not in action)
             except ClientError as error:
                 if error.response.get("Error", {}).get("Code") != "TransactionCanceledException":
                     raise
-                failed.update(unit.gram for unit in batch)
+                failed.update(grams_in)
             batch.clear()
+            grams_in.clear()
 
         for unit in units:
-            if batch and size([*batch, unit]) > MAX_ACTIONS:
+            head = self._head(unit)
+            actions = unit.actions + ([head] if head else [])
+            if len(batch) + len(actions) > MAX_ACTIONS:
                 flush()
-            batch.append(unit)
+            batch.extend(actions)
+            grams_in.append(unit.gram)
         flush()
         return sorted(failed)

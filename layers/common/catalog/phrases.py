@@ -1,15 +1,16 @@
 """Which records hold a phrase, from the phrase index (``catalog.grams``), in page order.
 
-- **Three characters or more.** The heads of the phrase's grams are read first, in one
-  BatchGetItem (those of every gram up to ``MAX_HEADS``, else of the ``required`` ones). A gram no
-  record holds: nothing matches, and nothing more is read. Otherwise the rarest gram *drives*: its
-  blocks are read in page order within the plan's bounds, in chunks of postings; each posting's
-  positions give where the phrase would start. Each ``required`` gram (offsets 0, 3, 6, ... and the
-  last) then keeps the candidates where it occurs at that start plus its offset, rarest first. A
-  gram's postings are read by **walking** its blocks alongside the candidates when its list is short
-  enough (its blocks no more than the candidates), else by **probing** the one block that would hold
-  each candidate (a Query of one item; a block read answers every candidate it covers). What is
-  left is exactly the records holding the phrase: no record is read to check it.
+- **Three characters or more.** The heads of the phrase's ``required`` grams (offsets 0, 3, 6, ...
+  and the last: they cover it) are read first, in one BatchGetItem. A gram no record holds: nothing
+  matches, and nothing more is read. Otherwise the rarest *drives*: its blocks are read in page order
+  within the plan's bounds (for a page a chunk of ``CHUNK`` postings at a time, for a count or a
+  random pick all of them); each posting's positions give where the phrase would start. Each other
+  required gram, rarest first, keeps the candidates where it occurs at that start plus its offset.
+  Its postings are read whichever way reads fewer items: **probing** the block that would hold each
+  candidate (one item each; a block read answers every candidate it covers), or **one Query** of
+  the blocks spanning the candidates' keys (about its count / ``POSTINGS_PER_BLOCK`` times the share
+  of the driver's list the chunk is). What is left is exactly the records holding the phrase: no
+  record is read to check it.
 - **Two characters.** Every such substring starts a gram (texts end with ``grams.END``): the
   union of the lists of the grams starting with it (one Query of the heads by prefix), merged in
   page order.
@@ -29,9 +30,7 @@ from catalog.grams import Positions
 from catalog.query import Query
 from catalog.store import Store
 
-MAX_HEADS = 16
-"""Heads read to choose the driver: every gram of a phrase up to this many, else the required ones."""
-POSTINGS_PER_BLOCK = 50
+POSTINGS_PER_BLOCK = 110
 """About how many postings a block holds (``grams.MAX_BLOCK_BYTES`` / some 35 bytes a posting):
 what walking a list is expected to read."""
 CHUNK = 64
@@ -73,45 +72,51 @@ def postings(store: Store, scope: str, gram: str, low: str | None, high: str | N
 
 
 class _Lookup:
-    """Where one gram occurs in given records, asked in page order: by walking or by probing its blocks."""
+    """Where one gram occurs in given records: its blocks read once each, by probing or by range."""
 
-    def __init__(self, store: Store, scope: str, gram: str, descending: bool, walk: bool) -> None:
-        self._store, self._scope, self._gram, self._descending, self._walk = store, scope, gram, descending, walk
-        self._walker: Iterator[Posting] | None = None
-        self._current: Posting | None = None
-        self._blocks: list[tuple[str, str, dict[str, Positions]]] = []  # (lower, last key, postings) probed
+    def __init__(self, store: Store, scope: str, gram: str) -> None:
+        self._store, self._scope, self._gram = store, scope, gram
+        self._blocks: list[tuple[str, str, dict[str, Positions]]] = []  # (lower bound, last key, postings)
 
-    def positions(self, key: str) -> Positions:
-        return self._walked(key) if self._walk else self._probed(key)
-
-    def _before(self, one: str, other: str) -> bool:
-        return one > other if self._descending else one < other
-
-    def _walked(self, key: str) -> Positions:
-        if self._walker is None:
-            self._walker = postings(self._store, self._scope, self._gram, None, None, self._descending, start=key)
-            self._current = next(self._walker, None)
-        while self._current is not None and self._before(self._current[0], key):
-            self._current = next(self._walker, None)
-        return self._current[1] if self._current is not None and self._current[0] == key else ()
-
-    def _probed(self, key: str) -> Positions:
+    def _cached(self, key: str) -> dict[str, Positions] | None:
         for lower, last, found in self._blocks:
             if lower <= key <= last:
-                return found.get(key, ())
-        block = self._store.gram_floor(self._scope, self._gram, key)
-        if block is None:
-            return ()
+                return found
+        return None
+
+    def _keep(self, block: dict) -> tuple[str, str, dict[str, Positions]]:
         decoded = grams.decode(block["p"])
-        found = dict(decoded)
-        self._blocks.append((grams.lower_of(block["SK"]), decoded[-1][0] if decoded else "", found))
+        kept = (grams.lower_of(block["SK"]), decoded[-1][0] if decoded else "", dict(decoded))
+        self._blocks.append(kept)
+        return kept
+
+    def probe(self, key: str) -> Positions:
+        """The gram's positions in one record: the block that would hold it (one item), unless read already."""
+        found = self._cached(key)
+        if found is None:
+            block = self._store.gram_floor(self._scope, self._gram, key)
+            if block is None:
+                return ()
+            found = self._keep(block)[2]
         return found.get(key, ())
+
+    def read_range(self, first: str, last: str, hint: int) -> None:
+        """Read every block holding keys from ``first`` to ``last``: one Query (``hint``: about how many)."""
+        for block in self._store.gram_between(self._scope, self._gram, first, last, hint):
+            self._keep(block)
+
+    def positions(self, key: str) -> Positions:
+        """The gram's positions in a record whose block was read (by ``read_range``)."""
+        found = self._cached(key)
+        return found.get(key, ()) if found is not None else ()
 
 
 def matching(store: Store, query: Query, low: str | None = None, high: str | None = None,
-             descending: bool = False) -> Matches | None:  # fmt: skip
+             descending: bool = False, *, paged: bool = True) -> Matches | None:  # fmt: skip
     """The sort keys (``fsk``) of the scope's records holding the query's phrase, strictly between the
-    bounds, in page order (descending: the reverse); None when the index does not answer the phrase."""
+    bounds, in page order (descending: the reverse); None when the index does not answer the phrase.
+    ``paged``: the caller may stop early (a page), so the driver's postings are checked a chunk at a
+    time; else (a count, a random pick) all at once."""
     phrase = query.phrase
     if not answers(query):
         return None
@@ -121,16 +126,12 @@ def matching(store: Store, query: Query, low: str | None = None, high: str | Non
         lists = [(key for key, _ in postings(store, scope, gram, low, high, descending)) for gram in sorted(heads)]
         return Matches(_unique(heapq.merge(*lists, reverse=descending)), sum(heads.values()))
     needed = grams.required(phrase)
-    every = [(phrase[offset : offset + grams.GRAM], offset) for offset in range(len(phrase) - grams.GRAM + 1)]
-    names = sorted({gram for gram, _ in every})
-    if len(names) > MAX_HEADS:
-        names, every = sorted({gram for gram, _ in needed}), needed
-    heads = store.gram_heads(scope, names)
+    heads = store.gram_heads(scope, sorted({gram for gram, _ in needed}))
     if min(heads.values()) <= 0:
         return Matches(iter(()), 0)
-    driver = min(every, key=lambda pair: (heads[pair[0]], pair[1]))
-    checks = sorted((pair for pair in needed if pair != driver), key=lambda pair: (heads[pair[0]], pair[1]))
-    return Matches(_verified(store, scope, driver, checks, heads, low, high, descending), heads[driver[0]])
+    driver, *checks = sorted(needed, key=lambda pair: (heads[pair[0]], pair[1]))
+    chunk = CHUNK if paged else None
+    return Matches(_verified(store, scope, driver, checks, heads, low, high, descending, chunk), heads[driver[0]])
 
 
 def _unique(keys: Iterator[str]) -> Iterator[str]:
@@ -142,24 +143,31 @@ def _unique(keys: Iterator[str]) -> Iterator[str]:
 
 
 def _verified(store: Store, scope: str, driver: tuple[str, int], checks: list[tuple[str, int]], heads: dict[str, int],
-              low: str | None, high: str | None, descending: bool) -> Iterator[str]:  # fmt: skip
+              low: str | None, high: str | None, descending: bool, chunk: int | None) -> Iterator[str]:  # fmt: skip
     gram, at = driver
-    lookups = {
-        name: _Lookup(store, scope, name, descending, walk=heads[name] / POSTINGS_PER_BLOCK <= heads[gram])
-        for name in {name for name, _ in checks}
-    }
+    lookups = {name: _Lookup(store, scope, name) for name in {name for name, _ in checks}}
     driving = postings(store, scope, gram, low, high, descending)
-    while chunk := list(islice(driving, CHUNK)):
-        candidates = [(key, {(text, offset - at) for text, offset in positions if offset >= at}) for key, positions in chunk]
+    while read := list(islice(driving, chunk)):
+        candidates = [(key, {(text, offset - at) for text, offset in positions if offset >= at}) for key, positions in read]
+        candidates = [(key, starts) for key, starts in candidates if starts]
+        share = len(read) / max(1, heads[gram])
         for name, offset in checks:
+            if not candidates:
+                break
             lookup = lookups[name]
+            # Probe each candidate's block, or read the blocks of the candidates' range: what reads fewer items.
+            spanned = heads[name] / POSTINGS_PER_BLOCK * share + 1
+            probing = len(candidates) <= spanned
+            if not probing:
+                keys = [key for key, _ in candidates]
+                lookup.read_range(min(keys), max(keys), round(spanned) + 1)
             kept = []
             for key, starts in candidates:
-                if not starts:
-                    continue
-                found = set(lookup.positions(key))
+                found = set(lookup.probe(key) if probing else lookup.positions(key))
                 starts = {(text, start) for text, start in starts if (text, start + offset) in found}
                 if starts:
                     kept.append((key, starts))
             candidates = kept
-        yield from (key for key, starts in candidates if starts)
+        yield from (key for key, _ in candidates)
+        if chunk is None:
+            return

@@ -326,6 +326,31 @@ class Store:
             request["ExclusiveStartKey"] = response["LastEvaluatedKey"]
             request["Limit"] = min(request["Limit"] * 2, 64)
 
+    def gram_between(self, scope: str, gram: str, first: str, last: str, hint: int = 4) -> list[dict]:
+        """A gram's blocks that hold keys ``first`` to ``last``, in key order: read down from the block
+        of ``last`` to that of ``first``, ``hint`` blocks a page at first (the caller's estimate)."""
+        request: dict[str, Any] = {
+            "TableName": self._counters_table,
+            "KeyConditionExpression": "PK = :p AND SK <= :b",
+            "ExpressionAttributeValues": {":p": {"S": grams.block_partition(scope, gram)}, ":b": {"S": grams.block_sk(last)}},
+            "ScanIndexForward": False,
+            "ReturnConsumedCapacity": "INDEXES",
+            "Limit": max(1, hint),
+        }
+        found: list[dict] = []
+        while True:
+            response = self._call("query", **request)
+            items = [wire.item(raw) for raw in response.get("Items", [])]
+            self.meter.add(response.get("ScannedCount", len(items)), response.get("ConsumedCapacity"))
+            for item in items:
+                found.append(item)
+                if grams.lower_of(item["SK"]) <= first:
+                    return found[::-1]
+            if "LastEvaluatedKey" not in response:
+                return found[::-1]
+            request["ExclusiveStartKey"] = response["LastEvaluatedKey"]
+            request["Limit"] = min(request["Limit"] * 2, 64)
+
     def gram_floor(self, scope: str, gram: str, key: str) -> dict | None:
         """The posting block of a gram that would hold ``key`` (the last whose bound is at or below it)."""
         response = self._call(
