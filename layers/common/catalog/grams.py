@@ -27,7 +27,6 @@ and the bench's bulk load (``devtools.counts``) share them.
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -152,6 +151,45 @@ def _split_key(key: str) -> tuple[str, str]:
     return value, item_id
 
 
+_HEX = frozenset("0123456789abcdef")
+
+
+def _uuid_bytes(item_id: str) -> bytes | None:
+    """The 16 bytes of an id in the canonical lower-case UUID form, else None (kept as text)."""
+    if len(item_id) != 36 or item_id[8] != "-" or item_id[13] != "-" or item_id[18] != "-" or item_id[23] != "-":
+        return None
+    digits = item_id.replace("-", "")
+    return bytes.fromhex(digits) if len(digits) == 32 and _HEX.issuperset(digits) else None
+
+
+def _id_text(data: bytes) -> str:
+    digits = data.hex()
+    return f"{digits[:8]}-{digits[8:12]}-{digits[12:16]}-{digits[16:20]}-{digits[20:]}"
+
+
+def _posting(raw: bytes, previous: bytes, item_id: str, positions: Positions, out: bytearray) -> None:
+    shared = 0
+    limit = min(len(raw), len(previous))
+    while shared < limit and raw[shared] == previous[shared]:
+        shared += 1
+    _varint(shared, out)
+    _varint(len(raw) - shared, out)
+    out += raw[shared:]
+    compact = _uuid_bytes(item_id)
+    if compact is not None:
+        out.append(0)
+        out += compact
+    else:
+        encoded = item_id.encode()
+        out.append(1)
+        _varint(len(encoded), out)
+        out += encoded
+    _varint(len(positions), out)
+    for text, offset in positions:
+        _varint(text, out)
+        _varint(offset, out)
+
+
 def encode(postings: list[tuple[str, Positions]]) -> bytes:
     """Postings in key order, packed: each key's sort value as a suffix after the prefix it shares with
     the previous one, its id as 16 bytes when it is a UUID, then its positions."""
@@ -160,31 +198,8 @@ def encode(postings: list[tuple[str, Positions]]) -> bytes:
     for key, positions in postings:
         value, item_id = _split_key(key)
         raw = value.encode()
-        shared = 0
-        limit = min(len(raw), len(previous))
-        while shared < limit and raw[shared] == previous[shared]:
-            shared += 1
-        _varint(shared, out)
-        _varint(len(raw) - shared, out)
-        out += raw[shared:]
+        _posting(raw, previous, item_id, positions, out)
         previous = raw
-        try:
-            parsed = uuid.UUID(item_id)
-            compact = str(parsed) == item_id
-        except ValueError:
-            compact = False
-        if compact:
-            out.append(0)
-            out += parsed.bytes
-        else:
-            encoded = item_id.encode()
-            out.append(1)
-            _varint(len(encoded), out)
-            out += encoded
-        _varint(len(positions), out)
-        for text, offset in positions:
-            _varint(text, out)
-            _varint(offset, out)
     return bytes(out)
 
 
@@ -199,7 +214,7 @@ def decode(data: bytes) -> list[tuple[str, Positions]]:
         at += length
         previous = raw
         if data[at] == 0:
-            item_id = str(uuid.UUID(bytes=bytes(data[at + 1 : at + 17])))
+            item_id = _id_text(data[at + 1 : at + 17])
             at += 17
         else:
             size, at = _read_varint(data, at + 1)
@@ -215,39 +230,42 @@ def decode(data: bytes) -> list[tuple[str, Positions]]:
     return postings
 
 
-def size_of(key: str, positions: Positions, previous: str = "") -> int:
-    """What a posting takes in a block after a posting of key ``previous`` (its shared prefix left out)."""
-    value, previous_value = _split_key(key)[0].encode(), _split_key(previous)[0].encode() if previous else b""
-    shared = 0
-    while shared < min(len(value), len(previous_value)) and value[shared] == previous_value[shared]:
-        shared += 1
-    return len(encode([(key, positions)])) - shared
-
-
 def pieces(postings: list[tuple[str, Positions]], limit: int | None = None) -> list[list[tuple[str, Positions]]]:
-    """Postings in key order cut into runs of at most ``limit`` bytes each (``MAX_BLOCK_BYTES``), filled in order."""
+    """Postings in key order cut into runs of at most ``limit`` bytes each (``MAX_BLOCK_BYTES``) once
+    encoded, filled in order."""
+    return [run for run, _ in packed(postings, limit)]
+
+
+def packed(postings: list[tuple[str, Positions]], limit: int | None = None) -> list[tuple[list[tuple[str, Positions]], bytes]]:
+    """``pieces``, each with its encoding (``encode`` of the run)."""
     limit = limit or MAX_BLOCK_BYTES
-    cut: list[list[tuple[str, Positions]]] = []
+    cut: list[tuple[list[tuple[str, Positions]], bytes]] = []
     run: list[tuple[str, Positions]] = []
-    size = 0
+    data = bytearray()
+    previous = b""
     for key, positions in postings:
-        grown = size + size_of(key, positions, run[-1][0] if run else "")
-        if run and grown > limit:
-            cut.append(run)
-            run, grown = [], size_of(key, positions)
+        value, item_id = _split_key(key)
+        raw = value.encode()
+        mark = len(data)
+        _posting(raw, previous if run else b"", item_id, positions, data)
+        if run and len(data) > limit:
+            del data[mark:]
+            cut.append((run, bytes(data)))
+            run, data = [], bytearray()
+            _posting(raw, b"", item_id, positions, data)
         run.append((key, positions))
-        size = grown
+        previous = raw
     if run:
-        cut.append(run)
+        cut.append((run, bytes(data)))
     return cut
 
 
 def block_items(scope: str, gram: str, postings: list[tuple[str, Positions]]) -> list[dict]:
     """A gram's whole list as its head and block items (the first bound empty), as the bulk load writes it."""
     items = []
-    for number, run in enumerate(pieces(postings)):
+    for number, (run, data) in enumerate(packed(postings)):
         lower = "" if number == 0 else run[0][0]
-        items.append({"PK": block_partition(scope, gram), "SK": block_sk(lower), "p": encode(run), "c": len(run), "v": 1})
+        items.append({"PK": block_partition(scope, gram), "SK": block_sk(lower), "p": data, "c": len(run), "v": 1})
     head: dict = {"PK": head_partition(scope), "SK": gram, HEAD_COUNT: len(postings), HEAD_VERSION: 1}
     if len(items) > MAX_DIRECTORY:
         head[OVERFLOW] = 1

@@ -284,16 +284,16 @@ class PhraseIndex:
         lower = grams.lower_of(block["SK"])
         if not ordered and lower:
             return [{"Delete": {"TableName": self._table, "Key": key, **condition}}], delta, [], lower
-        runs = grams.pieces(ordered) or [[]]
+        runs = grams.packed(ordered) or [([], b"")]
         next_version = str(int(version or 0) + 1)
-        actions = [self._put(key, runs[0], next_version, condition)]
-        for run in runs[1:]:
+        actions = [self._put(key, *runs[0], next_version, condition)]
+        for run, data in runs[1:]:
             new_key = {"PK": {"S": block["PK"]}, "SK": {"S": grams.block_sk(run[0][0])}}
-            actions.append(self._put(new_key, run, "1", {"ConditionExpression": "attribute_not_exists(PK)"}))
-        return actions, delta, [run[0][0] for run in runs[1:]], None
+            actions.append(self._put(new_key, run, data, "1", {"ConditionExpression": "attribute_not_exists(PK)"}))
+        return actions, delta, [run[0][0] for run, _ in runs[1:]], None
 
-    def _put(self, key: dict, run: list[tuple[str, Positions]], version: str, condition: dict) -> dict:
-        item = {**key, "p": {"B": grams.encode(run)}, "c": {"N": str(len(run))}, "v": {"N": version}}
+    def _put(self, key: dict, run: list[tuple[str, Positions]], data: bytes, version: str, condition: dict) -> dict:
+        item = {**key, "p": {"B": data}, "c": {"N": str(len(run))}, "v": {"N": version}}
         return {"Put": {"TableName": self._table, "Item": item, **condition}}
 
     def _head(self, unit: Unit) -> dict | None:
