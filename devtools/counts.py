@@ -88,7 +88,7 @@ def directory_errors(items: Iterable[dict]) -> list[str]:
             continue
         if pk.count("|") >= 3 and item["SK"].startswith(grams.BLOCK):
             held[pk].append(grams.lower_of(item["SK"]))
-        elif grams.DIRECTORY in item:
+        elif grams.DIRECTORY in item and not item.get(grams.OVERFLOW):
             listed[grams.block_partition(pk[len(grams.PREFIX) + 1 :], item["SK"])] = sorted(item[grams.DIRECTORY])
     return [f"{pk}: {bounds} listed, {sorted(held.get(pk, []))} held" for pk, bounds in listed.items()
             if bounds != sorted(held.get(pk, []))]  # fmt: skip

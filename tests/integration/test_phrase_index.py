@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from boto3.dynamodb.types import TypeDeserializer
 
-from catalog import grams
+from catalog import grams, phrase_index
 from catalog.declarations import COLLECTIONS, SONGS
 from devtools import counts
 from devtools.local.streams import StreamFeeder, filter_patterns, streams_client
@@ -69,6 +69,7 @@ def test_the_index_stays_exact_through_imports_edits_renames_deletions_and_repla
     client, name = table
     monkeypatch.setattr(grams, "MAX_BLOCK_BYTES", 300)  # small blocks: splits, several blocks a gram
     monkeypatch.setattr(grams, "MAX_DIRECTORY", 3)  # and grams whose heads stop listing their blocks
+    monkeypatch.setattr(phrase_index, "MAX_ACTIONS", 10)  # and grams rewritten in several transactions
     owners, songs = OWNERS, FIRST_SONGS
 
     run_import(table, owners + songs)

@@ -143,7 +143,7 @@ class PhraseIndex:
         for attempt in range(_ATTEMPTS):
             heads = self._heads(pending)
             blocks = self._listed_blocks(pending, edits, heads, report)
-            units = [unit for gram in pending if (unit := self._plan(gram, edits[gram], heads.get(gram), blocks, report))]
+            units = [unit for gram in pending for unit in self._plan(gram, edits[gram], heads.get(gram), blocks, report)]
             pending = self._write(units, report)
             if not pending:
                 if report.grams:
@@ -218,7 +218,7 @@ class PhraseIndex:
             request["ExclusiveStartKey"] = page["LastEvaluatedKey"]
 
     def _plan(self, gram: GramKey, edits: Edits, head: dict | None, listed: dict[tuple[GramKey, str], dict],
-              report: Report) -> Unit | None:  # fmt: skip
+              report: Report) -> list[Unit]:  # fmt: skip
         changed = sorted(edits.removes | set(edits.puts))
         bounds = self._bounds(head)
         partition = grams.block_partition(*gram)
@@ -235,30 +235,45 @@ class PhraseIndex:
         by_block: dict[str, list[str]] = defaultdict(list)
         for key in changed:
             by_block[bounds[bisect.bisect_right(bounds, key) - 1]].append(key)
-        actions: list[dict] = []
-        delta = 0
+        listing = self._bounds(head) is not None
+        version = None if head is None else int(head.get(grams.HEAD_VERSION, 0))
+        parts: list[Unit] = []
         kept = set(bounds)
+        current = Unit(gram, [], 0)
+        changed_bounds = False
         for lower, keys_in in sorted(by_block.items()):
             block = blocks.get(lower) or {"PK": partition, "SK": grams.block_sk(lower), "p": b"", "v": None}
             rewritten = self._rewrite(block, keys_in, edits)
             if rewritten is None:
                 continue
             block_actions, gained, added, removed = rewritten
-            actions += block_actions
-            delta += gained
+            if len(block_actions) >= MAX_ACTIONS - 1:
+                raise IndexBusy(f"a block of {gram!r} would split into {len(block_actions)}: a batch too large")
+            if current.actions and len(current.actions) + len(block_actions) >= MAX_ACTIONS - 1:
+                current.directory = sorted(kept)
+                parts.append(current)
+                current = Unit(gram, [], 0)
+            current.actions += block_actions
+            current.delta += gained
             kept |= set(added)
             kept -= {removed} if removed is not None else set()
-        if not actions:
-            return None
-        if len(actions) >= MAX_ACTIONS - 1:
-            raise IndexBusy(f"{gram!r} would take {len(actions)} actions in one transaction: a batch too large")
-        unit = Unit(gram, actions, delta, head_version=None if head is None else int(head.get(grams.HEAD_VERSION, 0)))
-        if self._bounds(head) is not None and kept != set(bounds):
-            if len(kept) > grams.MAX_DIRECTORY:
-                unit.overflow = True
-            else:
-                unit.directory = sorted(kept)
-        return unit
+            changed_bounds |= bool(added) or removed is not None
+        if current.actions:
+            current.directory = sorted(kept)
+            parts.append(current)
+        if not parts:
+            return []
+        # One transaction a part, in order. Several parts: each moves the head's directory (or marks it
+        # overflowing) on the condition of the version the one before left, so that a part that fails
+        # stops the later ones and the head never lists blocks that are not there.
+        chained = len(parts) > 1
+        for number, part in enumerate(parts):
+            part.head_version = version if number == 0 else (version or 0) + number
+            if not listing or not (chained or changed_bounds):
+                part.directory = None
+            elif len(part.directory or []) > grams.MAX_DIRECTORY:
+                part.directory, part.overflow = None, True
+        return parts
 
     def _rewrite(self, block: dict, changed: list[str], edits: Edits) -> tuple[list[dict], int, list[str], str | None] | None:
         """A block's new contents: (actions, postings gained, bounds of new blocks, bound of a deleted block)."""
@@ -358,7 +373,7 @@ class PhraseIndex:
         for unit in units:
             head = self._head(unit)
             actions = unit.actions + ([head] if head else [])
-            if len(batch) + len(actions) > MAX_ACTIONS:
+            if len(batch) + len(actions) > MAX_ACTIONS or unit.gram in grams_in:
                 flush()
             batch.extend(actions)
             grams_in.append(unit.gram)
