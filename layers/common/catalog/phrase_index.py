@@ -31,6 +31,7 @@ import random
 import time
 from collections import defaultdict
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -44,6 +45,8 @@ from catalog.grams import Document, Positions
 logger = Logger(child=True)
 
 MAX_ACTIONS = 100
+WRITERS = 4
+"""Transactions of a batch sent at once (for different grams)."""
 _ATTEMPTS = 6
 
 GramKey = tuple[str, str]
@@ -351,31 +354,53 @@ class PhraseIndex:
         }
 
     def _write(self, units: list[Unit], report: Report) -> list[GramKey]:
-        """Write the units in transactions of whole grams; the grams of cancelled ones, to plan again."""
-        failed: set[GramKey] = set()
-        batch: list[dict] = []
-        grams_in: list[GramKey] = []
+        """Write the units in transactions of whole parts; the grams of cancelled ones, to plan again.
 
-        def flush() -> None:
-            if not batch:
-                return
-            try:
-                self._client.transact_write_items(TransactItems=batch)
-                report.transactions += 1
-                report.blocks_written += sum(1 for action in batch if "Update" not in action)
-            except ClientError as error:
-                if error.response.get("Error", {}).get("Code") != "TransactionCanceledException":
-                    raise
-                failed.update(grams_in)
-            batch.clear()
-            grams_in.clear()
-
+        A gram's parts go in waves (its first part in the first wave, ...), the transactions of a wave
+        side by side (``WRITERS`` at once): parts of different grams touch different items.
+        """
+        waves: list[list[Unit]] = []
+        seen: dict[GramKey, int] = defaultdict(int)
         for unit in units:
-            head = self._head(unit)
-            actions = unit.actions + ([head] if head else [])
-            if len(batch) + len(actions) > MAX_ACTIONS or unit.gram in grams_in:
-                flush()
-            batch.extend(actions)
-            grams_in.append(unit.gram)
-        flush()
+            wave = seen[unit.gram]
+            seen[unit.gram] += 1
+            if wave == len(waves):
+                waves.append([])
+            waves[wave].append(unit)
+        failed: set[GramKey] = set()
+        for wave in waves:
+            wave = [unit for unit in wave if unit.gram not in failed]
+            transactions: list[tuple[list[dict], list[GramKey]]] = []
+            batch: list[dict] = []
+            grams_in: list[GramKey] = []
+            for unit in wave:
+                head = self._head(unit)
+                actions = unit.actions + ([head] if head else [])
+                if batch and len(batch) + len(actions) > MAX_ACTIONS:
+                    transactions.append((batch, grams_in))
+                    batch, grams_in = [], []
+                batch = batch + actions
+                grams_in = grams_in + [unit.gram]
+            if batch:
+                transactions.append((batch, grams_in))
+
+            def send(transaction: tuple[list[dict], list[GramKey]]) -> list[GramKey]:
+                actions, grams_of = transaction
+                try:
+                    self._client.transact_write_items(TransactItems=actions)
+                except ClientError as error:
+                    if error.response.get("Error", {}).get("Code") != "TransactionCanceledException":
+                        raise
+                    return grams_of
+                report.transactions += 1
+                report.blocks_written += sum(1 for action in actions if "Update" not in action)
+                return []
+
+            if len(transactions) > 1 and WRITERS > 1:
+                with ThreadPoolExecutor(max_workers=WRITERS) as pool:
+                    results = list(pool.map(send, transactions))
+            else:
+                results = [send(transaction) for transaction in transactions]
+            for cancelled in results:
+                failed.update(cancelled)
         return sorted(failed)
