@@ -3,8 +3,8 @@
 - **Three characters or more.** The heads of the phrase's ``required`` grams (offsets 0, 3, 6, ...
   and the last: they cover it) are read first, in one BatchGetItem. A gram no record holds: nothing
   matches, and nothing more is read. Otherwise the rarest *drives*: its blocks are read in page order
-  within the plan's bounds (for a page a chunk of ``CHUNK`` postings at a time, for a count or a
-  random pick all of them); each posting's positions give where the phrase would start. Each other
+  within the plan's bounds (for a page in chunks of postings, ``CHUNK`` then twice as many each
+  time, for a count or a random pick all of them); each posting's positions give where the phrase would start. Each other
   required gram, rarest first, keeps the candidates where it occurs at that start plus its offset.
   Its postings are read whichever way reads fewer items: **probing** the block that would hold each
   candidate (one item each; a block read answers every candidate it covers), or **one Query** of
@@ -34,7 +34,10 @@ POSTINGS_PER_BLOCK = 110
 """About how many postings a block holds (``grams.MAX_BLOCK_BYTES`` / some 35 bytes a posting):
 what walking a list is expected to read."""
 CHUNK = 64
-"""Driver postings checked together: a page stops after the chunk that fills it."""
+"""Driver postings checked together at first: a page stops after the chunk that fills it; each
+further chunk is twice the one before (up to ``MAX_CHUNK``), so that a page of few matches costs
+about what a count costs."""
+MAX_CHUNK = 4096
 
 Posting = tuple[str, Positions]
 
@@ -171,3 +174,4 @@ def _verified(store: Store, scope: str, driver: tuple[str, int], checks: list[tu
         yield from (key for key, _ in candidates)
         if chunk is None:
             return
+        chunk = min(chunk * 2, MAX_CHUNK)  # few matches so far: read on in larger chunks, as a count would
