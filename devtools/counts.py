@@ -14,9 +14,13 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from catalog import cells, keys, wire
+from catalog import cells, grams, keys, wire
 from catalog.cells import Cell
 from catalog.declarations import COLLECTIONS, Collection
+from catalog.grams import Positions
+
+Index = dict[tuple[str, str], dict[str, Positions]]
+"""(scope, gram) -> the postings of its list: sort key -> positions."""
 
 
 def of_records(records: Iterable[tuple[Collection, dict]]) -> Counter[Cell]:
@@ -33,6 +37,61 @@ def items(counts: Counter[Cell] | dict[Cell, int]) -> list[dict]:
     for (pk, sk, attribute), count in counts.items():
         by_item[(pk, sk)][attribute] = count
     return [{"PK": pk, "SK": sk, **attributes} for (pk, sk), attributes in by_item.items()]
+
+
+def index_of_records(records: Iterable[tuple[Collection, dict]]) -> Index:
+    """The phrase index the records imply (``catalog.grams``): what the counter function keeps."""
+    index: Index = defaultdict(dict)
+    for collection, record in records:
+        document = grams.document(collection, record)
+        if document is not None:
+            for gram, positions in document.grams.items():
+                index[(document.scope, gram)][document.key] = positions
+    return dict(index)
+
+
+def index_items(index: Index) -> list[dict]:
+    """The counters table's items holding this index: each gram's head and its blocks, filled in order."""
+    found = []
+    for (scope, gram), postings in sorted(index.items()):
+        found += grams.block_items(scope, gram, sorted(postings.items()))
+    return found
+
+
+def held_index(items: Iterable[dict]) -> tuple[dict[tuple[str, str], int], Index]:
+    """The heads' counts (those not 0) and the lists that counters table items (as read) hold."""
+    heads: dict[tuple[str, str], int] = {}
+    index: Index = defaultdict(dict)
+    for item in items:
+        pk = item["PK"]
+        if not grams.is_index_key(pk):
+            continue
+        if item["SK"].startswith(grams.BLOCK) and pk.count("|") >= 3:
+            scope_and_gram = pk[len(grams.PREFIX) + 1 :]
+            scope = "|".join(scope_and_gram.split("|", 2)[:2])
+            gram = scope_and_gram[len(scope) + 1 :]
+            for key, positions in grams.decode(bytes(item["p"])):
+                assert key not in index[(scope, gram)], f"{key} twice in {gram!r}"
+                index[(scope, gram)][key] = positions
+        elif int(item.get(grams.HEAD_COUNT, 0)):
+            heads[(pk[len(grams.PREFIX) + 1 :], item["SK"])] = int(item[grams.HEAD_COUNT])
+    return heads, {gram: postings for gram, postings in index.items() if postings}
+
+
+def directory_errors(items: Iterable[dict]) -> list[str]:
+    """Heads whose list of block bounds differs from their gram's blocks (items as read)."""
+    listed: dict[str, list[str]] = {}
+    held: dict[str, list[str]] = defaultdict(list)
+    for item in items:
+        pk = item["PK"]
+        if not grams.is_index_key(pk):
+            continue
+        if pk.count("|") >= 3 and item["SK"].startswith(grams.BLOCK):
+            held[pk].append(grams.lower_of(item["SK"]))
+        elif grams.DIRECTORY in item and not item.get(grams.OVERFLOW):
+            listed[grams.block_partition(pk[len(grams.PREFIX) + 1 :], item["SK"])] = sorted(item[grams.DIRECTORY])
+    return [f"{pk}: {bounds} listed, {sorted(held.get(pk, []))} held" for pk, bounds in listed.items()
+            if bounds != sorted(held.get(pk, []))]  # fmt: skip
 
 
 FIX_ATTRIBUTES = 50
@@ -82,7 +141,7 @@ def recount(client: Any, table_name: str, counters_table: str) -> Recount:
         pk, sk = item["PK"]["S"], item["SK"]["S"]
         if pk.startswith(keys.PENDING + "#"):
             counted.pending.append({"PK": pk, "SK": sk})
-        elif not pk.startswith(keys.APPLIED + "#"):
+        elif not pk.startswith(keys.APPLIED + "#") and not grams.is_index_key(pk):
             counted.held.update({(pk, sk, name): int(value["N"]) for name, value in item.items() if "N" in value})
     return counted
 

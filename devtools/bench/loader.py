@@ -66,9 +66,12 @@ def validate(lines: Iterable[dict]) -> Catalog:
 
 def catalog_items(catalog: Catalog) -> tuple[list[dict], list[dict]]:
     """Every item of the catalog table (postings with dense slots, the all posting being the record;
-    owners), and every item of its counters table."""
+    owners), and every item of its counters table (the counts, and the phrase index built by the
+    layer's own code, ``catalog.grams``, from the all postings)."""
     items = [{**keys.owner_key(owner_id), **owner} for owner_id, owner in catalog.owners.items()]
     sizes: Counter[str] = Counter()
+    stored: list[tuple[Collection, dict]] = []
+    """Each record's all posting, as the counter function reads it from the stream."""
 
     def add(collection: Collection, record: dict, owner_names: list[str]) -> None:
         record_key = keys.record_key(collection.name, record[collection.id_attribute])
@@ -76,6 +79,8 @@ def catalog_items(catalog: Catalog) -> tuple[list[dict], list[dict]]:
             partition = posting["fpk"]
             items.append({"PK": record_key["PK"], "SK": sk, **posting, "slot": sizes[partition]})
             sizes[partition] += 1
+            if sk == keys.ALL_POSTING:
+                stored.append((collection, items[-1]))
 
     names: dict[str, list[str]] = {}
     for song in catalog.songs:
@@ -86,7 +91,7 @@ def catalog_items(catalog: Catalog) -> tuple[list[dict], list[dict]]:
     for soundtrack in catalog.soundtracks:
         add(SOUNDTRACKS, soundtrack, [])
     records = [(SONGS, song) for song in catalog.songs] + [(SOUNDTRACKS, soundtrack) for soundtrack in catalog.soundtracks]
-    return items, counts.items(counts.of_records(records))
+    return items, counts.items(counts.of_records(records)) + counts.index_items(counts.index_of_records(stored))
 
 
 @dataclass

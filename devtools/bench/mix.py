@@ -34,6 +34,8 @@ class Target(Enum):
     """The one record beyond the page is the look-ahead that tells whether a next page follows."""
     COUNTERS = "≤ 64 items read"
     """Issue 12's bound on a count answered by counters, at any catalog size."""
+    PHRASE_ITEMS = "≤ 50 items read"
+    """Issue 13's bound on a count or a random pick for an owner's name, at any catalog size."""
     GENRES = "≤ the scope's genres + 1 items read"
     """Issue 16's bound on the genres (and genre count) of no filter, ``archived``, or one value of one facet:
     ``Shape.item_bound`` is that number for the catalog."""
@@ -103,6 +105,12 @@ class _Picks:
     range_high: str
     common_word: str
     owner_name: str
+    two_characters: str
+    """The first two letters of the common word."""
+    three_words: str
+    """The three-word title of the median song that has one."""
+    no_match: str
+    """A phrase of words that exist, in an order no text has."""
     rare_pair: tuple[str, str]
     """The (genre, mood) pair the fewest songs carry together (at least one)."""
     scope_genres: dict[bool, int]
@@ -114,6 +122,8 @@ class _Picks:
         times = [song["createdAt"] for song in live]
         owners = _middle(_ranked([song["ownerId"] for song in live]), 3)
         names = catalog.owner_names(owners[0])
+        common_word = _ranked([word.lower() for song in live for word in song["title"].split()])[0]
+        three = [song["title"].lower() for song in live if len(song["title"].split()) == 3]
         pairs = Counter((genre, mood) for song in live for genre in song["genres"] for mood in song.get("moods", []))
         return cls(
             genres=_ranked([genre for song in live for genre in song["genres"]])[:5],
@@ -126,8 +136,11 @@ class _Picks:
             older_than=times[len(times) // 2],
             range_low=times[len(times) * 3 // 10],
             range_high=times[len(times) * 7 // 10],
-            common_word=_ranked([word.lower() for song in live for word in song["title"].split()])[0],
+            common_word=common_word,
             owner_name=names[0] if names else owners[0],
+            two_characters=common_word[:2],
+            three_words=three[len(three) // 2] if three else common_word,
+            no_match=f"{common_word} {common_word} nft",
             rare_pair=min(pairs, key=lambda pair: (pairs[pair], pair)),
             scope_genres={state: len({genre for song in catalog.songs if song["archived"] is state for genre in song["genres"]})
                           for state in (False, True)},
@@ -165,14 +178,17 @@ def _song_filters(p: _Picks) -> list[tuple[str, dict[str, str], bool, Target | N
         ("archived=true + newerThan", {"archived": "true", "newerThan": p.newer_than}, True, one, counters),
         ("mintingStatuses: 3 + olderThan", {"mintingStatuses": ",".join(p.statuses), "olderThan": p.older_than},
          True, several, counters),
-        ("phrase: common word", {"phrase": p.common_word}, False, None, keys_only),
-        ("phrase: owner name", {"phrase": p.owner_name}, False, None, keys_only),
+        ("phrase: common word", {"phrase": p.common_word}, True, None, keys_only),
+        ("phrase: owner name", {"phrase": p.owner_name}, True, None, Target.PHRASE_ITEMS),
+        ("phrase: 2 characters", {"phrase": p.two_characters}, True, None, keys_only),
+        ("phrase: 3 words", {"phrase": p.three_words}, True, None, keys_only),
+        ("phrase: no match", {"phrase": p.no_match}, True, None, keys_only),
         ("genres: 1 + moods: -1", {"genres": p.genres[0], "moods": f"-{p.moods[0]}"}, True, several, counters),
         ("genres: 1 + moods: 1", {"genres": p.genres[0], "moods": p.moods[0]}, False, None, counters),
         ("genres + moods: a rare pair", {"genres": genre, "moods": mood}, False, None, counters),
         ("ownerIds: 1 + newerThan, desc", {"ownerIds": p.owners[0], "newerThan": p.range_low, "sortOrder": "desc"},
          True, None, counters),
-        ("phrase + genres: 1", {"phrase": p.common_word, "genres": p.genres[0]}, False, None, keys_only),
+        ("phrase + genres: 1", {"phrase": p.common_word, "genres": p.genres[0]}, True, None, keys_only),
     ]  # fmt: skip
 
 
@@ -191,9 +207,10 @@ def _songs(catalog: Catalog) -> list[Shape]:
     filters = _song_filters(p)
     shapes += [Shape(f"songs list: {name}", page, params, bounded, target) for name, params, bounded, target, _ in filters]
     shapes.append(Shape("songs count: no filter", count, {}, target=Target.ONE_ITEM))
-    # A count is bounded unless it has a phrase: counters answer it, or it reads the postings of given ids.
+    # A count is bounded: counters answer it, or it reads the postings of given ids, or (a phrase) the
+    # index's blocks, in proportion to the songs counted (held flat per song counted).
     shapes += [
-        Shape(f"songs count: {name}", count, params, "phrase" not in params, count_target)
+        Shape(f"songs count: {name}", count, params, "phrase" not in params or name != "phrase + genres: 1", count_target)
         for name, params, _, _, count_target in filters
     ]
     shapes += [
@@ -205,6 +222,7 @@ def _songs(catalog: Catalog) -> list[Shape]:
         Shape("songs random: genres: 1 + moods: -1", random, {"genres": p.genres[0], "moods": f"-{p.moods[0]}"}, bounded=True),
         Shape("songs random: newerThan + olderThan", random, {"newerThan": p.range_low, "olderThan": p.range_high}, bounded=True),
         Shape("songs random: phrase", random, {"phrase": p.common_word}, bounded=False),
+        Shape("songs random: phrase: owner name", random, {"phrase": p.owner_name}, target=Target.PHRASE_ITEMS),
     ]
     return shapes + _genres(p)
 

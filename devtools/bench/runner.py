@@ -118,6 +118,8 @@ def _our_answer(shape: Shape, answer: Answer) -> tuple[int, Any]:
         if shape.collection == "soundtracks":
             return len(ids), (ids, int(answer.headers["X-Pagination-Item-Total"]))
         return len(ids), ids
+    if shape.kind == "count" and "phrase" in shape.params:
+        return answer.body["count"], answer.body["count"]  # the songs counted: what a phrase count reads in proportion to
     if shape.kind in ("count", "genre count"):
         return 1, answer.body["count"]
     if shape.kind == "genres":

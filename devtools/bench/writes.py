@@ -7,7 +7,8 @@ catalog is imported with the importer's writer, and the catalog table's stream i
 counter function, both through a client that asks DynamoDB for the write capacity each call
 consumed (``ReturnConsumedCapacity``: a transaction's writes count twice, as on AWS). Then
 changes are written and counted the same way, a hundred songs each: a title edit, other genres,
-archived, another ``createdAt``, deleted. The report gives items and write units per song, for an
+archived, another ``createdAt``, deleted; and one title edit alone (what a single edit costs the
+phrase index, whose blocks a batch of edits shares). The report gives items and write units per song, for an
 import and for each kind of change, on each side.
 
 DynamoDB bills a write 1 unit per 1 KB of the item written (the larger of its old and new size),
@@ -29,6 +30,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from catalog import grams
 from catalog.counting import Counters
 from catalog.declarations import SONGS
 from devtools.local.dynamodb_local import ACCESS_KEY_ID, SECRET_ACCESS_KEY, DynamoDBLocal
@@ -52,6 +54,11 @@ class Tally:
     items: int = 0
     units: float = 0.0
     calls: int = 0
+    index_items: int = 0
+    """Of the items, those of the phrase index (``catalog.grams``: heads and blocks)."""
+    index_units: float = 0.0
+    index_bytes: int = 0
+    """What the index's puts wrote (the blocks' sizes)."""
 
 
 @dataclass
@@ -76,8 +83,13 @@ class Metered:
             self.tally.items += counted(request) - sum(len(v) for v in unprocessed.values())
             if name == "transact_write_items":
                 after = self._sizes(request["TransactItems"])
-                self.tally.units += sum(2 * _kilobytes(max(before.get(key, 0), after.get(key, 0), size))
-                                        for key, size in _written(request["TransactItems"]))  # fmt: skip
+                for key, size in _written(request["TransactItems"]):
+                    units = 2 * _kilobytes(max(before.get(key, 0), after.get(key, 0), size))
+                    self.tally.units += units
+                    if grams.is_index_key(key[1]):
+                        self.tally.index_items += 1
+                        self.tally.index_units += units
+                        self.tally.index_bytes += size
             else:
                 consumed = answer.get("ConsumedCapacity") or []
                 parts = consumed if isinstance(consumed, list) else [consumed]
@@ -140,6 +152,25 @@ class Row:
     counters: Tally
 
 
+def index_storage(client: Any, name: str) -> tuple[int, int]:
+    """(items, bytes) of the phrase index in a counters table (a test-only Scan)."""
+    items = size = 0
+    request: dict[str, Any] = {"TableName": name}
+    while True:
+        page = client.scan(**request)
+        for item in page.get("Items", []):
+            if grams.is_index_key(item["PK"]["S"]):
+                items += 1
+                size += item_size(item)
+        if "LastEvaluatedKey" not in page:
+            return items, size
+        request["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+
+STORAGE: dict[str, int] = {}
+"""The index's items and bytes after the last ``measure`` (``items``, ``bytes``, ``songs``)."""
+
+
 def measure(songs: int = 1200, owners: int = 100, seed: int = 20260101) -> list[Row]:
     """Import a catalog and change it, metering both sides; one row per step."""
     rows = []
@@ -172,15 +203,16 @@ def measure(songs: int = 1200, owners: int = 100, seed: int = 20260101) -> list[
         rng = random.Random(seed)
         owners_lines = [line for line in lines if line["kind"] == "owner"]
 
-        def changed(what: str, change: Any) -> None:
-            chosen = rng.sample(catalog_songs, CHANGED)
+        def changed(what: str, change: Any, number: int = CHANGED) -> None:
+            chosen = rng.sample(catalog_songs, number)
             edited = [change(dict(song)) for song in chosen]
-            step(what, CHANGED, lambda writer: import_lines(writer, [json.dumps(line) for line in owners_lines + edited],
+            step(what, number, lambda writer: import_lines(writer, [json.dumps(line) for line in owners_lines + edited],
                                                             progress=False))  # fmt: skip
             by_id = {song["id"]: song for song in edited}
             catalog_songs[:] = [by_id.get(song["id"], song) for song in catalog_songs]
 
         changed("title edited", lambda song: {**song, "title": song["title"] + " (Remastered)"})
+        changed("one title edited alone", lambda song: {**song, "title": song["title"] + " (Live)"}, 1)
         changed("genres changed", lambda song: {**song, "genres": ["Ambient", *song["genres"][:1]]})
         changed("archived", lambda song: {**song, "archived": not song["archived"]})
         changed("createdAt changed", lambda song: {**song, "createdAt": song["createdAt"].replace("20", "19", 1)})
@@ -192,16 +224,25 @@ def measure(songs: int = 1200, owners: int = 100, seed: int = 20260101) -> list[
             writer.flush()
 
         step("deleted", CHANGED, delete)
+        stored_items, stored_bytes = index_storage(client, table.counters_table_name(TABLE))
+        STORAGE.update(items=stored_items, bytes=stored_bytes, songs=len(catalog_songs) - CHANGED)
     return rows
 
 
 def markdown(rows: list[Row]) -> str:
-    head = "| what | songs | catalog items / song | catalog WRU / song | counter items / song | counter WRU / song |"
-    lines = [head, "|---|---:|---:|---:|---:|---:|"]
+    head = ("| what | songs | catalog items / song | catalog WRU / song | counter items / song | counter WRU / song "
+            "| of which phrase index: items / song | WRU / song | bytes written / song |")  # fmt: skip
+    lines = [head, "|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
     for row in rows:
         per = (row.catalog.items / row.songs, row.catalog.units / row.songs, row.counters.items / row.songs,
-               row.counters.units / row.songs)  # fmt: skip
-        lines.append(f"| {row.what} | {row.songs:,} | {per[0]:.1f} | {per[1]:.1f} | {per[2]:.1f} | {per[3]:.1f} |")
+               row.counters.units / row.songs, row.counters.index_items / row.songs, row.counters.index_units / row.songs,
+               row.counters.index_bytes / row.songs)  # fmt: skip
+        lines.append(f"| {row.what} | {row.songs:,} | {per[0]:.1f} | {per[1]:.1f} | {per[2]:.1f} | {per[3]:.1f} "
+                     f"| {per[4]:.1f} | {per[5]:.1f} | {per[6]:,.0f} |")  # fmt: skip
+    if STORAGE.get("songs"):
+        lines.append("")
+        lines.append(f"The phrase index held {STORAGE['items']:,} items, {STORAGE['bytes']:,} bytes for {STORAGE['songs']:,} "
+                     f"songs: {STORAGE['bytes'] / STORAGE['songs']:,.0f} bytes a song.")  # fmt: skip
     return "\n".join(lines) + "\n"
 
 

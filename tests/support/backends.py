@@ -18,6 +18,7 @@ import moto.dynamodb.models as moto_dynamodb
 import pytest
 from moto import mock_aws
 
+from catalog import phrase_index
 from devtools import REGION
 from devtools.local.dynamodb_local import DynamoDBLocal
 from devtools.template.table import create_tables, delete_tables
@@ -55,7 +56,13 @@ def table_on(backend: str, request: pytest.FixtureRequest) -> Iterator[tuple[Any
     """Fresh tables from the template on a backend: (low-level client, catalog table name)."""
     name = f"catalog-test-{next(_table_numbers)}"
     if backend == "moto":
-        with mock_aws(), mock.patch.object(moto_dynamodb.DynamoDBBackend, "transact_write_items", _one_backup_per_transaction):
+        # moto's transactions copy the table while they run: not thread-safe, so the phrase index's
+        # writer sends one transaction at a time here.
+        with (
+            mock_aws(),
+            mock.patch.object(moto_dynamodb.DynamoDBBackend, "transact_write_items", _one_backup_per_transaction),
+            mock.patch.object(phrase_index, "WRITERS", 1),
+        ):
             client = boto3.client("dynamodb", region_name=REGION)
             create_tables(client, name)
             yield client, name

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from itertools import islice
 from typing import Any
 
-from catalog import keys
+from catalog import grams, keys
 from catalog.store import ReadMeter, Store
 from devtools.bench import loader
 
@@ -108,6 +108,47 @@ class FakeStore(Store):
             return {}
         found = {item["PK"]: int(item["n"]) for item in self.batch_get([keys.counter_key(p) for p in partitions], counters=True)}
         return {partition: found.get(partition, 0) for partition in partitions}
+
+    # -- the phrase index, over the counters as the loader builds them (``devtools.counts.index_items``)
+
+    def gram_heads(self, scope: str, names: list[str]) -> dict[str, int]:
+        found = {item["SK"]: int(item["n"]) for item in self.batch_get(
+            [{"PK": grams.head_partition(scope), "SK": name} for name in names], counters=True)}  # fmt: skip
+        return {name: found.get(name, 0) for name in names}
+
+    def gram_prefix(self, scope: str, prefix: str) -> dict[str, int]:
+        self.reads.append(Read("gram_prefix", partition=grams.head_partition(scope)))
+        return {sk: int(item["n"]) for (pk, sk), item in sorted(self.counters.items())
+                if pk == grams.head_partition(scope) and sk.startswith(prefix) and int(item["n"]) > 0}  # fmt: skip
+
+    def _blocks(self, scope: str, gram: str) -> list[dict]:
+        return [dict(item) for (pk, _), item in sorted(self.counters.items()) if pk == grams.block_partition(scope, gram)]
+
+    def gram_blocks(self, scope: str, gram: str, *, start: str | None = None, descending: bool = False,
+                    page_size: int = 4) -> Iterator[dict]:  # fmt: skip
+        blocks = self._blocks(scope, gram)
+        if start is not None:
+            floor = [number for number, block in enumerate(blocks) if block["SK"] <= grams.block_sk(start)]
+            if not floor:
+                return
+            blocks = blocks[: floor[-1] + 1][::-1] if descending else blocks[floor[-1] :]
+        elif descending:
+            blocks = blocks[::-1]
+        for block in blocks:
+            self.reads.append(Read("gram_block", partition=block["PK"], returned=1))
+            yield block
+
+    def gram_between(self, scope: str, gram: str, first: str, last: str, hint: int = 4) -> list[dict]:
+        blocks = self._blocks(scope, gram)
+        floor = [number for number, block in enumerate(blocks) if block["SK"] <= grams.block_sk(first)]
+        found = [block for block in blocks[floor[-1] if floor else 0 :] if block["SK"] <= grams.block_sk(last)]
+        self.reads.append(Read("gram_between", partition=grams.block_partition(scope, gram), returned=len(found)))
+        return found
+
+    def gram_floor(self, scope: str, gram: str, key: str) -> dict | None:
+        self.reads.append(Read("gram_floor", partition=grams.block_partition(scope, gram)))
+        floor = [block for block in self._blocks(scope, gram) if block["SK"] <= grams.block_sk(key)]
+        return floor[-1] if floor else None
 
     def postings_of(self, partition: str) -> list[dict[str, Any]]:
         """Every posting of a partition, in the default order: what a test expects a read to find."""

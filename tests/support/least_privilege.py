@@ -16,7 +16,9 @@ STREAM_READ_ACTIONS = frozenset(
     {"dynamodb:DescribeStream", "dynamodb:GetRecords", "dynamodb:GetShardIterator", "dynamodb:ListStreams"}
 )
 # TransactWriteItems is authorised as the actions it holds: the counter function puts markers and
-# pending deltas, updates counters and its cursor, deletes the pending deltas it moved, which it reads back.
+# pending deltas, updates counters and its cursor, deletes the pending deltas it moved, which it reads back;
+# for the phrase index it Queries a gram's blocks, puts and deletes blocks and updates the gram's head
+# (the same actions: the index needs no other). The API functions Query the index's heads and blocks.
 COUNTER_WRITE_ACTIONS = frozenset({"dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"})
 
 

@@ -111,7 +111,7 @@ def test_a_count_counters_answer_reads_counters_and_no_entry(store: FakeStore) -
 
 
 def test_a_count_counters_cannot_answer_reads_the_entries_of_the_driving_partition(store: FakeStore) -> None:
-    assert fetch.count(store, planned(phrase=catalog_data.PHRASE)) == len(expected(phrase=catalog_data.PHRASE))
+    assert fetch.count(store, planned(phrase="z")) == len(expected(phrase="z"))  # one character: no index
     assert store.partitions_queried() == [partition()]
 
 
@@ -128,6 +128,13 @@ def test_a_count_of_exclusions_only_is_the_scope_s_counter_less_the_excluded_ent
 def test_listed_counts_count_each_matching_record_once_per_genre(store: FakeStore) -> None:
     for params in ({"moods": "Calm"}, {"genres": "Pop,Rock"}, {}):
         assert fetch.listed_counts(store, planned(**params)) == catalog_data.genre_counts(OWNERS, SONGS, params, CALLER), params
+
+
+@pytest.mark.parametrize("phrase", [catalog_data.PHRASE, "ze", "maria lopez", "zebra qq"])
+def test_a_phrase_count_reads_the_phrase_index_and_no_entry(store: FakeStore, phrase: str) -> None:
+    assert fetch.count(store, planned(phrase=phrase)) == len(expected(phrase=phrase))
+    assert store.partitions_queried() == []
+    assert {read.call for read in store.reads} <= {"batch_get", "gram_prefix", "gram_block", "gram_floor", "gram_between"}
 
 
 def test_a_counted_page_gives_the_window_and_the_total(store: FakeStore) -> None:

@@ -42,6 +42,9 @@ record without the image it needs), the whole batch fails: Lambda retries it fro
 halved, with the same protection. A batch Lambda gives up on after its retries is reported to the
 failure queue, and the counters of its records need a recount.
 
+The same batches keep the phrase index (``catalog.phrase_index``), first: its writes are idempotent
+by themselves (set semantics, no markers), and when they fail the whole batch fails.
+
 No boto3 here (the stream images are read in their wire form) and no pydantic: the function's cold
 start is botocore and the Powertools logger only.
 """
@@ -62,6 +65,7 @@ from botocore.exceptions import ClientError
 from catalog import cells, config, keys, wire
 from catalog.cells import Cell
 from catalog.declarations import COLLECTIONS
+from catalog.phrase_index import PhraseIndex
 
 logger = Logger(child=True)
 
@@ -227,11 +231,13 @@ class Counters:
         self._table = table
         self._clock = clock
         self._sleep = sleep
+        self._phrases = PhraseIndex(client, table, sleep=sleep)
 
     def apply(self, records: list[dict]) -> dict:
         """Apply a batch; the answer is Lambda's partial batch response (``batchItemFailures``)."""
         if not records:
             return {"batchItemFailures": []}
+        self._phrases.apply(records)  # idempotent by itself; when it fails, the whole batch is retried
         tally = Tally(records=len(records))
         changes = [change_of(record) for record in records]
         batch = records[0]["eventID"]

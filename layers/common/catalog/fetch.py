@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from itertools import chain, islice
 
-from catalog import keys, tally
+from catalog import keys, phrases, tally
 from catalog.plan import Plan
 from catalog.query import Query, Window
 from catalog.store import Store
@@ -34,12 +34,20 @@ class Page:
     """The range key of the last record when more records match after it (a cursor's position), else None."""
 
 
-def entries(store: Store, plan: Plan, page_size: int | None = None) -> Iterator[dict]:
+def entries(store: Store, plan: Plan, page_size: int | None = None, *, facets: bool = False) -> Iterator[dict]:
     """The entries matching the plan's query, in its order, each record once.
 
-    Compact ``Listing``-like entries, or whole postings when ids drive the plan.
+    Compact ``Listing``-like entries, or whole postings when ids drive the plan. With a phrase the
+    index answers (``catalog.phrases``): the matches' keys alone when nothing else filters and the
+    caller needs no ``facets``, else whole records of the matches (``WHOLE``) when they are far fewer
+    than the entries of the partitions to read instead, else those entries.
     """
     query = plan.query
+    if query.phrase and not plan.posting_keys:
+        found = _phrase_entries(store, plan, page_size, facets)
+        if found is not None:
+            yield from found
+            return
 
     def _sort_key(entry: dict) -> str:
         return entry[plan.range_key]
@@ -77,10 +85,43 @@ def entries(store: Store, plan: Plan, page_size: int | None = None) -> Iterator[
             yield entry
 
 
+WHOLE = "\x00whole"
+"""Marks an entry that is a whole record already (read to check the filters a phrase match needs)."""
+ENTRY_READS_PER_RECORD = 20
+"""About how many compact entries cost what one record read costs (0.5 read unit each way)."""
+
+
+def _phrase_entries(store: Store, plan: Plan, page_size: int | None, facets: bool) -> Iterator[dict] | None:
+    query = plan.query
+    matched = phrases.matching(store, query, plan.low, plan.high, query.descending, paged=page_size is not None)
+    if matched is None:
+        return None
+    collection = query.collection.name
+    alone = not query.facets and not query.ids.include and not query.ids.exclude and not query.conditions
+    if alone and not facets:
+        return ({"PK": f"{collection}#{keys.id_of_sort_key(key)}", plan.range_key: key} for key in matched.keys)
+    if matched.estimate * ENTRY_READS_PER_RECORD >= sum(store.counts(plan.partitions).values()):
+        return None
+    return _checked(store, plan, matched.keys, page_size or 100)
+
+
+def _checked(store: Store, plan: Plan, found: Iterator[str], chunk: int) -> Iterator[dict]:
+    """The records of these keys that match every filter, read in growing chunks."""
+    collection = plan.query.collection.name
+    chunk = max(1, min(chunk, 100))
+    while batch := list(islice(found, chunk)):
+        for record in store.batch_get([keys.record_key(collection, keys.id_of_sort_key(key)) for key in batch]):
+            if plan.query.matches(record):
+                yield {**record, WHOLE: True}
+        chunk = min(chunk * 2, 100)
+
+
 def _records(store: Store, plan: Plan, chosen: list[dict]) -> list[dict]:
     """The whole records of chosen entries (postings read by id already are whole records)."""
     if plan.posting_keys:
         return chosen
+    if all(WHOLE in entry for entry in chosen):
+        return [{name: value for name, value in entry.items() if name != WHOLE} for entry in chosen]
     collection = plan.query.collection.name
     return store.batch_get([keys.record_key(collection, keys.id_of(entry)) for entry in chosen])
 
@@ -184,7 +225,7 @@ def listed_counts(store: Store, plan: Plan) -> dict[str, int]:
     matching entries (each record once), for what counters cannot tell (``tally.listed_counts``)."""
     facet = plan.query.collection.facet(plan.query.collection.listed_name())
     counts: Counter[str] = Counter()
-    for entry in entries(store, plan):
+    for entry in entries(store, plan, facets=True):
         counts.update(set(facet.values(entry)))
     return dict(counts)
 
@@ -214,7 +255,7 @@ def sample(store: Store, plan: Plan, rng: random.Random = _rng) -> dict | None:
     (up to ``MAX_SAMPLING_TRIES``), else ``SAMPLING_TRIES``; then it enumerates the matching entries.
     With no filter or a single include value it reads a counter and one posting.
     """
-    if not plan.posting_keys:
+    if not plan.posting_keys and not (plan.query.phrase and phrases.answers(plan.query)):
         ranged = tally.range_count(plan.query, plan.partitions, plan.driver)
         if ranged is not None:
             measured = tally.measure(store, ranged)

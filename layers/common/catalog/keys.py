@@ -35,12 +35,12 @@ ALL_POSTING = POSTING + ALL
 """The SK of a record's ``all`` posting: the one stream record per record change the counter function reads."""
 
 
-LAYOUT = 4
+LAYOUT = 5
 """The version of this layout: a table written under another one has to be imported again (``make run``
 rebuilds its local table when the version it recorded differs). 2: the record is its ``all`` posting.
 3: counts in the counters table, with range buckets and combinations (``catalog.cells``). 4: listed
 values (each genre's count in its scope's ``with`` item and in each owner's), overflow counts moved
-to the scope's ``with`` item."""
+to the scope's ``with`` item. 5: the phrase index (``catalog.grams``) in the counters table."""
 
 
 def record_key(collection: str, item_id: str) -> dict:
@@ -124,6 +124,11 @@ MISSING = "\U0010ffff"
 
 def sort_key(sort_value: str | None, item_id: str) -> str:
     return f"{MISSING if sort_value is None else sort_value}{SEPARATOR}{item_id}"
+
+
+def id_of_sort_key(sort_key_text: str) -> str:
+    """The id a sort key (``fsk``) ends with."""
+    return sort_key_text.rsplit(SEPARATOR, 1)[1]
 
 
 def sort_value_of(entry: dict, key: str = "fsk") -> str:

@@ -24,7 +24,7 @@ from typing import Any
 from botocore.exceptions import ClientError, HTTPClientError
 from botocore.exceptions import ConnectionError as ConnectError
 
-from catalog import budget, keys, wire
+from catalog import budget, grams, keys, wire
 from catalog.config import DynamoDBSettings, dynamodb_settings
 from catalog.errors import ServiceUnavailable
 
@@ -263,3 +263,105 @@ class Store:
         counters = self.batch_get([keys.counter_key(partition) for partition in partitions], counters=True)
         found = {counter["PK"]: int(counter["n"]) for counter in counters}
         return {partition: found.get(partition, 0) for partition in partitions}
+
+    # -- the phrase index (``catalog.grams``), in the counters table ----------------------------------
+
+    def gram_heads(self, scope: str, names: list[str]) -> dict[str, int]:
+        """How many records of the scope hold each of these grams, in one BatchGetItem (0 when none)."""
+        partition = grams.head_partition(scope)
+        found = self.batch_get([{"PK": partition, "SK": name} for name in names], counters=True)
+        counted = {item["SK"]: int(item.get(grams.HEAD_COUNT, 0)) for item in found}
+        return {name: counted.get(name, 0) for name in names}
+
+    def gram_prefix(self, scope: str, prefix: str) -> dict[str, int]:
+        """Every gram of the scope starting with ``prefix`` that some record holds, with its count."""
+        request: dict[str, Any] = {
+            "TableName": self._counters_table,
+            "KeyConditionExpression": "PK = :p AND begins_with(SK, :s)",
+            "ExpressionAttributeValues": {":p": {"S": grams.head_partition(scope)}, ":s": {"S": prefix}},
+            "ReturnConsumedCapacity": "INDEXES",
+        }
+        found = {}
+        while True:
+            response = self._call("query", **request)
+            items = [wire.item(raw) for raw in response.get("Items", [])]
+            self.meter.add(response.get("ScannedCount", len(items)), response.get("ConsumedCapacity"))
+            found.update({item["SK"]: int(item.get(grams.HEAD_COUNT, 0)) for item in items})
+            if "LastEvaluatedKey" not in response:
+                return {name: n for name, n in found.items() if n > 0}
+            request["ExclusiveStartKey"] = response["LastEvaluatedKey"]
+
+    def gram_blocks(self, scope: str, gram: str, *, start: str | None = None, descending: bool = False,
+                    page_size: int = 4) -> Iterator[dict]:  # fmt: skip
+        """A gram's posting blocks in key order (descending: the reverse), from the block holding key
+        ``start`` on (all of them without ``start``); read in pages that grow, as far as the caller goes."""
+        partition = grams.block_partition(scope, gram)
+        values: dict[str, dict] = {":p": {"S": partition}}
+        condition = "PK = :p"
+        if start is not None and descending:
+            condition += " AND SK <= :s"
+            values[":s"] = {"S": grams.block_sk(start)}
+        elif start is not None:
+            floor = self.gram_floor(scope, gram, start)
+            if floor is None:
+                return
+            yield floor
+            condition += " AND SK > :s"
+            values[":s"] = {"S": floor["SK"]}
+        request: dict[str, Any] = {
+            "TableName": self._counters_table,
+            "KeyConditionExpression": condition,
+            "ExpressionAttributeValues": values,
+            "ScanIndexForward": not descending,
+            "ReturnConsumedCapacity": "INDEXES",
+            "Limit": page_size,
+        }
+        while True:
+            response = self._call("query", **request)
+            items = [wire.item(raw) for raw in response.get("Items", [])]
+            self.meter.add(response.get("ScannedCount", len(items)), response.get("ConsumedCapacity"))
+            yield from items
+            if "LastEvaluatedKey" not in response:
+                return
+            request["ExclusiveStartKey"] = response["LastEvaluatedKey"]
+            request["Limit"] = min(request["Limit"] * 2, 64)
+
+    def gram_between(self, scope: str, gram: str, first: str, last: str, hint: int = 4) -> list[dict]:
+        """A gram's blocks that hold keys ``first`` to ``last``, in key order: read down from the block
+        of ``last`` to that of ``first``, ``hint`` blocks a page at first (the caller's estimate)."""
+        request: dict[str, Any] = {
+            "TableName": self._counters_table,
+            "KeyConditionExpression": "PK = :p AND SK <= :b",
+            "ExpressionAttributeValues": {":p": {"S": grams.block_partition(scope, gram)}, ":b": {"S": grams.block_sk(last)}},
+            "ScanIndexForward": False,
+            "ReturnConsumedCapacity": "INDEXES",
+            "Limit": max(1, hint),
+        }
+        found: list[dict] = []
+        while True:
+            response = self._call("query", **request)
+            items = [wire.item(raw) for raw in response.get("Items", [])]
+            self.meter.add(response.get("ScannedCount", len(items)), response.get("ConsumedCapacity"))
+            for item in items:
+                found.append(item)
+                if grams.lower_of(item["SK"]) <= first:
+                    return found[::-1]
+            if "LastEvaluatedKey" not in response:
+                return found[::-1]
+            request["ExclusiveStartKey"] = response["LastEvaluatedKey"]
+            request["Limit"] = min(request["Limit"] * 2, 64)
+
+    def gram_floor(self, scope: str, gram: str, key: str) -> dict | None:
+        """The posting block of a gram that would hold ``key`` (the last whose bound is at or below it)."""
+        response = self._call(
+            "query",
+            TableName=self._counters_table,
+            KeyConditionExpression="PK = :p AND SK <= :s",
+            ExpressionAttributeValues={":p": {"S": grams.block_partition(scope, gram)}, ":s": {"S": grams.block_sk(key)}},
+            ScanIndexForward=False,
+            Limit=1,
+            ReturnConsumedCapacity="INDEXES",
+        )
+        items = [wire.item(raw) for raw in response.get("Items", [])]
+        self.meter.add(len(items), response.get("ConsumedCapacity"))
+        return items[0] if items else None

@@ -1,0 +1,274 @@
+"""The phrase index's layout: trigrams of a record's search texts, and their posting blocks.
+
+A ``phrase`` is a literal substring of one of a record's ``search`` texts (lower-cased title,
+description, album, nftName, owner's names). Every text is cut into its trigrams, after an end
+marker (``END``) is appended, so that every substring of two characters or more starts a trigram:
+``"love"`` gives ``lov``, ``ove``, ``ve\\x03``. For each collection scope (songs: archived or not)
+and trigram, the counters table holds (``catalog.phrase_index`` keeps them from the stream):
+
+- a **head**: PK ``ngrams|<scope>`` (``head_partition``), SK the gram, attribute ``n``: how many
+  records hold the gram. Every head of a scope is in one partition, so that the grams starting
+  with a prefix (a phrase of two characters) are one Query.
+- **posting blocks**: PK ``ngrams|<scope>|<gram>`` (``block_partition``), SK ``b#<lower bound>``:
+  the postings whose sort key (the ``Listing`` index's ``fsk``: ``createdAt``, then id, the order a
+  page is read in) is at or above the block's lower bound and below the next block's. The first
+  block's bound is empty (SK ``b#``). A block holds the postings packed in one Binary attribute
+  ``p`` (``encode``), their number ``c`` and a version ``v`` its writer checks; it is split when it
+  passes ``MAX_BLOCK_BYTES`` and deleted when it empties (but the first).
+
+A posting is the record's sort key and where the gram occurs: (text number, offset) pairs. A
+phrase of three characters or more is then checked from the postings alone: it occurs at offset
+``s`` of text ``t`` when each of the grams at its offsets 0, 3, 6, ... and its last one occurs in
+``t`` at ``s`` plus that offset (``required``).
+
+Pure functions: the stream side (``catalog.phrase_index``), the read side (``catalog.phrases``)
+and the bench's bulk load (``devtools.counts``) share them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from catalog import keys
+from catalog.declarations import Collection
+
+GRAM = 3
+END = "\x03"
+"""Appended to every text: a phrase never holds it (``indexable``), every two-character substring starts a gram."""
+PREFIX = "ngrams"
+BLOCK = "b#"
+HEAD_COUNT = "n"
+DIRECTORY = "l"
+"""The head's list of its gram's block bounds, while there are at most ``MAX_DIRECTORY``: the writer then
+reads the blocks a batch changes in one BatchGetItem with the heads', instead of a Query per gram."""
+OVERFLOW = "o"
+"""Set on a head whose gram has more blocks than ``MAX_DIRECTORY``: its writer Queries the blocks."""
+HEAD_VERSION = "h"
+"""The head's version: a directory change is conditioned on it."""
+MAX_DIRECTORY = 48
+"""Block bounds a head lists at most: some 3 KB of keys, so a head stays one read unit under 4 KB."""
+MAX_BLOCK_BYTES = 4000
+"""A block is split past this size: a write of it costs 2 write units, a read of it alone half a
+read unit; a Query of consecutive blocks costs half a unit per 4 KB (measured in docs/PERFORMANCE.md)."""
+
+Positions = tuple[tuple[int, int], ...]
+"""(text number in ``search``, offset) of each occurrence of a gram in a record, sorted."""
+
+
+def grams_of(texts: Iterable[str]) -> dict[str, Positions]:
+    """Each trigram of the texts (with their end marker) -> where it occurs."""
+    found: dict[str, list[tuple[int, int]]] = {}
+    for number, text in enumerate(texts):
+        padded = text + END
+        for offset in range(len(padded) - GRAM + 1):
+            found.setdefault(padded[offset : offset + GRAM], []).append((number, offset))
+    return {gram: tuple(places) for gram, places in found.items()}
+
+
+def indexable(phrase: str) -> bool:
+    """Whether the index answers this phrase: two characters or more, without the end marker."""
+    return len(phrase) >= 2 and END not in phrase
+
+
+def required(phrase: str) -> list[tuple[str, int]]:
+    """The (gram, offset) pairs whose occurrences at one start prove the phrase (three characters or more)."""
+    last = len(phrase) - GRAM
+    offsets = sorted(set(range(0, last + 1, GRAM)) | {last})
+    return [(phrase[offset : offset + GRAM], offset) for offset in offsets]
+
+
+def scope_of(collection: Collection, scoped: bool | None) -> str:
+    """The scope partition name (``songs|archived=false``) the index keeps records of."""
+    return keys.partition(collection.name, collection.scope, scoped, keys.path()).rsplit("|", 1)[0]
+
+
+def head_partition(scope: str) -> str:
+    return f"{PREFIX}|{scope}"
+
+
+def block_partition(scope: str, gram: str) -> str:
+    return f"{PREFIX}|{scope}|{gram}"
+
+
+def block_sk(lower: str) -> str:
+    return BLOCK + lower
+
+
+def lower_of(sk: str) -> str:
+    return sk[len(BLOCK) :]
+
+
+def is_index_key(pk: str) -> bool:
+    """Whether a counters table item belongs to the phrase index (heads and blocks), not to the counts."""
+    return pk.startswith(PREFIX + "|")
+
+
+@dataclass(frozen=True)
+class Document:
+    """What the index holds of one record: where, in which order, and its grams."""
+
+    scope: str
+    key: str
+    """Its sort key in the default order (its postings' ``fsk``): the order pages are read in."""
+    grams: dict[str, Positions]
+
+
+def document(collection: Collection, record: dict) -> Document | None:
+    """The index's view of a record (its ``all`` posting), or None when its collection has no search texts."""
+    if not collection.search_attributes:
+        return None
+    scoped = record.get(collection.scope) if collection.scope else None
+    order = collection.sorts[0]
+    value = record.get(order.attribute)
+    key = keys.sort_key(None if value is None else order.encode(value), record[collection.id_attribute])
+    return Document(scope_of(collection, scoped), key, grams_of(record.get("search") or ()))
+
+
+# -- posting blocks --------------------------------------------------------------------------------
+
+
+def _varint(number: int, out: bytearray) -> None:
+    while number >= 0x80:
+        out.append((number & 0x7F) | 0x80)
+        number >>= 7
+    out.append(number)
+
+
+def _read_varint(data: bytes, at: int) -> tuple[int, int]:
+    number = shift = 0
+    while True:
+        byte = data[at]
+        at += 1
+        number |= (byte & 0x7F) << shift
+        if byte < 0x80:
+            return number, at
+        shift += 7
+
+
+def _split_key(key: str) -> tuple[str, str]:
+    value, _, item_id = key.rpartition(keys.SEPARATOR)
+    return value, item_id
+
+
+_HEX = frozenset("0123456789abcdef")
+
+
+def _uuid_bytes(item_id: str) -> bytes | None:
+    """The 16 bytes of an id in the canonical lower-case UUID form, else None (kept as text)."""
+    if len(item_id) != 36 or item_id[8] != "-" or item_id[13] != "-" or item_id[18] != "-" or item_id[23] != "-":
+        return None
+    digits = item_id.replace("-", "")
+    return bytes.fromhex(digits) if len(digits) == 32 and _HEX.issuperset(digits) else None
+
+
+def _id_text(data: bytes) -> str:
+    digits = data.hex()
+    return f"{digits[:8]}-{digits[8:12]}-{digits[12:16]}-{digits[16:20]}-{digits[20:]}"
+
+
+def _posting(raw: bytes, previous: bytes, item_id: str, positions: Positions, out: bytearray) -> None:
+    shared = 0
+    limit = min(len(raw), len(previous))
+    while shared < limit and raw[shared] == previous[shared]:
+        shared += 1
+    _varint(shared, out)
+    _varint(len(raw) - shared, out)
+    out += raw[shared:]
+    compact = _uuid_bytes(item_id)
+    if compact is not None:
+        out.append(0)
+        out += compact
+    else:
+        encoded = item_id.encode()
+        out.append(1)
+        _varint(len(encoded), out)
+        out += encoded
+    _varint(len(positions), out)
+    for text, offset in positions:
+        _varint(text, out)
+        _varint(offset, out)
+
+
+def encode(postings: list[tuple[str, Positions]]) -> bytes:
+    """Postings in key order, packed: each key's sort value as a suffix after the prefix it shares with
+    the previous one, its id as 16 bytes when it is a UUID, then its positions."""
+    out = bytearray()
+    previous = b""
+    for key, positions in postings:
+        value, item_id = _split_key(key)
+        raw = value.encode()
+        _posting(raw, previous, item_id, positions, out)
+        previous = raw
+    return bytes(out)
+
+
+def decode(data: bytes) -> list[tuple[str, Positions]]:
+    postings = []
+    previous = b""
+    at = 0
+    while at < len(data):
+        shared, at = _read_varint(data, at)
+        length, at = _read_varint(data, at)
+        raw = previous[:shared] + data[at : at + length]
+        at += length
+        previous = raw
+        if data[at] == 0:
+            item_id = _id_text(data[at + 1 : at + 17])
+            at += 17
+        else:
+            size, at = _read_varint(data, at + 1)
+            item_id = bytes(data[at : at + size]).decode()
+            at += size
+        count, at = _read_varint(data, at)
+        positions = []
+        for _ in range(count):
+            text, at = _read_varint(data, at)
+            offset, at = _read_varint(data, at)
+            positions.append((text, offset))
+        postings.append((raw.decode() + keys.SEPARATOR + item_id, tuple(positions)))
+    return postings
+
+
+def pieces(postings: list[tuple[str, Positions]], limit: int | None = None) -> list[list[tuple[str, Positions]]]:
+    """Postings in key order cut into runs of at most ``limit`` bytes each (``MAX_BLOCK_BYTES``) once
+    encoded, filled in order."""
+    return [run for run, _ in packed(postings, limit)]
+
+
+def packed(postings: list[tuple[str, Positions]], limit: int | None = None) -> list[tuple[list[tuple[str, Positions]], bytes]]:
+    """``pieces``, each with its encoding (``encode`` of the run)."""
+    limit = limit or MAX_BLOCK_BYTES
+    cut: list[tuple[list[tuple[str, Positions]], bytes]] = []
+    run: list[tuple[str, Positions]] = []
+    data = bytearray()
+    previous = b""
+    for key, positions in postings:
+        value, item_id = _split_key(key)
+        raw = value.encode()
+        mark = len(data)
+        _posting(raw, previous if run else b"", item_id, positions, data)
+        if run and len(data) > limit:
+            del data[mark:]
+            cut.append((run, bytes(data)))
+            run, data = [], bytearray()
+            _posting(raw, b"", item_id, positions, data)
+        run.append((key, positions))
+        previous = raw
+    if run:
+        cut.append((run, bytes(data)))
+    return cut
+
+
+def block_items(scope: str, gram: str, postings: list[tuple[str, Positions]]) -> list[dict]:
+    """A gram's whole list as its head and block items (the first bound empty), as the bulk load writes it."""
+    items: list[dict] = []
+    for number, (run, data) in enumerate(packed(postings)):
+        lower = "" if number == 0 else run[0][0]
+        items.append({"PK": block_partition(scope, gram), "SK": block_sk(lower), "p": data, "c": len(run), "v": 1})
+    head: dict = {"PK": head_partition(scope), "SK": gram, HEAD_COUNT: len(postings), HEAD_VERSION: 1}
+    if len(items) > MAX_DIRECTORY:
+        head[OVERFLOW] = 1
+    else:
+        head[DIRECTORY] = [lower_of(item["SK"]) for item in items]
+    return [head, *items]

@@ -1,0 +1,67 @@
+"""The phrase index's layout (``catalog.grams``): trigrams of texts, the grams that prove a phrase, and
+posting blocks that decode to what was encoded and stay within their size."""
+
+import uuid
+
+import pytest
+
+from catalog import grams, keys
+
+
+def test_every_substring_of_two_characters_or_more_starts_a_gram() -> None:
+    texts = ["love me", "zebra", "go"]
+    found = grams.grams_of(texts)
+    for number, text in enumerate(texts):
+        for start in range(len(text) - 1):
+            piece = (text + grams.END)[start : start + grams.GRAM]
+            assert (number, start) in found[piece], (text, start)
+    assert found["lov"] == ((0, 0),) and found["go\x03"] == ((2, 0),)
+
+
+@pytest.mark.parametrize("phrase", ["abc", "abcd", "maria lopez", "a much longer phrase of words"])
+def test_the_required_grams_cover_the_phrase_and_end_on_its_last(phrase: str) -> None:
+    needed = grams.required(phrase)
+    covered: set[int] = set()
+    for gram, offset in needed:
+        assert phrase[offset : offset + grams.GRAM] == gram
+        covered.update(range(offset, offset + grams.GRAM))
+    assert covered == set(range(len(phrase)))
+    assert needed[-1][1] == len(phrase) - grams.GRAM
+
+
+def test_one_character_and_the_end_marker_are_not_indexed() -> None:
+    assert not grams.indexable("a") and not grams.indexable("ab\x03") and grams.indexable("ab")
+
+
+def _postings(count: int) -> list[tuple[str, grams.Positions]]:
+    ids = [str(uuid.UUID(int=number * 7919 + 1, version=4)) for number in range(count)]
+    ids[3] = "not-a-uuid"  # kept as text
+    ids[5] = ids[5].upper()  # not the canonical form: kept as text, so that it decodes as given
+    return sorted((keys.sort_key(f"2024-03-{number % 28 + 1:02d}T12:00:00.{number:06d}", item_id), ((0, number), (2, 1)))
+                  for number, item_id in enumerate(ids))  # fmt: skip
+
+
+def test_blocks_decode_to_what_was_encoded() -> None:
+    postings = _postings(40)
+    assert grams.decode(grams.encode(postings)) == postings
+    assert grams.decode(b"") == []
+
+
+def test_blocks_are_cut_within_their_size_in_key_order() -> None:
+    postings = _postings(300)
+    runs = grams.packed(postings, 1000)
+    assert len(runs) > 5
+    assert [posting for run, _ in runs for posting in run] == postings
+    for run, data in runs:
+        assert data == grams.encode(run) and len(data) <= 1000
+        assert grams.decode(data) == run
+
+
+def test_a_gram_s_items_list_their_blocks_until_they_overflow(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(grams, "MAX_BLOCK_BYTES", 500)
+    head, *blocks = grams.block_items("songs|archived=false", "lov", _postings(100))
+    assert head[grams.HEAD_COUNT] == 100 and sum(block["c"] for block in blocks) == 100
+    assert head[grams.DIRECTORY] == [grams.lower_of(block["SK"]) for block in blocks] and blocks[0]["SK"] == grams.BLOCK
+    monkeypatch.setattr(grams, "MAX_DIRECTORY", 2)
+    head, *_ = grams.block_items("songs|archived=false", "lov", _postings(100))
+    assert head[grams.OVERFLOW] == 1 and grams.DIRECTORY not in head
