@@ -99,7 +99,7 @@ def _phrase_entries(store: Store, plan: Plan, page_size: int | None, facets: boo
     collection = query.collection.name
     alone = not query.facets and not query.ids.include and not query.ids.exclude and not query.conditions
     if alone and not facets:
-        return ({"PK": f"{collection}#{keys.id_of_sort_key(key)}", plan.range_key: key} for key in matched.keys)
+        return ({"PK": keys.record_key(collection, keys.id_of_sort_key(key))["PK"], plan.range_key: key} for key in matched.keys)
     if matched.estimate * ENTRY_READS_PER_RECORD >= sum(store.counts(plan.partitions).values()):
         return None
     return _checked(store, plan, matched.keys, page_size or 100)
