@@ -67,7 +67,7 @@ def test_the_index_stays_exact_through_imports_edits_renames_deletions_and_repla
     table: Table, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     client, name = table
-    monkeypatch.setattr(grams, "MAX_BLOCK_BYTES", 300)  # small blocks: splits, several blocks a gram
+    monkeypatch.setattr(grams, "MAX_BLOCK_BYTES", 200)  # small blocks: splits, several blocks a gram
     monkeypatch.setattr(grams, "MAX_DIRECTORY", 3)  # and grams whose heads stop listing their blocks
     monkeypatch.setattr(phrase_index, "MAX_ACTIONS", 10)  # and grams rewritten in several transactions
     owners, songs = OWNERS, FIRST_SONGS
@@ -126,7 +126,7 @@ def test_the_index_stays_exact_through_imports_edits_renames_deletions_and_repla
 
 def test_the_test_catalog_fills_several_blocks_and_overflowing_directories(monkeypatch: pytest.MonkeyPatch) -> None:
     """What the test above relies on: with its settings, grams split into blocks and heads stop listing them."""
-    monkeypatch.setattr(grams, "MAX_BLOCK_BYTES", 300)
+    monkeypatch.setattr(grams, "MAX_BLOCK_BYTES", 200)
     monkeypatch.setattr(grams, "MAX_DIRECTORY", 3)
     records = [(SONGS, {**song, "search": [song["title"].lower(), (song.get("description") or "").lower()]})
                for song in FIRST_SONGS]  # fmt: skip

@@ -47,6 +47,27 @@ def test_blocks_decode_to_what_was_encoded() -> None:
     assert grams.decode(b"") == []
 
 
+def test_sort_values_of_every_form_decode_as_they_were() -> None:
+    """Instants are kept as microseconds; other values (a missing one, years before 1000, a value
+    that only looks like an instant, a name) as text, in any mix."""
+    values = [keys.MISSING, "0999-12-31T23:59:59.999999", "2024-02-30T00:00:00.000000", "2024-03-01T00:00:00.000000",
+              "2024-03-01T00:00:00.000000", "2024-03-01T00:00:00.000001", "9999-12-31T23:59:59.999999", "Zebra Theme", "ünïcode"]  # fmt: skip
+    ids = [str(uuid.UUID(int=number + 1, version=4)) for number in range(len(values))]
+    postings = sorted(
+        (keys.sort_key(value, item_id), ((1, number),)) for number, (value, item_id) in enumerate(zip(values, ids, strict=True))
+    )
+    assert grams.decode(grams.encode(postings)) == postings
+    assert grams.decode(grams.encode(postings[::-1])) == postings[::-1]  # out of order: the text form still round-trips
+
+
+def test_an_instant_costs_fewer_bytes_than_its_text() -> None:
+    """The bytes a posting takes, the measure of how many a block holds and a read returns."""
+    postings = _postings(200)
+    as_text = [(key.replace("T", " ", 1), positions) for key, positions in postings]  # not an instant's stored form
+    assert grams.decode(grams.encode(as_text)) == as_text
+    assert len(grams.encode(postings)) < 0.85 * len(grams.encode(as_text))
+
+
 def test_blocks_are_cut_within_their_size_in_key_order() -> None:
     postings = _postings(300)
     runs = grams.packed(postings, 1000)

@@ -27,8 +27,10 @@ and the bench's bulk load (``devtools.counts``) share them.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 from catalog import keys
 from catalog.declarations import Collection
@@ -48,9 +50,13 @@ HEAD_VERSION = "h"
 """The head's version: a directory change is conditioned on it."""
 MAX_DIRECTORY = 48
 """Block bounds a head lists at most: some 3 KB of keys, so a head stays one read unit under 4 KB."""
-MAX_BLOCK_BYTES = 4000
-"""A block is split past this size: a write of it costs 2 write units, a read of it alone half a
-read unit; a Query of consecutive blocks costs half a unit per 4 KB (measured in docs/PERFORMANCE.md)."""
+MAX_BLOCK_BYTES = 8000
+"""A block is split past this size. A Query bills the blocks it reads by their bytes (half a read unit
+per 4 KB), whatever their size; fewer, larger blocks are fewer items to read for a phrase whose
+trigrams are common, and each probe of one block costs one read unit; each write of a block, which
+an edit pays per trigram it changes, costs a unit per KB (measured in docs/PERFORMANCE.md)."""
+POSTING_BYTES = 27
+"""About what a posting takes in a block (the bench's catalog: 26.6 bytes, positions included)."""
 
 Positions = tuple[tuple[int, int], ...]
 """(text number in ``search``, offset) of each occurrence of a gram in a record, sorted."""
@@ -152,6 +158,15 @@ def _split_key(key: str) -> tuple[str, str]:
 
 
 _HEX = frozenset("0123456789abcdef")
+_TEXT_ID = 1
+"""A posting's flag: its id is kept as text (else as the 16 bytes of a canonical UUID)."""
+_INSTANT = 2
+"""A posting's flag: its sort value is an instant (``catalog.timestamps``' stored form), kept as
+microseconds: after the block's previous instant, the difference (some 6 bytes where the text
+after its shared prefix was some 17)."""
+_EPOCH = datetime(1, 1, 1)
+_MICROSECOND = timedelta(microseconds=1)
+_INSTANT_FORM = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}")
 
 
 def _uuid_bytes(item_id: str) -> bytes | None:
@@ -167,66 +182,115 @@ def _id_text(data: bytes) -> str:
     return f"{digits[:8]}-{digits[8:12]}-{digits[12:16]}-{digits[16:20]}-{digits[20:]}"
 
 
-def _posting(raw: bytes, previous: bytes, item_id: str, positions: Positions, out: bytearray) -> None:
-    shared = 0
-    limit = min(len(raw), len(previous))
-    while shared < limit and raw[shared] == previous[shared]:
-        shared += 1
-    _varint(shared, out)
-    _varint(len(raw) - shared, out)
-    out += raw[shared:]
-    compact = _uuid_bytes(item_id)
-    if compact is not None:
-        out.append(0)
-        out += compact
-    else:
-        encoded = item_id.encode()
-        out.append(1)
-        _varint(len(encoded), out)
-        out += encoded
-    _varint(len(positions), out)
-    for text, offset in positions:
-        _varint(text, out)
-        _varint(offset, out)
+def _micros(value: str) -> int | None:
+    """An instant's microseconds since year 1, when the sort value is one in its stored form (and reads back the same)."""
+    if not _INSTANT_FORM.fullmatch(value):
+        return None
+    try:
+        micros = (datetime.fromisoformat(value) - _EPOCH) // _MICROSECOND
+    except ValueError:
+        return None
+    return micros if _instant(micros) == value else None
+
+
+def _instant(micros: int) -> str:
+    return (_EPOCH + timedelta(microseconds=micros)).isoformat(timespec="microseconds")
+
+
+class _Writer:
+    """Postings in key order, packed one after the other (``encode``)."""
+
+    def __init__(self) -> None:
+        self.data = bytearray()
+        self._text = b""
+        self._micros: int | None = None
+
+    def add(self, key: str, positions: Positions) -> None:
+        value, item_id = _split_key(key)
+        compact = _uuid_bytes(item_id)
+        micros = _micros(value)
+        if micros is not None and self._micros is not None and micros < self._micros:
+            micros = None  # out of order: kept as text
+        out = self.data
+        out.append((_TEXT_ID if compact is None else 0) | (_INSTANT if micros is not None else 0))
+        if micros is not None:
+            _varint(micros - (self._micros or 0), out)
+            self._micros = micros
+        else:
+            raw = value.encode()
+            shared = 0
+            limit = min(len(raw), len(self._text))
+            while shared < limit and raw[shared] == self._text[shared]:
+                shared += 1
+            _varint(shared, out)
+            _varint(len(raw) - shared, out)
+            out += raw[shared:]
+            self._text, self._micros = raw, None
+        if compact is not None:
+            out += compact
+        else:
+            encoded = item_id.encode()
+            _varint(len(encoded), out)
+            out += encoded
+        _varint(len(positions), out)
+        for text, offset in positions:
+            _varint(text, out)
+            _varint(offset, out)
+
+    def fits(self, key: str, positions: Positions, limit: int) -> bool:
+        """Add the posting if the data stays within ``limit`` bytes or held nothing; else change nothing."""
+        mark, state = len(self.data), (self._text, self._micros)
+        self.add(key, positions)
+        if len(self.data) <= limit or mark == 0:
+            return True
+        del self.data[mark:]
+        self._text, self._micros = state
+        return False
 
 
 def encode(postings: list[tuple[str, Positions]]) -> bytes:
-    """Postings in key order, packed: each key's sort value as a suffix after the prefix it shares with
-    the previous one, its id as 16 bytes when it is a UUID, then its positions."""
-    out = bytearray()
-    previous = b""
+    """Postings in key order, packed: each a flag byte; its sort value as microseconds after the
+    previous instant when it is an instant, else as the text after the prefix it shares with the
+    previous text; its id as 16 bytes when it is a canonical UUID, else as text; then its positions."""
+    writer = _Writer()
     for key, positions in postings:
-        value, item_id = _split_key(key)
-        raw = value.encode()
-        _posting(raw, previous, item_id, positions, out)
-        previous = raw
-    return bytes(out)
+        writer.add(key, positions)
+    return bytes(writer.data)
 
 
 def decode(data: bytes) -> list[tuple[str, Positions]]:
     postings = []
-    previous = b""
+    text = b""
+    micros: int | None = None
     at = 0
     while at < len(data):
-        shared, at = _read_varint(data, at)
-        length, at = _read_varint(data, at)
-        raw = previous[:shared] + data[at : at + length]
-        at += length
-        previous = raw
-        if data[at] == 0:
-            item_id = _id_text(data[at + 1 : at + 17])
-            at += 17
+        flags = data[at]
+        at += 1
+        if flags & _INSTANT:
+            step, at = _read_varint(data, at)
+            micros = (micros or 0) + step
+            value = _instant(micros)
         else:
-            size, at = _read_varint(data, at + 1)
+            shared, at = _read_varint(data, at)
+            length, at = _read_varint(data, at)
+            text = text[:shared] + data[at : at + length]
+            at += length
+            micros = None
+            value = text.decode()
+        if flags & _TEXT_ID:
+            size, at = _read_varint(data, at)
             item_id = bytes(data[at : at + size]).decode()
             at += size
+        else:
+            item_id = _id_text(data[at : at + 16])
+            at += 16
         count, at = _read_varint(data, at)
         positions = []
         for _ in range(count):
-            text, at = _read_varint(data, at)
+            number, at = _read_varint(data, at)
             offset, at = _read_varint(data, at)
-            positions.append((text, offset))
-        postings.append((raw.decode() + keys.SEPARATOR + item_id, tuple(positions)))
+            positions.append((number, offset))
+        postings.append((value + keys.SEPARATOR + item_id, tuple(positions)))
     return postings
 
 
@@ -241,22 +305,16 @@ def packed(postings: list[tuple[str, Positions]], limit: int | None = None) -> l
     limit = limit or MAX_BLOCK_BYTES
     cut: list[tuple[list[tuple[str, Positions]], bytes]] = []
     run: list[tuple[str, Positions]] = []
-    data = bytearray()
-    previous = b""
+    writer = _Writer()
     for key, positions in postings:
-        value, item_id = _split_key(key)
-        raw = value.encode()
-        mark = len(data)
-        _posting(raw, previous if run else b"", item_id, positions, data)
-        if run and len(data) > limit:
-            del data[mark:]
-            cut.append((run, bytes(data)))
-            run, data = [], bytearray()
-            _posting(raw, b"", item_id, positions, data)
+        if not writer.fits(key, positions, limit):
+            cut.append((run, bytes(writer.data)))
+            writer = _Writer()
+            writer.add(key, positions)
+            run = []
         run.append((key, positions))
-        previous = raw
     if run:
-        cut.append((run, bytes(data)))
+        cut.append((run, bytes(writer.data)))
     return cut
 
 

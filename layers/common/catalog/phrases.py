@@ -30,9 +30,8 @@ from catalog.grams import Positions
 from catalog.query import Query
 from catalog.store import Store
 
-POSTINGS_PER_BLOCK = 110
-"""About how many postings a block holds (``grams.MAX_BLOCK_BYTES`` / some 35 bytes a posting):
-what walking a list is expected to read."""
+POSTINGS_PER_BLOCK = grams.MAX_BLOCK_BYTES // grams.POSTING_BYTES
+"""About how many postings a block holds: what walking a list is expected to read."""
 CHUNK = 64
 """Driver postings checked together at first: a page stops after the chunk that fills it; each
 further chunk is twice the one before (up to ``MAX_CHUNK``), so that a page of few matches costs
