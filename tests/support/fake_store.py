@@ -111,10 +111,13 @@ class FakeStore(Store):
 
     # -- the phrase index, over the counters as the loader builds them (``devtools.counts.index_items``)
 
-    def gram_heads(self, scope: str, names: list[str]) -> dict[str, int]:
-        found = {item["SK"]: int(item["n"]) for item in self.batch_get(
+    def gram_heads(self, scope: str, names: list[str]) -> dict[str, grams.Head]:
+        found = {item["SK"]: item for item in self.batch_get(
             [{"PK": grams.head_partition(scope), "SK": name} for name in names], counters=True)}  # fmt: skip
-        return {name: found.get(name, 0) for name in names}
+        return {name: grams.Head.of(found.get(name)) for name in names}
+
+    def gram_block(self, scope: str, gram: str, lower: str) -> dict | None:
+        return self.get({"PK": grams.block_partition(scope, gram), "SK": grams.block_sk(lower)}, counters=True)
 
     def gram_prefix(self, scope: str, prefix: str) -> dict[str, int]:
         self.reads.append(Read("gram_prefix", partition=grams.head_partition(scope)))

@@ -253,7 +253,9 @@ def sample(store: Store, plan: Plan, rng: random.Random = _rng) -> dict | None:
     1/multiplicity so that records reachable through several partitions are not favoured: exact
     rejection sampling. When counters tell how many records match, the draws expected to find one
     (up to ``MAX_SAMPLING_TRIES``), else ``SAMPLING_TRIES``; then it enumerates the matching entries.
-    With no filter or a single include value it reads a counter and one posting.
+    With no filter or a single include value it reads a counter and one posting. With a phrase, random
+    matches drawn from the phrase index (``phrases.draws``), whose records are read and checked
+    against the other filters, before it enumerates the matches.
     """
     if not plan.posting_keys and not (plan.query.phrase and phrases.answers(plan.query)):
         ranged = tally.range_count(plan.query, plan.partitions, plan.driver)
@@ -285,6 +287,15 @@ def sample(store: Store, plan: Plan, rng: random.Random = _rng) -> dict | None:
                     continue  # a counter ahead of the index it counts: draw again
                 if plan.query.matches(posting) and rng.random() * plan.multiplicity(posting) < 1:
                     return posting
+    elif plan.query.phrase and not plan.posting_keys:
+        drawn = phrases.draws(store, plan.query, plan.low, plan.high, rng)
+        if drawn is not None and drawn.none:
+            return None
+        collection = plan.query.collection.name
+        for key in islice(drawn.keys, SAMPLING_TRIES) if drawn is not None else ():
+            found = store.batch_get([keys.record_key(collection, keys.id_of_sort_key(key))])
+            if found and plan.query.matches(found[0]):
+                return found[0]
     candidates = list(entries(store, plan))
     if not candidates:
         return None

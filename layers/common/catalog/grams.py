@@ -57,6 +57,9 @@ trigrams are common, and each probe of one block costs one read unit; each write
 an edit pays per trigram it changes, costs a unit per KB (measured in docs/PERFORMANCE.md)."""
 POSTING_BYTES = 27
 """About what a posting takes in a block (the bench's catalog: 26.6 bytes, positions included)."""
+MIN_POSTING_BYTES = 21
+"""The least a posting takes: its flag, a one-byte step from the instant before, a UUID's 16 bytes
+and one position (``encode``). So a block holds at most ``MAX_BLOCK_BYTES // MIN_POSTING_BYTES``."""
 
 Positions = tuple[tuple[int, int], ...]
 """(text number in ``search``, offset) of each occurrence of a gram in a record, sorted."""
@@ -108,6 +111,22 @@ def lower_of(sk: str) -> str:
 def is_index_key(pk: str) -> bool:
     """Whether a counters table item belongs to the phrase index (heads and blocks), not to the counts."""
     return pk.startswith(PREFIX + "|")
+
+
+@dataclass(frozen=True)
+class Head:
+    """What a gram's head says: how many records hold the gram, and its blocks' bounds if it lists them."""
+
+    n: int = 0
+    directory: tuple[str, ...] | None = None
+    """The lower bounds of its blocks, in order (the first is empty), while there are at most ``MAX_DIRECTORY``."""
+
+    @classmethod
+    def of(cls, item: dict | None) -> Head:
+        if item is None:
+            return cls()
+        listed = None if item.get(OVERFLOW) else tuple(sorted(item.get(DIRECTORY) or [""]))  # none listed: the first alone
+        return cls(int(item.get(HEAD_COUNT, 0)), listed)
 
 
 @dataclass(frozen=True)

@@ -21,6 +21,7 @@
 from __future__ import annotations
 
 import heapq
+import random
 from collections.abc import Iterator
 from dataclasses import dataclass
 from itertools import islice
@@ -79,6 +80,8 @@ class _Lookup:
     def __init__(self, store: Store, scope: str, gram: str) -> None:
         self._store, self._scope, self._gram = store, scope, gram
         self._blocks: list[tuple[str, str, dict[str, Positions]]] = []  # (lower bound, last key, postings)
+        self.probes = 0
+        """Blocks read one at a time so far."""
 
     def _cached(self, key: str) -> dict[str, Positions] | None:
         for lower, last, found in self._blocks:
@@ -96,6 +99,7 @@ class _Lookup:
         """The gram's positions in one record: the block that would hold it (one item), unless read already."""
         found = self._cached(key)
         if found is None:
+            self.probes += 1
             block = self._store.gram_floor(self._scope, self._gram, key)
             if block is None:
                 return ()
@@ -128,7 +132,7 @@ def matching(store: Store, query: Query, low: str | None = None, high: str | Non
         lists = [(key for key, _ in postings(store, scope, gram, low, high, descending)) for gram in sorted(heads)]
         return Matches(_unique(heapq.merge(*lists, reverse=descending)), sum(heads.values()))
     needed = grams.required(phrase)
-    heads = store.gram_heads(scope, sorted({gram for gram, _ in needed}))
+    heads = {gram: head.n for gram, head in store.gram_heads(scope, sorted({gram for gram, _ in needed})).items()}
     if min(heads.values()) <= 0:
         return Matches(iter(()), 0)
     driver, *checks = sorted(needed, key=lambda pair: (heads[pair[0]], pair[1]))
@@ -174,3 +178,73 @@ def _verified(store: Store, scope: str, driver: tuple[str, int], checks: list[tu
         if chunk is None:
             return
         chunk = min(chunk * 2, MAX_CHUNK)  # few matches so far: read on in larger chunks, as a count would
+
+
+SAMPLED_BLOCKS = 8
+"""Blocks a random pick reads by sampling (drawn driver blocks and probes) before it gives up and
+enumerates the matches instead: a phrase that few of its rarest trigram's records hold."""
+MAX_DRAWS = 64
+"""Postings drawn at most, read or not: a list whose few blocks are all read may hold no match within the bounds."""
+
+
+@dataclass
+class Draws:
+    keys: Iterator[str]
+    """Sort keys of records holding the phrase, each drawn independently and uniformly among those
+    strictly between the bounds; the draws end when ``SAMPLED_BLOCKS`` are read or after ``MAX_DRAWS``."""
+    none: bool = False
+    """The heads prove that no record of the scope holds the phrase."""
+
+
+def draws(store: Store, query: Query, low: str | None, high: str | None, rng: random.Random) -> Draws | None:
+    """Random matches of the query's phrase by rejection sampling over its rarest required trigram's
+    list: a block drawn among those its head lists, a slot drawn among the most postings a block can
+    hold (a slot past the block's postings draws again, so every posting is as likely), the posting
+    kept when it lies within the bounds and the other trigrams, probed, prove the phrase at its
+    start. None when sampling cannot pay: a phrase the index does not answer or of two characters,
+    a list whose head no longer lists its blocks, or lists so short that reading them all costs
+    less than ``SAMPLED_BLOCKS``."""
+    phrase = query.phrase
+    if not phrase or not answers(query) or len(phrase) < grams.GRAM:
+        return None
+    scope = grams.scope_of(query.collection, query.scoped)
+    needed = grams.required(phrase)
+    heads = store.gram_heads(scope, sorted({gram for gram, _ in needed}))
+    if min(head.n for head in heads.values()) <= 0:
+        return Draws(iter(()), none=True)
+    driver, *checks = sorted(needed, key=lambda pair: (heads[pair[0]].n, pair[1]))
+    bounds = heads[driver[0]].directory
+    whole = sum(head.n for head in heads.values()) / POSTINGS_PER_BLOCK
+    if not bounds or whole <= SAMPLED_BLOCKS:
+        return None
+    return Draws(_drawn(store, scope, driver, checks, bounds, low, high, rng))
+
+
+def _drawn(store: Store, scope: str, driver: tuple[str, int], checks: list[tuple[str, int]], bounds: tuple[str, ...],
+           low: str | None, high: str | None, rng: random.Random) -> Iterator[str]:  # fmt: skip
+    gram, at = driver
+    slots = grams.MAX_BLOCK_BYTES // grams.MIN_POSTING_BYTES
+    lookups = {name: _Lookup(store, scope, name) for name in {name for name, _ in checks}}
+    blocks: dict[str, list[Posting]] = {}
+    for _ in range(MAX_DRAWS):
+        if len(blocks) + sum(lookup.probes for lookup in lookups.values()) >= SAMPLED_BLOCKS:
+            return
+        lower = rng.choice(bounds)
+        if lower not in blocks:
+            block = store.gram_block(scope, gram, lower)
+            blocks[lower] = grams.decode(block["p"]) if block else []
+        held = blocks[lower]
+        if len(held) > slots:
+            return  # more postings than a block can hold at the least size: not drawn uniformly
+        slot = rng.randrange(slots)
+        if slot >= len(held) or not _within(held[slot][0], low, high):
+            continue
+        key, positions = held[slot]
+        starts = {(text, offset - at) for text, offset in positions if offset >= at}
+        for name, offset in checks:
+            found = set(lookups[name].probe(key))
+            starts = {(text, start) for text, start in starts if (text, start + offset) in found}
+            if not starts:
+                break
+        if starts:
+            yield key

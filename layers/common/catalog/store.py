@@ -266,12 +266,15 @@ class Store:
 
     # -- the phrase index (``catalog.grams``), in the counters table ----------------------------------
 
-    def gram_heads(self, scope: str, names: list[str]) -> dict[str, int]:
-        """How many records of the scope hold each of these grams, in one BatchGetItem (0 when none)."""
+    def gram_heads(self, scope: str, names: list[str]) -> dict[str, grams.Head]:
+        """The heads of these grams in the scope (how many records hold each, where its blocks start), in one BatchGetItem."""
         partition = grams.head_partition(scope)
-        found = self.batch_get([{"PK": partition, "SK": name} for name in names], counters=True)
-        counted = {item["SK"]: int(item.get(grams.HEAD_COUNT, 0)) for item in found}
-        return {name: counted.get(name, 0) for name in names}
+        found = {item["SK"]: item for item in self.batch_get([{"PK": partition, "SK": name} for name in names], counters=True)}
+        return {name: grams.Head.of(found.get(name)) for name in names}
+
+    def gram_block(self, scope: str, gram: str, lower: str) -> dict | None:
+        """The posting block of a gram whose lower bound is ``lower`` (one listed in its head), in one GetItem."""
+        return self.get({"PK": grams.block_partition(scope, gram), "SK": grams.block_sk(lower)}, counters=True)
 
     def gram_prefix(self, scope: str, prefix: str) -> dict[str, int]:
         """Every gram of the scope starting with ``prefix`` that some record holds, with its count."""

@@ -1,0 +1,87 @@
+"""Random picks with a phrase (``catalog.phrases.draws``, through ``catalog.fetch.sample``) on a fake
+store whose trigram lists span many small blocks: only matches, each as likely, within the filters,
+from the phrase index alone while sampling pays, and by enumerating the matches when it does not."""
+
+import random
+from collections import Counter
+
+import pytest
+
+from catalog import fetch, grams, phrases
+from catalog.parse.songs import query as songs_query
+from catalog.plan import Plan, plan
+from tests.support import catalog_data
+from tests.support.fake_store import FakeStore
+
+OWNERS, SONGS = catalog_data.build(240)
+for number, song in enumerate(SONGS):
+    # "alpha beta" in 30 songs: each of its trigrams is held by 120 songs or more
+    song.update(title="alpha beta" if number % 8 == 0 else ("alpha gamma" if number % 2 else "delta beta"), archived=False)
+    song.pop("description", None), song.pop("album", None), song.pop("nftName", None)
+SONGS[8]["genres"] = ["Funk"]  # the one "alpha beta" song in Funk
+CALLER = catalog_data.NICK
+BLOCK_BYTES = 300
+"""About 11 postings a block: each list of the phrases below spans 10 to 14 blocks."""
+
+
+@pytest.fixture
+def store(monkeypatch: pytest.MonkeyPatch) -> FakeStore:
+    monkeypatch.setattr(grams, "MAX_BLOCK_BYTES", BLOCK_BYTES)
+    monkeypatch.setattr(phrases, "POSTINGS_PER_BLOCK", BLOCK_BYTES // grams.POSTING_BYTES)
+    return FakeStore(OWNERS + SONGS)
+
+
+def planned(**params: str) -> Plan:
+    return plan(songs_query({name: [value] for name, value in params.items()}, CALLER))
+
+
+def expected(**params: str) -> set[str]:
+    return set(catalog_data.expected(OWNERS, SONGS, params, CALLER))
+
+
+def test_draws_are_matches_each_as_likely(store: FakeStore) -> None:
+    chosen = planned(phrase="alpha beta")
+    pool = {catalog_data.song_id(number) for number in range(0, 240, 8)}
+    assert expected(phrase="alpha beta") == pool
+    rng = random.Random(11)
+    draws: Counter[str] = Counter()
+    while sum(draws.values()) < 40 * len(pool):
+        drawn = phrases.draws(store, chosen.query, chosen.low, chosen.high, rng)
+        assert drawn is not None and not drawn.none
+        draws.update(key.rsplit("\x01", 1)[1] for key in drawn.keys)
+    assert set(draws) == pool
+    each = sum(draws.values()) / len(pool)
+    chi_square = sum((draws[song_id] - each) ** 2 / each for song_id in pool)
+    assert chi_square < 70, draws  # beyond the 0.999 quantile for 29 degrees of freedom (58.3)
+
+
+def test_a_random_pick_of_a_common_phrase_reads_the_index_and_one_record(store: FakeStore) -> None:
+    rng = random.Random(3)
+    pool = expected(phrase="beta")
+    for _ in range(30):
+        store.reads.clear()
+        picked = fetch.sample(store, planned(phrase="beta"), rng)
+        assert picked is not None and picked["id"] in pool
+        assert store.partitions_queried() == [], "no entry enumerated"
+        blocks = sum(max(1, read.returned) for read in store.reads if read.call != "batch_get")
+        assert blocks <= phrases.SAMPLED_BLOCKS + 2, store.reads  # the lists hold 20 blocks
+
+
+def test_a_random_pick_keeps_to_the_other_filters_and_the_time_bounds(store: FakeStore) -> None:
+    rng = random.Random(5)
+    for params in ({"phrase": "beta", "genres": "Jazz"}, {"phrase": "beta", "newerThan": SONGS[100]["createdAt"]},
+                   {"phrase": "alpha beta", "olderThan": SONGS[60]["createdAt"]}):  # fmt: skip
+        pool = expected(**params)
+        assert pool, params
+        picks = {fetch.sample(store, planned(**params), rng)["id"] for _ in range(12 * len(pool))}  # type: ignore[index]
+        assert picks == pool, params
+
+
+def test_a_phrase_too_rare_for_sampling_is_found_by_enumerating_and_none_by_the_heads(store: FakeStore) -> None:
+    assert expected(phrase="alpha beta", genres="Funk") == {SONGS[8]["id"]}
+    for seed in range(5):  # its draws find "alpha beta" songs of other genres, then it enumerates
+        picked = fetch.sample(store, planned(phrase="alpha beta", genres="Funk"), random.Random(seed))
+        assert picked is not None and picked["id"] == SONGS[8]["id"]
+    store.reads.clear()
+    assert fetch.sample(store, planned(phrase="beta alpha"), random.Random(2)) is None
+    assert [read.call for read in store.reads] == ["batch_get"], "the heads alone: 'a a' is in no text"
