@@ -41,7 +41,7 @@ def assert_index_exact(table: Table) -> counts.Index:
 
 def edited(songs: list[dict]) -> list[dict]:
     """Every third song retitled, every fourth with another description, every fifth archived the other
-    way, every seventh moved in time."""
+    way, every sixth with other genres, moods and status (their lists), every seventh moved in time."""
     out = []
     for number, song in enumerate(songs):
         song = dict(song)
@@ -53,6 +53,8 @@ def edited(songs: list[dict]) -> list[dict]:
             song["description"] = "kark aardvark"  # every gram of "vark aardvark", but not that phrase
         if number % 5 == 0:
             song["archived"] = not song["archived"]
+        if number % 6 == 0:
+            song.update(genres=["Jazz", "Blues"], moods=["Calm"] if song.get("moods") else [], mintingStatus="Released")
         if number % 7 == 0:
             song["createdAt"] = song["createdAt"].replace("20", "21", 1)
         out.append(song)
@@ -114,7 +116,8 @@ def test_the_index_stays_exact_through_imports_edits_renames_deletions_and_repla
         "qz",
         "no such words",
     ]:
-        for extra in [{}, {"archived": "true"}, {"genres": "Pop"}]:
+        for extra in [{}, {"archived": "true"}, {"genres": "Pop"}, {"genres": "Jazz,Rock", "moods": "-Calm"},
+                      {"mintingStatuses": "Released"}, {"genres": "Blues", "archived": "true"}]:  # fmt: skip
             params = {"phrase": phrase, **extra}
             wanted = catalog_data.expected(owners, songs, params)
             listed = api.get("/v1/songs", {**params, "limit": "100"})
@@ -122,6 +125,10 @@ def test_the_index_stays_exact_through_imports_edits_renames_deletions_and_repla
             assert api.get("/v1/songs/count", params).body == {"count": len(wanted)}, params
             picked = api.get("/v1/songs/random", params)
             assert (picked.body["id"] in wanted) if wanted else picked.status == 404, params
+            genres = catalog_data.genre_counts(owners, songs, params)
+            assert api.get("/v1/songs/genres/count", params).body == {"count": len(genres)}, params
+            ranked = sorted(genres, key=lambda genre: (-genres[genre], genre))  # most carried first, ties by name
+            assert api.get("/v1/songs/genres", {**params, "limit": "100"}).body == ranked, params
 
 
 def test_the_test_catalog_fills_several_blocks_and_overflowing_directories(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -130,11 +130,39 @@ def test_listed_counts_count_each_matching_record_once_per_genre(store: FakeStor
         assert fetch.listed_counts(store, planned(**params)) == catalog_data.genre_counts(OWNERS, SONGS, params, CALLER), params
 
 
+@pytest.mark.parametrize("params", [{}, {"moods": "Calm"}, {"genres": "-Pop"}, {"newerThan": SONGS[20]["createdAt"]}])
+@pytest.mark.parametrize("phrase", [catalog_data.PHRASE, "ze", "song", "nothing like it"])
+def test_the_genres_of_a_phrase_are_counted_from_the_index(store: FakeStore, phrase: str, params: dict[str, str]) -> None:
+    counted = fetch.listed_counts(store, planned(phrase=phrase, **params))
+    assert counted == catalog_data.genre_counts(OWNERS, SONGS, {"phrase": phrase, **params}, CALLER)
+    assert store.partitions_queried() == [], "no compact entry"
+    assert not [key for read in store.reads if read.call == "batch_get" for key, _ in read.keys if key.startswith("songs#")]
+
+
 @pytest.mark.parametrize("phrase", [catalog_data.PHRASE, "ze", "maria lopez", "zebra qq"])
 def test_a_phrase_count_reads_the_phrase_index_and_no_entry(store: FakeStore, phrase: str) -> None:
     assert fetch.count(store, planned(phrase=phrase)) == len(expected(phrase=phrase))
     assert store.partitions_queried() == []
     assert {read.call for read in store.reads} <= {"batch_get", "gram_prefix", "gram_block", "gram_floor", "gram_between"}
+
+
+@pytest.mark.parametrize(
+    "params",
+    [{"genres": "Pop"}, {"genres": "Pop,Jazz", "moods": "-Calm"}, {"mintingStatuses": "Minted,Pending"},
+     {"genres": "-pop", "moods": "Upbeat"}, {"genres": "Polka"}],
+)  # fmt: skip
+@pytest.mark.parametrize("phrase", [catalog_data.PHRASE, "ze", "song"])
+def test_a_phrase_with_facet_filters_reads_the_index_alone(store: FakeStore, phrase: str, params: dict[str, str]) -> None:
+    """Counts, pages and random picks: the facet values' lists of the index filter the matches, no entry is read."""
+    wanted = expected(phrase=phrase, **params)
+    assert fetch.count(store, planned(phrase=phrase, **params)) == len(wanted)
+    page = fetch.page(store, planned(phrase=phrase, **params), Window(1, 3))
+    assert ids(page.records) == wanted[1:4]
+    picked = fetch.sample(store, planned(phrase=phrase, **params), random.Random(4))
+    assert (picked is not None and picked["id"] in wanted) if wanted else picked is None
+    assert store.partitions_queried() == [], "no compact entry"
+    records = [key for read in store.reads if read.call == "batch_get" for key, _ in read.keys if key.startswith("songs#")]
+    assert len(records) <= 3 + 1 + 8, "the page's records and the random pick's draws"
 
 
 def test_a_counted_page_gives_the_window_and_the_total(store: FakeStore) -> None:

@@ -53,7 +53,7 @@ def test_sort_values_of_every_form_decode_as_they_were() -> None:
     values = [keys.MISSING, "0999-12-31T23:59:59.999999", "2024-02-30T00:00:00.000000", "2024-03-01T00:00:00.000000",
               "2024-03-01T00:00:00.000000", "2024-03-01T00:00:00.000001", "9999-12-31T23:59:59.999999", "Zebra Theme", "ünïcode"]  # fmt: skip
     ids = [str(uuid.UUID(int=number + 1, version=4)) for number in range(len(values))]
-    postings = sorted(
+    postings: list[tuple[str, grams.Positions]] = sorted(
         (keys.sort_key(value, item_id), ((1, number),)) for number, (value, item_id) in enumerate(zip(values, ids, strict=True))
     )
     assert grams.decode(grams.encode(postings)) == postings

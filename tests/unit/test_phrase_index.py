@@ -1,7 +1,7 @@
 """What a batch of stream records changes in the phrase index (``catalog.phrase_index.edits_of``): per
 record, its first old image against its last new one."""
 
-from catalog import keys
+from catalog import grams, keys
 from catalog.phrase_index import edits_of
 from tests.support.stream_records import SCOPE, song, stream_record
 
@@ -15,10 +15,26 @@ def key(number: int, **fields: object) -> str:
     return keys.sort_key(record["createdAt"], record["id"])
 
 
-def test_a_new_song_puts_each_of_its_grams() -> None:
-    edits = edits_of([stream_record("INSERT", new=indexed(1, "Love"))])
-    assert set(edits) == {(SCOPE, gram) for gram in ("lov", "ove", "ve\x03")}
+def test_a_new_song_puts_each_of_its_grams_and_facet_values() -> None:
+    new = indexed(1, "Love")
+    edits = edits_of([stream_record("INSERT", new=new)])
+    values = [grams.facet_gram("status", new["mintingStatus"])] + [grams.facet_gram("genre", genre) for genre in new["genres"]]
+    assert set(edits) == {(SCOPE, gram) for gram in ("lov", "ove", "ve\x03", *values)}
     assert edits[(SCOPE, "lov")].puts == {key(1): ((0, 0),)} and not edits[(SCOPE, "lov")].removes
+    assert edits[(SCOPE, values[0])].puts == {key(1): ()}
+
+
+def test_changed_genres_move_the_song_between_their_lists_only() -> None:
+    edits = edits_of(
+        [stream_record("MODIFY", old=indexed(1, "Love", genres=["Pop"]), new=indexed(1, "Love", genres=["Rock", "Pop"]))]
+    )
+    assert set(edits) == {(SCOPE, grams.facet_gram("genre", "Rock"))} and edits[
+        (SCOPE, grams.facet_gram("genre", "Rock"))
+    ].puts == {key(1): ()}
+    edits = edits_of([stream_record("MODIFY", old=indexed(1, "Love", moods=["Calm"]), new=indexed(1, "Love"))])
+    assert set(edits) == {(SCOPE, grams.facet_gram("mood", "Calm"))} and edits[
+        (SCOPE, grams.facet_gram("mood", "Calm"))
+    ].removes == {key(1)}
 
 
 def test_a_retitled_song_removes_the_grams_it_lost_and_puts_those_it_gained_or_moved() -> None:

@@ -99,6 +99,10 @@ class Collection:
     id_attribute: str = "id"
     search_attributes: tuple[str, ...] = ()
     """Attributes a ``phrase`` is matched against (plus the owner's names, where there is an owner)."""
+    phrase_facets: tuple[str, ...] = ()
+    """Facets whose values the phrase index also lists, record keys only (``catalog.grams``), so that a
+    phrase with filters on them is answered from the index alone: those with a few values, each held
+    by many records."""
     ranges: tuple[Ranged, ...] = ()
     """Attributes counted by range (``catalog.cells``)."""
     combined: tuple[str, ...] = ()
@@ -163,6 +167,7 @@ SONGS = Collection(
     ),
     fields=SONG_FIELDS,
     search_attributes=("title", "description", "album", "nftName"),
+    phrase_facets=("status", "genre", "mood"),
     # 2024-03-05T12:47:55.123456: year, day, minute; the seconds of the two edge minutes are read.
     ranges=(Ranged(_CREATED_AT, cuts=(4, 10, 16), width=26),),
     combined=("status", "genre", "mood"),

@@ -38,9 +38,9 @@ def entries(store: Store, plan: Plan, page_size: int | None = None, *, facets: b
     """The entries matching the plan's query, in its order, each record once.
 
     Compact ``Listing``-like entries, or whole postings when ids drive the plan. With a phrase the
-    index answers (``catalog.phrases``): the matches' keys alone when nothing else filters and the
-    caller needs no ``facets``, else whole records of the matches (``WHOLE``) when they are far fewer
-    than the entries of the partitions to read instead, else those entries.
+    index answers (``catalog.phrases``): the matches' keys alone when the index answers the other
+    filters too and the caller needs no ``facets``, else whole records of the matches (``WHOLE``)
+    when they are far fewer than the entries of the partitions to read instead, else those entries.
     """
     query = plan.query
     if query.phrase and not plan.posting_keys:
@@ -93,13 +93,17 @@ ENTRY_READS_PER_RECORD = 20
 
 def _phrase_entries(store: Store, plan: Plan, page_size: int | None, facets: bool) -> Iterator[dict] | None:
     query = plan.query
-    matched = phrases.matching(store, query, plan.low, plan.high, query.descending, paged=page_size is not None)
+    paged = page_size is not None
+    if not facets:  # the index answers the phrase and the facet filters: the matches' keys alone
+        matched = phrases.matching(store, query, plan.low, plan.high, query.descending, paged=paged, filtered=True)
+        if matched is not None:
+            collection = query.collection.name
+            return (
+                {"PK": keys.record_key(collection, keys.id_of_sort_key(key))["PK"], plan.range_key: key} for key in matched.keys
+            )
+    matched = phrases.matching(store, query, plan.low, plan.high, query.descending, paged=paged)
     if matched is None:
         return None
-    collection = query.collection.name
-    alone = not query.facets and not query.ids.include and not query.ids.exclude and not query.conditions
-    if alone and not facets:
-        return ({"PK": keys.record_key(collection, keys.id_of_sort_key(key))["PK"], plan.range_key: key} for key in matched.keys)
     if matched.estimate * ENTRY_READS_PER_RECORD >= sum(store.counts(plan.partitions).values()):
         return None
     return _checked(store, plan, matched.keys, page_size or 100)
@@ -221,9 +225,14 @@ def count(store: Store, plan: Plan) -> int:
 
 
 def listed_counts(store: Store, plan: Plan) -> dict[str, int]:
-    """How many records matching the plan carry each value of the collection's listed facet, from the
-    matching entries (each record once), for what counters cannot tell (``tally.listed_counts``)."""
+    """How many records matching the plan carry each value of the collection's listed facet, for what
+    counters cannot tell (``tally.listed_counts``): with a phrase, from the phrase index's lists
+    (``phrases.listed``); else from the matching entries (each record once)."""
     facet = plan.query.collection.facet(plan.query.collection.listed_name())
+    if plan.query.phrase and not plan.posting_keys:
+        counted = phrases.listed(store, plan.query, plan.low, plan.high, facet.name)
+        if counted is not None:
+            return counted
     counts: Counter[str] = Counter()
     for entry in entries(store, plan, facets=True):
         counts.update(set(facet.values(entry)))

@@ -21,6 +21,11 @@ phrase of three characters or more is then checked from the postings alone: it o
 ``s`` of text ``t`` when each of the grams at its offsets 0, 3, 6, ... and its last one occurs in
 ``t`` at ``s`` plus that offset (``required``).
 
+The values of a few facets (``Collection.phrase_facets``: a song's minting status, genres and moods)
+have lists too, named ``\x02genre=Rock`` (``facet_gram``), whose postings have no positions: a phrase
+with filters on them is answered from the lists alone, at the cost of the lists' blocks in the
+range its matches span.
+
 Pure functions: the stream side (``catalog.phrase_index``), the read side (``catalog.phrases``)
 and the bench's bulk load (``devtools.counts``) share them.
 """
@@ -38,6 +43,9 @@ from catalog.declarations import Collection
 GRAM = 3
 END = "\x03"
 """Appended to every text: a phrase never holds it (``indexable``), every two-character substring starts a gram."""
+FACET = "\x02"
+"""Starts the name of a facet value's list (``facet_gram``): a name longer than a trigram's, which no
+indexed phrase holds (``indexable``)."""
 PREFIX = "ngrams"
 BLOCK = "b#"
 HEAD_COUNT = "n"
@@ -76,8 +84,14 @@ def grams_of(texts: Iterable[str]) -> dict[str, Positions]:
 
 
 def indexable(phrase: str) -> bool:
-    """Whether the index answers this phrase: two characters or more, without the end marker."""
-    return len(phrase) >= 2 and END not in phrase
+    """Whether the index answers this phrase: two characters or more, without the end marker or the facet one."""
+    return len(phrase) >= 2 and END not in phrase and FACET not in phrase
+
+
+def facet_gram(facet: str, value: str) -> str:
+    """The name of the list of the records holding a facet's value (``Collection.phrase_facets``):
+    postings without positions, in the same partitions and blocks as a trigram's."""
+    return f"{FACET}{keys.path(facet, value)}"
 
 
 def required(phrase: str) -> list[tuple[str, int]]:
@@ -147,7 +161,13 @@ def document(collection: Collection, record: dict) -> Document | None:
     order = collection.sorts[0]
     value = record.get(order.attribute)
     key = keys.sort_key(None if value is None else order.encode(value), record[collection.id_attribute])
-    return Document(scope_of(collection, scoped), key, grams_of(record.get("search") or ()))
+    scope = scope_of(collection, scoped)
+    indexed = grams_of(record.get("search") or ())
+    for name in collection.phrase_facets:
+        for one in collection.facet(name).values(record):
+            if keys.can_exist(block_partition(scope, gram := facet_gram(name, one))):
+                indexed[gram] = ()
+    return Document(scope, key, indexed)
 
 
 # -- posting blocks --------------------------------------------------------------------------------

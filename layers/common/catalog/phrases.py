@@ -16,6 +16,10 @@
   page order.
 - **One character** (or one holding the end marker): not answered here (None); the caller reads
   the compact entries, as it did before the index.
+- **Filters** on the facets the index lists (``filters``: a song's status, genres, moods), when
+  asked for: their lists' heads are read with the phrase's, and each chunk of matches keeps the keys
+  those lists hold (includes) or do not (excludes), read the same two ways. A count, a page or a
+  random pick with such filters then reads no record and no entry.
 """
 
 from __future__ import annotations
@@ -26,7 +30,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from itertools import islice
 
-from catalog import grams
+from catalog import grams, keys
 from catalog.grams import Positions
 from catalog.query import Query
 from catalog.store import Store
@@ -80,6 +84,7 @@ class _Lookup:
     def __init__(self, store: Store, scope: str, gram: str) -> None:
         self._store, self._scope, self._gram = store, scope, gram
         self._blocks: list[tuple[str, str, dict[str, Positions]]] = []  # (lower bound, last key, postings)
+        self._probing = True
         self.probes = 0
         """Blocks read one at a time so far."""
 
@@ -89,55 +94,95 @@ class _Lookup:
                 return found
         return None
 
-    def _keep(self, block: dict) -> tuple[str, str, dict[str, Positions]]:
+    def _keep(self, block: dict) -> dict[str, Positions]:
         decoded = grams.decode(block["p"])
-        kept = (grams.lower_of(block["SK"]), decoded[-1][0] if decoded else "", dict(decoded))
-        self._blocks.append(kept)
-        return kept
+        found = dict(decoded)
+        self._blocks.append((grams.lower_of(block["SK"]), decoded[-1][0] if decoded else "", found))
+        return found
 
-    def probe(self, key: str) -> Positions:
-        """The gram's positions in one record: the block that would hold it (one item), unless read already."""
+    def prepare(self, keys: list[str], count: int, share: float) -> None:
+        """Get ready to look these keys up: read the blocks spanning them in one Query when that reads
+        fewer items than probing the block of each (about ``count`` / ``POSTINGS_PER_BLOCK`` times
+        ``share``, the part of the list the keys span); else probe as they are looked up."""
+        spanned = count / POSTINGS_PER_BLOCK * share + 1
+        self._probing = len(keys) <= spanned
+        if not self._probing and keys:
+            for block in self._store.gram_between(self._scope, self._gram, min(keys), max(keys), round(spanned) + 1):
+                self._keep(block)
+
+    def get(self, key: str) -> Positions | None:
+        """The gram's positions in a record, None when the record does not hold it. Probing: the block that
+        would hold it (one item), unless read already."""
         found = self._cached(key)
-        if found is None:
+        if found is None and self._probing:
             self.probes += 1
             block = self._store.gram_floor(self._scope, self._gram, key)
-            if block is None:
-                return ()
-            found = self._keep(block)[2]
-        return found.get(key, ())
+            found = self._keep(block) if block is not None else None
+        return None if found is None else found.get(key)
 
-    def read_range(self, first: str, last: str, hint: int) -> None:
-        """Read every block holding keys from ``first`` to ``last``: one Query (``hint``: about how many)."""
-        for block in self._store.gram_between(self._scope, self._gram, first, last, hint):
-            self._keep(block)
 
-    def positions(self, key: str) -> Positions:
-        """The gram's positions in a record whose block was read (by ``read_range``)."""
-        found = self._cached(key)
-        return found.get(key, ()) if found is not None else ()
+@dataclass(frozen=True)
+class Filter:
+    """One facet's selection as lists of the index: a record passes when one of ``include`` holds it
+    (when it names any) and none of ``exclude``."""
+
+    include: tuple[str, ...]
+    exclude: tuple[str, ...]
+
+
+def filters(query: Query) -> list[Filter] | None:
+    """The query's filters but its phrase and time bounds as lists of the index; None when one is not
+    (ids, conditions, a facet the index does not list, a value too long for a partition)."""
+    collection = query.collection
+    if query.ids.include or query.ids.exclude or query.conditions:
+        return None
+    scope = grams.scope_of(collection, query.scoped)
+    found = []
+    for name, selection in sorted(query.facets.items()):
+        include = tuple(grams.facet_gram(name, value) for value in sorted(selection.include))
+        exclude = tuple(grams.facet_gram(name, value) for value in sorted(selection.exclude))
+        if name not in collection.phrase_facets or not all(
+            keys.can_exist(grams.block_partition(scope, gram)) for gram in include + exclude
+        ):
+            return None
+        found.append(Filter(include, exclude))
+    return found
 
 
 def matching(store: Store, query: Query, low: str | None = None, high: str | None = None,
-             descending: bool = False, *, paged: bool = True) -> Matches | None:  # fmt: skip
+             descending: bool = False, *, paged: bool = True, filtered: bool = False) -> Matches | None:  # fmt: skip
     """The sort keys (``fsk``) of the scope's records holding the query's phrase, strictly between the
     bounds, in page order (descending: the reverse); None when the index does not answer the phrase.
     ``paged``: the caller may stop early (a page), so the driver's postings are checked a chunk at a
-    time; else (a count, a random pick) all at once."""
+    time; else (a count, a random pick) all at once. ``filtered``: the keys also pass the query's
+    other filters (None when the index does not answer them: ``filters``)."""
     phrase = query.phrase
-    if not phrase or not answers(query):
+    chosen = filters(query) if filtered else []
+    if not phrase or not answers(query) or chosen is None:
         return None
     scope = grams.scope_of(query.collection, query.scoped)
-    if len(phrase) == 2:
-        heads = store.gram_prefix(scope, phrase)
-        lists = [(key for key, _ in postings(store, scope, gram, low, high, descending)) for gram in sorted(heads)]
-        return Matches(_unique(heapq.merge(*lists, reverse=descending)), sum(heads.values()))
-    needed = grams.required(phrase)
-    heads = {gram: head.n for gram, head in store.gram_heads(scope, sorted({gram for gram, _ in needed})).items()}
-    if min(heads.values()) <= 0:
-        return Matches(iter(()), 0)
-    driver, *checks = sorted(needed, key=lambda pair: (heads[pair[0]], pair[1]))
+    listed = sorted({gram for one in chosen for gram in one.include + one.exclude})
     chunk = CHUNK if paged else None
-    return Matches(_verified(store, scope, driver, checks, heads, low, high, descending, chunk), heads[driver[0]])
+    if len(phrase) == 2:
+        counts = store.gram_prefix(scope, phrase)
+        merged = heapq.merge(*[(key for key, _ in postings(store, scope, gram, low, high, descending)) for gram in sorted(counts)],
+                             reverse=descending)  # fmt: skip
+        estimate = sum(counts.values())
+        if listed:
+            counts |= {gram: head.n for gram, head in store.gram_heads(scope, listed).items()}
+        found = _unique(merged)
+    else:
+        needed = grams.required(phrase)
+        heads = store.gram_heads(scope, sorted({gram for gram, _ in needed} | set(listed)))
+        counts = {gram: head.n for gram, head in heads.items()}
+        if min(counts[gram] for gram, _ in needed) <= 0:
+            return Matches(iter(()), 0)
+        driver, *checks = sorted(needed, key=lambda pair: (counts[pair[0]], pair[1]))
+        estimate = counts[driver[0]]
+        found = _verified(store, scope, driver, checks, counts, low, high, descending, chunk)
+    if any(one.include and not any(counts[gram] for gram in one.include) for one in chosen):
+        return Matches(iter(()), 0)  # no record holds any value a filter includes
+    return Matches(_kept(store, scope, found, chosen, counts, estimate, chunk) if chosen else found, estimate)
 
 
 def _unique(keys: Iterator[str]) -> Iterator[str]:
@@ -161,15 +206,10 @@ def _verified(store: Store, scope: str, driver: tuple[str, int], checks: list[tu
             if not candidates:
                 break
             lookup = lookups[name]
-            # Probe each candidate's block, or read the blocks of the candidates' range: what reads fewer items.
-            spanned = heads[name] / POSTINGS_PER_BLOCK * share + 1
-            probing = len(candidates) <= spanned
-            if not probing:
-                keys = [key for key, _ in candidates]
-                lookup.read_range(min(keys), max(keys), round(spanned) + 1)
+            lookup.prepare([key for key, _ in candidates], heads[name], share)
             kept = []
             for key, starts in candidates:
-                found = set(lookup.probe(key) if probing else lookup.positions(key))
+                found = set(lookup.get(key) or ())
                 starts = {(text, start) for text, start in starts if (text, start + offset) in found}
                 if starts:
                     kept.append((key, starts))
@@ -178,6 +218,51 @@ def _verified(store: Store, scope: str, driver: tuple[str, int], checks: list[tu
         if chunk is None:
             return
         chunk = min(chunk * 2, MAX_CHUNK)  # few matches so far: read on in larger chunks, as a count would
+
+
+def _kept(store: Store, scope: str, found: Iterator[str], chosen: list[Filter], counts: dict[str, int], estimate: int,
+          chunk: int | None) -> Iterator[str]:  # fmt: skip
+    """The keys that pass the filters, checked a chunk at a time (all at once without ``chunk``)."""
+    lookups: dict[str, _Lookup] = {}
+    while batch := list(islice(found, chunk)):
+        share = min(1.0, len(batch) / max(1, estimate))
+        for one in chosen:
+            held: dict[str, set[str]] = {}
+            for gram in one.include + one.exclude:
+                lookup = lookups.setdefault(gram, _Lookup(store, scope, gram))
+                if counts[gram]:
+                    lookup.prepare(batch, counts[gram], share)
+                held[gram] = {key for key in batch if counts[gram] and lookup.get(key) is not None}
+            batch = [key for key in batch if (not one.include or any(key in held[gram] for gram in one.include))
+                     and not any(key in held[gram] for gram in one.exclude)]  # fmt: skip
+        yield from batch
+        if chunk is None:
+            return
+        chunk = min(chunk * 2, MAX_CHUNK)
+
+
+def listed(store: Store, query: Query, low: str | None, high: str | None, facet: str) -> dict[str, int] | None:
+    """How many of the matches (the phrase and the filters) each value of a facet the index lists holds
+    (values none holds left out); None when the index does not answer. The values are the heads of
+    their lists (one Query by prefix); each list is read within the matches' range, or probed for a
+    few matches."""
+    if facet not in query.collection.phrase_facets:
+        return None
+    matched = matching(store, query, low, high, paged=False, filtered=True)
+    if matched is None:
+        return None
+    found = list(matched.keys)
+    if not found:
+        return {}
+    scope = grams.scope_of(query.collection, query.scoped)
+    prefix = grams.facet_gram(facet, "")
+    counted = {}
+    for gram, count in sorted(store.gram_prefix(scope, prefix).items()):
+        lookup = _Lookup(store, scope, gram)
+        lookup.prepare(found, count, 1.0)
+        if held := sum(1 for key in found if lookup.get(key) is not None):
+            counted[gram[len(prefix) :]] = held
+    return counted
 
 
 SAMPLED_BLOCKS = 8
@@ -242,7 +327,7 @@ def _drawn(store: Store, scope: str, driver: tuple[str, int], checks: list[tuple
         key, positions = held[slot]
         starts = {(text, offset - at) for text, offset in positions if offset >= at}
         for name, offset in checks:
-            found = set(lookups[name].probe(key))
+            found = set(lookups[name].get(key) or ())
             starts = {(text, start) for text, start in starts if (text, start + offset) in found}
             if not starts:
                 break
