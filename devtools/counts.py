@@ -2,16 +2,19 @@
 
 For the bench's loader (which fills empty tables without a stream) and the recount (which compares
 the table with what its records imply, and repairs it: ``devtools.cli.recount``). Both use the
-layer's own layout (``catalog.cells``), so they follow it when it changes.
+layer's own layouts (``catalog.cells`` for the counts, ``catalog.grams`` for the phrase index), so
+they follow them when they change.
 """
 
 from __future__ import annotations
 
+import time
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+from boto3.dynamodb.types import TypeSerializer
 from botocore.exceptions import ClientError
 
 from catalog import cells, grams, keys, wire
@@ -58,44 +61,83 @@ def index_items(index: Index) -> list[dict]:
     return found
 
 
+def gram_of(item: dict) -> tuple[str, str] | None:
+    """The (scope, gram) a counters table item (as read) belongs to when it is a head or a block of
+    the phrase index; None for any other item."""
+    pk = item["PK"]
+    if not grams.is_index_key(pk):
+        return None
+    rest = pk[len(grams.PREFIX) + 1 :]
+    if pk.count("|") >= 3 and item["SK"].startswith(grams.BLOCK):  # a block: its partition names the gram
+        scope = "|".join(rest.split("|", 2)[:2])
+        return scope, rest[len(scope) + 1 :]
+    return rest, item["SK"]
+
+
+def _is_block(item: dict) -> bool:
+    return item["PK"].count("|") >= 3 and item["SK"].startswith(grams.BLOCK)
+
+
 def held_index(items: Iterable[dict]) -> tuple[dict[tuple[str, str], int], Index]:
     """The heads' counts (those not 0) and the lists that counters table items (as read) hold."""
     heads: dict[tuple[str, str], int] = {}
     index: Index = defaultdict(dict)
     for item in items:
-        pk = item["PK"]
-        if not grams.is_index_key(pk):
+        gram = gram_of(item)
+        if gram is None:
             continue
-        if item["SK"].startswith(grams.BLOCK) and pk.count("|") >= 3:
-            scope_and_gram = pk[len(grams.PREFIX) + 1 :]
-            scope = "|".join(scope_and_gram.split("|", 2)[:2])
-            gram = scope_and_gram[len(scope) + 1 :]
+        if _is_block(item):
             for key, positions in grams.decode(bytes(item["p"])):
-                assert key not in index[(scope, gram)], f"{key} twice in {gram!r}"
-                index[(scope, gram)][key] = positions
+                assert key not in index[gram], f"{key} twice in {gram!r}"
+                index[gram][key] = positions
         elif int(item.get(grams.HEAD_COUNT, 0)):
-            heads[(pk[len(grams.PREFIX) + 1 :], item["SK"])] = int(item[grams.HEAD_COUNT])
+            heads[gram] = int(item[grams.HEAD_COUNT])
     return heads, {gram: postings for gram, postings in index.items() if postings}
+
+
+def _misdirected(items: Iterable[dict]) -> dict[tuple[str, str], tuple[list[str], list[str]]]:
+    """Grams whose head lists other block bounds than its blocks have -> (listed, held)."""
+    listed: dict[tuple[str, str], list[str]] = {}
+    held: dict[tuple[str, str], list[str]] = defaultdict(list)
+    for item in items:
+        gram = gram_of(item)
+        if gram is None:
+            continue
+        if _is_block(item):
+            held[gram].append(grams.lower_of(item["SK"]))
+        elif grams.DIRECTORY in item and not item.get(grams.OVERFLOW):
+            listed[gram] = sorted(item[grams.DIRECTORY])
+    return {gram: (bounds, sorted(held.get(gram, []))) for gram, bounds in listed.items() if bounds != sorted(held.get(gram, []))}
 
 
 def directory_errors(items: Iterable[dict]) -> list[str]:
     """Heads whose list of block bounds differs from their gram's blocks (items as read)."""
-    listed: dict[str, list[str]] = {}
-    held: dict[str, list[str]] = defaultdict(list)
+    return [
+        f"{grams.block_partition(*gram)}: {listed} listed, {held} held" for gram, (listed, held) in _misdirected(items).items()
+    ]
+
+
+def index_drift(implied: Index, items: list[dict]) -> dict[tuple[str, str], list[dict]]:
+    """The grams whose list, head count or head's block bounds differ from what the records imply
+    (``implied``), each with the keys of the items it holds now (as read)."""
+    heads, held = held_index(items)
+    drifted = {gram for gram in set(implied) | set(held) | set(heads) if implied.get(gram, {}) != held.get(gram, {})}
+    drifted |= {gram for gram, postings in implied.items() if heads.get(gram, 0) != len(postings)}
+    drifted |= {gram for gram, count in heads.items() if count != len(implied.get(gram, {}))}
+    drifted |= set(_misdirected(items))
+    keys_held: dict[tuple[str, str], list[dict]] = {gram: [] for gram in drifted}
     for item in items:
-        pk = item["PK"]
-        if not grams.is_index_key(pk):
-            continue
-        if pk.count("|") >= 3 and item["SK"].startswith(grams.BLOCK):
-            held[pk].append(grams.lower_of(item["SK"]))
-        elif grams.DIRECTORY in item and not item.get(grams.OVERFLOW):
-            listed[grams.block_partition(pk[len(grams.PREFIX) + 1 :], item["SK"])] = sorted(item[grams.DIRECTORY])
-    return [f"{pk}: {bounds} listed, {sorted(held.get(pk, []))} held" for pk, bounds in listed.items()
-            if bounds != sorted(held.get(pk, []))]  # fmt: skip
+        gram = gram_of(item)
+        if gram in keys_held:
+            keys_held[gram].append({"PK": item["PK"], "SK": item["SK"]})
+    return keys_held
 
 
 FIX_ATTRIBUTES = 50
 """Counts one conditional update repairs at most (its condition names each)."""
+BATCH_WRITE = 25
+"""Items one BatchWriteItem writes at most."""
+_serializer = TypeSerializer()
 
 
 @dataclass
@@ -106,6 +148,9 @@ class Recount:
     held: dict[Cell, int] = field(default_factory=dict)
     pending: list[dict[str, str]] = field(default_factory=list)
     items: int = 0
+    implied_index: Index = field(default_factory=dict)
+    index_drift: dict[tuple[str, str], list[dict]] = field(default_factory=dict)
+    """The phrase index's grams that differ from what the records imply (``index_drift``)."""
 
     def drift(self) -> dict[Cell, tuple[int | None, int]]:
         """Cell -> (the count held, or ``None`` when missing; the count the records imply), where they differ."""
@@ -136,13 +181,18 @@ def recount(client: Any, table_name: str, counters_table: str) -> Recount:
             record = wire.item(item)
             records.append((COLLECTIONS[keys.prefix_of(record["PK"])], record))
     counted.implied = dict(of_records(records))
+    counted.implied_index = index_of_records(records)
+    index: list[dict] = []
     for item in scan(client, counters_table):
         counted.items += 1
         pk, sk = item["PK"]["S"], item["SK"]["S"]
         if pk.startswith(keys.PENDING + "#"):
             counted.pending.append({"PK": pk, "SK": sk})
-        elif not pk.startswith(keys.APPLIED + "#") and not grams.is_index_key(pk):
+        elif grams.is_index_key(pk):
+            index.append(wire.item(item))
+        elif not pk.startswith(keys.APPLIED + "#"):
             counted.held.update({(pk, sk, name): int(value["N"]) for name, value in item.items() if "N" in value})
+    counted.index_drift = index_drift(counted.implied_index, index)
     return counted
 
 
@@ -179,4 +229,26 @@ def fix(client: Any, counters_table: str, counted: Recount) -> list[Cell]:
                 changed += [(pk, sk, attribute) for attribute, _, _ in share]
     for key in counted.pending:
         client.delete_item(TableName=counters_table, Key={name: {"S": value} for name, value in key.items()})
+    _rewrite_index(client, counters_table, counted)
     return changed
+
+
+def _rewrite_index(client: Any, counters_table: str, counted: Recount) -> None:
+    """Each drifted gram's items deleted, then its head and blocks written from the records' postings."""
+    deletes = [{"DeleteRequest": {"Key": {name: {"S": value} for name, value in key.items()}}}
+               for held in counted.index_drift.values() for key in held]  # fmt: skip
+    puts = [
+        {"PutRequest": {"Item": {name: _serializer.serialize(value) for name, value in item.items()}}}
+        for scope, gram in sorted(counted.index_drift)
+        if (postings := counted.implied_index.get((scope, gram)))
+        for item in grams.block_items(scope, gram, sorted(postings.items()))
+    ]
+    for requests in (deletes, puts):  # every delete first: a head is deleted and put again
+        for start in range(0, len(requests), BATCH_WRITE):
+            pending, delay = requests[start : start + BATCH_WRITE], 0.05
+            while pending:
+                response = client.batch_write_item(RequestItems={counters_table: pending})
+                pending = response.get("UnprocessedItems", {}).get(counters_table, [])
+                if pending:
+                    time.sleep(delay)  # throttled: back off before the items left over
+                    delay = min(delay * 2, 1.0)

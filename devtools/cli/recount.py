@@ -10,11 +10,14 @@ This tool reads both tables whole (paginated, strongly consistent Scans), comput
 the records (each record's ``all`` posting) with the layer's own layout, and compares them with the
 counters table: a count that differs, one that is missing, and one the records do not imply are each
 a drift. The counter function's pending deltas that were never moved (``keys.pending_partition``:
-left by a batch that failed to the end) are reported too.
+left by a batch that failed to the end) are reported too, and so is every list of the phrase index
+(``catalog.grams``) whose postings, head count or head's block bounds differ from what the records'
+texts and facets imply.
 
 ``--fix`` writes each drifted count the value the records imply, on the condition that it still
 holds the value read (a count the counter function changed meanwhile is reported, not overwritten:
-run again), and deletes the pending deltas it reported. The records are the truth only once the
+run again), deletes the pending deltas it reported, and rewrites each drifted phrase index list
+whole (its items deleted, then its head and blocks written from the records). The records are the truth only once the
 stream has been applied: run ``--fix`` when the counter function has caught up (its iterator age is
 back to zero), and do not redrive the batches of the failure queue afterwards.
 
@@ -65,21 +68,28 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     drift = counted.drift()
     out = sys.stdout
-    out.write(f"{counted.items} items read, {len(counted.implied)} counts implied by the records, {len(counted.held)} held\n")
+    out.write(f"{counted.items} items read, {len(counted.implied)} counts implied by the records, {len(counted.held)} held, "
+              f"{len(counted.implied_index)} phrase index lists implied\n")  # fmt: skip
     for cell, (seen, actual) in drift.items():
         out.write(f"drift {_shown(cell)}: counter {'missing' if seen is None else seen}, records {actual}\n")
     for pending in sorted({key["PK"] for key in counted.pending}):
         out.write(f"pending deltas never moved: {pending}\n")
-    if not drift and not counted.pending:
+    for scope, gram in sorted(counted.index_drift):
+        held = len(counted.index_drift[(scope, gram)])
+        implied = len(counted.implied_index.get((scope, gram), {}))
+        out.write(f"drift in the phrase index: {scope} {gram!r}: {held} item(s) held, {implied} posting(s) implied\n")
+    if not drift and not counted.pending and not counted.index_drift:
         out.write("no drift\n")
         return 0
     if not args.fix:
-        out.write(f"{len(drift)} count(s) drifted, {len(counted.pending)} pending item(s): --fix repairs them\n")
+        out.write(f"{len(drift)} count(s) drifted, {len(counted.pending)} pending item(s), "
+                  f"{len(counted.index_drift)} phrase index list(s) drifted: --fix repairs them\n")  # fmt: skip
         return 2
     changed = fix(client, counters_table, counted)
     for cell in changed:
         out.write(f"not fixed, changed while recounting: {_shown(cell)} (run again)\n")
-    out.write(f"fixed {len(drift) - len(changed)} count(s), deleted {len(counted.pending)} pending item(s)\n")
+    out.write(f"fixed {len(drift) - len(changed)} count(s), deleted {len(counted.pending)} pending item(s), "
+              f"rewrote {len(counted.index_drift)} phrase index list(s)\n")  # fmt: skip
     return 2 if changed else 0
 
 
