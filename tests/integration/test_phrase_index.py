@@ -6,13 +6,16 @@ the index holds exactly the postings the stored records' texts imply, and every 
 list. The phrase routes then answer what a plain-Python oracle answers, reading the index.
 """
 
+import random
 from typing import Any
 
 import pytest
 from boto3.dynamodb.types import TypeDeserializer
 
-from catalog import grams, phrase_index
+from catalog import grams, keys, phrase_index, phrases
 from catalog.declarations import COLLECTIONS, SONGS
+from catalog.parse.songs import query as songs_query
+from catalog.store import Store
 from devtools import counts
 from devtools.local.streams import StreamFeeder, filter_patterns, streams_client
 from devtools.template.table import counters_table_name
@@ -129,6 +132,29 @@ def test_the_index_stays_exact_through_imports_edits_renames_deletions_and_repla
             assert api.get("/v1/songs/genres/count", params).body == {"count": len(genres)}, params
             ranked = sorted(genres, key=lambda genre: (-genres[genre], genre))  # most carried first, ties by name
             assert api.get("/v1/songs/genres", {**params, "limit": "100"}).body == ranked, params
+
+
+def test_random_matches_are_drawn_from_the_heads_and_blocks_the_writer_left(
+    table: Table, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The unit tests' draws (``phrases.draws``) on the real store: the heads the stream's writer keeps
+    list every block, a block is read by its bound, and what is drawn is a match, each one in time."""
+    client, name = table
+    monkeypatch.setattr(grams, "MAX_BLOCK_BYTES", 200)  # several blocks a list
+    monkeypatch.setattr(phrases, "POSTINGS_PER_BLOCK", 2)  # and lists long enough for sampling to pay
+    run_import(table, OWNERS + FIRST_SONGS)
+    drain(client, name)
+    store = Store(client, name, counters_table_name(name))
+    query = songs_query({"phrase": ["song"]}, None)
+    heads = store.gram_heads(grams.scope_of(SONGS, False), ["son", "ong"])
+    assert all(head.directory and len(head.directory) > 1 for head in heads.values()), heads
+    wanted = set(catalog_data.expected(OWNERS, FIRST_SONGS, {"phrase": "song"}))
+    drawn: set[str] = set()
+    for seed in range(40):
+        draws = phrases.draws(store, query, None, None, random.Random(seed))
+        assert draws is not None and not draws.none
+        drawn |= {keys.id_of_sort_key(key) for key in draws.keys}
+    assert drawn == wanted
 
 
 def test_the_test_catalog_fills_several_blocks_and_overflowing_directories(monkeypatch: pytest.MonkeyPatch) -> None:
