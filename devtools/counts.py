@@ -78,8 +78,19 @@ def _is_block(item: dict) -> bool:
     return item["PK"].count("|") >= 3 and item["SK"].startswith(grams.BLOCK)
 
 
+def _postings(block: dict) -> list[tuple[str, Positions]] | None:
+    """A block's postings; None when they do not decode to as many as it counts (a block written under
+    another layout of the index, or damaged)."""
+    try:
+        decoded = grams.decode(bytes(block["p"]))
+    except (IndexError, UnicodeDecodeError, ValueError, OverflowError):
+        return None
+    return decoded if len(decoded) == int(block.get("c", len(decoded))) else None
+
+
 def held_index(items: Iterable[dict]) -> tuple[dict[tuple[str, str], int], Index]:
-    """The heads' counts (those not 0) and the lists that counters table items (as read) hold."""
+    """The heads' counts (those not 0) and the lists that counters table items (as read) hold (blocks
+    that do not decode left out: ``index_drift`` names their grams)."""
     heads: dict[tuple[str, str], int] = {}
     index: Index = defaultdict(dict)
     for item in items:
@@ -87,7 +98,7 @@ def held_index(items: Iterable[dict]) -> tuple[dict[tuple[str, str], int], Index
         if gram is None:
             continue
         if _is_block(item):
-            for key, positions in grams.decode(bytes(item["p"])):
+            for key, positions in _postings(item) or ():
                 assert key not in index[gram], f"{key} twice in {gram!r}"
                 index[gram][key] = positions
         elif int(item.get(grams.HEAD_COUNT, 0)):
@@ -119,12 +130,14 @@ def directory_errors(items: Iterable[dict]) -> list[str]:
 
 def index_drift(implied: Index, items: list[dict]) -> dict[tuple[str, str], list[dict]]:
     """The grams whose list, head count or head's block bounds differ from what the records imply
-    (``implied``), each with the keys of the items it holds now (as read)."""
+    (``implied``), or one of whose blocks does not decode, each with the keys of the items it holds
+    now (as read)."""
     heads, held = held_index(items)
     drifted = {gram for gram in set(implied) | set(held) | set(heads) if implied.get(gram, {}) != held.get(gram, {})}
     drifted |= {gram for gram, postings in implied.items() if heads.get(gram, 0) != len(postings)}
     drifted |= {gram for gram, count in heads.items() if count != len(implied.get(gram, {}))}
     drifted |= set(_misdirected(items))
+    drifted |= {gram for item in items if (gram := gram_of(item)) is not None and _is_block(item) and _postings(item) is None}
     keys_held: dict[tuple[str, str], list[dict]] = {gram: [] for gram in drifted}
     for item in items:
         gram = gram_of(item)

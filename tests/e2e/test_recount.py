@@ -139,7 +139,8 @@ def test_a_drifted_phrase_index_is_reported_and_rewritten_with_fix(
     counted_table: tuple[Any, str], dynamodb_local: DynamoDBLocal
 ) -> None:
     """A posting lost from a block, a head counting one too many, a list that should not be there and a
-    genre's list gone, as lost or replayed-out-of-order batches would leave them."""
+    genre's list gone, as lost batches would leave them, and a block written under the index's former
+    layout (a deployed table's index is rebuilt this way after a layout change)."""
     client, name = counted_table
     counters = counters_table_name(name)
     scope = "songs|archived=false"
@@ -157,6 +158,9 @@ def test_a_drifted_phrase_index_is_reported_and_rewritten_with_fix(
     put({"PK": grams.head_partition(scope), "SK": "son", grams.HEAD_COUNT: heads[(scope, "son")] + 1, grams.HEAD_VERSION: 1})
     for item in grams.block_items(scope, "zqx", postings[:1]):
         put(item)
+    other_layout = next(item for item in before if counts.gram_of(item) == (scope, "ong") and item["SK"].startswith(grams.BLOCK))
+    # One posting as layout 5 wrote it: shared prefix 0, 26 bytes of createdAt, a UUID's tag and bytes, one position.
+    put({**other_layout, "p": b"\x00\x1a2021-04-01T00:00:00.000000\x00" + bytes(16) + b"\x01\x00\x00", "c": 1})
     for item in before:
         if counts.gram_of(item) == (scope, pop):
             client.delete_item(TableName=counters, Key={field: {"S": item[field]} for field in ("PK", "SK")})
@@ -172,13 +176,15 @@ def test_a_drifted_phrase_index_is_reported_and_rewritten_with_fix(
         f"{heads[(scope, 'son')]} posting(s) implied",
         f"drift in the phrase index: {scope} 'zqx': 2 item(s) held, 0 posting(s) implied",
         f"drift in the phrase index: {scope} {pop!r}: 0 item(s) held, {heads[(scope, pop)]} posting(s) implied",
+        f"drift in the phrase index: {scope} 'ong': {len([i for i in before if counts.gram_of(i) == (scope, 'ong')])} item(s) held, "
+        f"{heads[(scope, 'ong')]} posting(s) implied",
     ]), found.stdout  # fmt: skip
-    assert "0 count(s) drifted, 0 pending item(s), 4 phrase index list(s) drifted" in found.stdout
+    assert "0 count(s) drifted, 0 pending item(s), 5 phrase index list(s) drifted" in found.stdout
     assert index_items(client, name) == broken, "without --fix nothing is written"
 
     fixed = recount(dynamodb_local.endpoint_url, name, "--fix")
     assert fixed.returncode == 0, fixed.stdout + fixed.stderr
-    assert "rewrote 4 phrase index list(s)" in fixed.stdout
+    assert "rewrote 5 phrase index list(s)" in fixed.stdout
     assert counts.held_index(index_items(client, name)) == (heads, lists)
     assert recount(dynamodb_local.endpoint_url, name).stdout.splitlines()[-1] == "no drift"
 
