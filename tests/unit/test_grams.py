@@ -21,12 +21,22 @@ def test_every_substring_of_two_characters_or_more_starts_a_gram() -> None:
 @pytest.mark.parametrize("phrase", ["abc", "abcd", "maria lopez", "a much longer phrase of words"])
 def test_the_required_grams_cover_the_phrase_and_end_on_its_last(phrase: str) -> None:
     needed = grams.required(phrase)
+    trigrams = [(gram, offset) for gram, offset in needed if not gram.startswith(grams.SPAN)]
     covered: set[int] = set()
-    for gram, offset in needed:
+    for gram, offset in trigrams:
         assert phrase[offset : offset + grams.GRAM] == gram
         covered.update(range(offset, offset + grams.GRAM))
     assert covered == set(range(len(phrase)))
-    assert needed[-1][1] == len(phrase) - grams.GRAM
+    assert trigrams[-1][1] == len(phrase) - grams.GRAM
+    assert [pair for pair in needed if pair not in trigrams] == grams.spans(phrase)
+
+
+def test_a_space_between_enough_characters_makes_a_span_in_texts_and_phrases() -> None:
+    assert grams.spans("maria lopez") == [(grams.SPAN + "ria lo", 2)]
+    assert grams.spans("al lopez") == [] and grams.spans("maria l") == []  # too few characters on a side
+    assert grams.spans("the zebra crossing") == [(grams.SPAN + "the ze", 0), (grams.SPAN + "bra cr", 6)]
+    assert grams.grams_of(["a maria lopez"])[grams.SPAN + "ria lo"] == ((0, 4),)
+    assert not grams.indexable("a\x04b")
 
 
 def test_one_character_and_the_end_marker_are_not_indexed() -> None:

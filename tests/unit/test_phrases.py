@@ -85,3 +85,10 @@ def test_a_phrase_too_rare_for_sampling_is_found_by_enumerating_and_none_by_the_
     store.reads.clear()
     assert fetch.sample(store, planned(phrase="beta alpha"), random.Random(2)) is None
     assert [read.call for read in store.reads] == ["batch_get"], "the heads alone: 'a a' is in no text"
+
+
+def test_two_common_words_are_driven_by_the_span_across_their_space(store: FakeStore) -> None:
+    """Each word is in 120 songs or more, the pair in 30: the span ``pha be`` drives, not a trigram."""
+    matched = phrases.matching(store, planned(phrase="alpha beta").query, paged=False)
+    assert matched is not None and matched.estimate == 30
+    assert {key.rsplit("\x01", 1)[1] for key in matched.keys} == expected(phrase="alpha beta")

@@ -21,6 +21,10 @@ phrase of three characters or more is then checked from the postings alone: it o
 ``s`` of text ``t`` when each of the grams at its offsets 0, 3, 6, ... and its last one occurs in
 ``t`` at ``s`` plus that offset (``required``).
 
+Each space of a text also gives a **span**: the three characters before it, the space and the two
+after it (``spans``, named ``\x04owl cr``), so that a phrase of common words (an owner's name, words
+in an order no text has) is driven by the rare pair rather than by one of its common trigrams.
+
 The values of a few facets (``Collection.phrase_facets``: a song's minting status, genres and moods)
 have lists too, named ``\x02genre=Rock`` (``facet_gram``), whose postings have no positions: a phrase
 with filters on them is answered from the lists alone, at the cost of the lists' blocks in the
@@ -46,6 +50,10 @@ END = "\x03"
 FACET = "\x02"
 """Starts the name of a facet value's list (``facet_gram``): a name longer than a trigram's, which no
 indexed phrase holds (``indexable``)."""
+SPAN = "\x04"
+"""Starts the name of a span across a space (``spans``), which no indexed phrase holds either."""
+BEFORE, AFTER = 3, 2
+"""A span: the three characters before a space, the space and the two after it."""
 PREFIX = "ngrams"
 BLOCK = "b#"
 HEAD_COUNT = "n"
@@ -74,18 +82,28 @@ Positions = tuple[tuple[int, int], ...]
 
 
 def grams_of(texts: Iterable[str]) -> dict[str, Positions]:
-    """Each trigram of the texts (with their end marker) -> where it occurs."""
+    """Each trigram of the texts (with their end marker), and each span across a space -> where it occurs."""
     found: dict[str, list[tuple[int, int]]] = {}
     for number, text in enumerate(texts):
         padded = text + END
         for offset in range(len(padded) - GRAM + 1):
             found.setdefault(padded[offset : offset + GRAM], []).append((number, offset))
+        for span, offset in spans(text):
+            found.setdefault(span, []).append((number, offset))
     return {gram: tuple(places) for gram, places in found.items()}
 
 
+def spans(text: str) -> list[tuple[str, int]]:
+    """The spans across the spaces of a text or a phrase: (``SPAN`` + the ``BEFORE`` characters before a
+    space, the space and the ``AFTER`` after it, where the span starts). Two common words next to each
+    other are rarer together than any trigram of theirs: a name, a title of several words."""
+    return [(SPAN + text[at - BEFORE : at + AFTER + 1], at - BEFORE) for at, character in enumerate(text)
+            if character == " " and BEFORE <= at < len(text) - AFTER]  # fmt: skip
+
+
 def indexable(phrase: str) -> bool:
-    """Whether the index answers this phrase: two characters or more, without the end marker or the facet one."""
-    return len(phrase) >= 2 and END not in phrase and FACET not in phrase
+    """Whether the index answers this phrase: two characters or more, without the markers of the index's names."""
+    return len(phrase) >= 2 and END not in phrase and FACET not in phrase and SPAN not in phrase
 
 
 def facet_gram(facet: str, value: str) -> str:
@@ -95,10 +113,11 @@ def facet_gram(facet: str, value: str) -> str:
 
 
 def required(phrase: str) -> list[tuple[str, int]]:
-    """The (gram, offset) pairs whose occurrences at one start prove the phrase (three characters or more)."""
+    """The (gram, offset) pairs whose occurrences at one start prove the phrase (three characters or
+    more): the trigrams at offsets 0, 3, 6, ... and the last, which cover it, then its spans."""
     last = len(phrase) - GRAM
     offsets = sorted(set(range(0, last + 1, GRAM)) | {last})
-    return [(phrase[offset : offset + GRAM], offset) for offset in offsets]
+    return [(phrase[offset : offset + GRAM], offset) for offset in offsets] + spans(phrase)
 
 
 def scope_of(collection: Collection, scoped: bool | None) -> str:

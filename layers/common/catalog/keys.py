@@ -35,13 +35,13 @@ ALL_POSTING = POSTING + ALL
 """The SK of a record's ``all`` posting: the one stream record per record change the counter function reads."""
 
 
-LAYOUT = 6
+LAYOUT = 7
 """The version of this layout: a table written under another one has to be imported again (``make run``
 rebuilds its local table when the version it recorded differs). 2: the record is its ``all`` posting.
 3: counts in the counters table, with range buckets and combinations (``catalog.cells``). 4: listed
 values (each genre's count in its scope's ``with`` item and in each owner's), overflow counts moved
 to the scope's ``with`` item. 5: the phrase index (``catalog.grams``) in the counters table. 6: its postings' instants as microseconds,
-in blocks of up to 8,000 bytes."""
+in blocks of up to 8,000 bytes. 7: spans across spaces in the phrase index."""
 
 
 def record_key(collection: str, item_id: str) -> dict:
