@@ -19,16 +19,21 @@ def test_every_substring_of_two_characters_or_more_starts_a_gram() -> None:
 
 
 @pytest.mark.parametrize("phrase", ["abc", "abcd", "maria lopez", "a much longer phrase of words"])
-def test_the_required_grams_cover_the_phrase_and_end_on_its_last(phrase: str) -> None:
+def test_the_required_grams_cover_the_phrase_with_its_spans_first(phrase: str) -> None:
     needed = grams.required(phrase)
-    trigrams = [(gram, offset) for gram, offset in needed if not gram.startswith(grams.SPAN)]
     covered: set[int] = set()
-    for gram, offset in trigrams:
-        assert phrase[offset : offset + grams.GRAM] == gram
-        covered.update(range(offset, offset + grams.GRAM))
+    for gram, offset in needed:
+        text = gram.removeprefix(grams.SPAN)
+        assert phrase[offset : offset + len(text)] == text
+        covered.update(range(offset, offset + len(text)))
     assert covered == set(range(len(phrase)))
-    assert trigrams[-1][1] == len(phrase) - grams.GRAM
-    assert [pair for pair in needed if pair not in trigrams] == grams.spans(phrase)
+    assert needed[: len(grams.spans(phrase))] == grams.spans(phrase)
+    assert len(needed) <= len(phrase) // grams.GRAM + 1, "no more lists to read than the trigrams alone"
+
+
+def test_spans_spare_the_trigrams_they_cover() -> None:
+    assert grams.required("owl crystal") == [(grams.SPAN + "owl cr", 0), ("yst", 6), ("tal", 8)]
+    assert grams.required("zebra") == [("zeb", 0), ("bra", 2)]
 
 
 def test_a_space_between_enough_characters_makes_a_span_in_texts_and_phrases() -> None:

@@ -114,10 +114,20 @@ def facet_gram(facet: str, value: str) -> str:
 
 def required(phrase: str) -> list[tuple[str, int]]:
     """The (gram, offset) pairs whose occurrences at one start prove the phrase (three characters or
-    more): the trigrams at offsets 0, 3, 6, ... and the last, which cover it, then its spans."""
-    last = len(phrase) - GRAM
-    offsets = sorted(set(range(0, last + 1, GRAM)) | {last})
-    return [(phrase[offset : offset + GRAM], offset) for offset in offsets] + spans(phrase)
+    more), which together cover it: its spans, then trigrams over what they leave, left to right (the
+    last one ending the phrase). Without a space: the trigrams at offsets 0, 3, 6, ... and the last."""
+    needed = spans(phrase)
+    covered = {at + step for _, at in needed for step in range(BEFORE + 1 + AFTER)}
+    position = 0
+    while position < len(phrase):
+        if position in covered:
+            position += 1
+            continue
+        start = min(position, len(phrase) - GRAM)
+        needed.append((phrase[start : start + GRAM], start))
+        covered.update(range(start, start + GRAM))
+        position = start + GRAM
+    return needed
 
 
 def scope_of(collection: Collection, scoped: bool | None) -> str:
