@@ -18,8 +18,8 @@ and trigram, the counters table holds (``catalog.phrase_index`` keeps them from 
 
 A posting is the record's sort key and where the gram occurs: (text number, offset) pairs. A
 phrase of three characters or more is then checked from the postings alone: it occurs at offset
-``s`` of text ``t`` when each of the grams at its offsets 0, 3, 6, ... and its last one occurs in
-``t`` at ``s`` plus that offset (``required``).
+``s`` of text ``t`` when each gram of a set that covers it (``required``: its spans, below, then
+trigrams over the rest) occurs in ``t`` at ``s`` plus the gram's offset in the phrase.
 
 Each space of a text also gives a **span**: the three characters before it, the space and the two
 after it (``spans``, named ``\x04owl cr``), so that a phrase of common words (an owner's name, words

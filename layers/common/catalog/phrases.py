@@ -1,25 +1,25 @@
 """Which records hold a phrase, from the phrase index (``catalog.grams``), in page order.
 
-- **Three characters or more.** The heads of the phrase's ``required`` grams (offsets 0, 3, 6, ...
-  and the last: they cover it) are read first, in one BatchGetItem. A gram no record holds: nothing
-  matches, and nothing more is read. Otherwise the rarest *drives*: its blocks are read in page order
-  within the plan's bounds (for a page in chunks of postings, ``CHUNK`` then twice as many each
-  time, for a count or a random pick all of them); each posting's positions give where the phrase would start. Each other
-  required gram, rarest first, keeps the candidates where it occurs at that start plus its offset.
-  Its postings are read whichever way reads fewer items: **probing** the block that would hold each
-  candidate (one item each; a block read answers every candidate it covers), or **one Query** of
-  the blocks spanning the candidates' keys (about its count / ``POSTINGS_PER_BLOCK`` times the share
-  of the driver's list the chunk is). What is left is exactly the records holding the phrase: no
-  record is read to check it.
+- **Three characters or more.** The heads of the phrase's ``required`` grams (its spans across
+  spaces, then trigrams over the rest: they cover it) are read first, in one BatchGetItem. A gram
+  no record holds: nothing matches, and nothing more is read. Otherwise the rarest *drives*: its
+  blocks are read in page order within the plan's bounds (for a page in chunks of postings,
+  ``CHUNK`` then twice as many each time; for a count all of them); each posting's positions give
+  where the phrase would start. Each other required gram, rarest first, keeps the candidates where
+  it occurs at that start plus its offset. Its postings are read whichever way reads fewer items:
+  **probing** the block that would hold each candidate (one item each; a block read answers every
+  candidate it covers), or **one Query** of the blocks spanning the candidates' keys (about its
+  count / ``POSTINGS_PER_BLOCK`` times the share of the driver's list the chunk is). What is left
+  is exactly the records holding the phrase: no record is read to check it.
 - **Two characters.** Every such substring starts a gram (texts end with ``grams.END``): the
   union of the lists of the grams starting with it (one Query of the heads by prefix), merged in
   page order.
-- **One character** (or one holding the end marker): not answered here (None); the caller reads
+- **One character** (or one holding a marker of the index's names): not answered here (None); the caller reads
   the compact entries, as it did before the index.
 - **Filters** on the facets the index lists (``filters``: a song's status, genres, moods), when
   asked for: their lists' heads are read with the phrase's, and each chunk of matches keeps the keys
-  those lists hold (includes) or do not (excludes), read the same two ways. A count, a page or a
-  random pick with such filters then reads no record and no entry.
+  those lists hold (includes) or do not (excludes), read the same two ways. A count or a page with
+  such filters then reads no compact entry, and records only for what a page returns.
 """
 
 from __future__ import annotations
