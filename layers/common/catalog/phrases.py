@@ -28,7 +28,7 @@ import heapq
 import random
 from collections.abc import Iterator
 from dataclasses import dataclass
-from itertools import islice
+from itertools import groupby, islice
 
 from catalog import grams, keys
 from catalog.grams import Positions
@@ -170,14 +170,14 @@ def matching(store: Store, query: Query, low: str | None = None, high: str | Non
         estimate = sum(counts.values())
         if listed:
             counts |= {gram: head.n for gram, head in store.gram_heads(scope, listed).items()}
-        found = _unique(merged)
+        found: Iterator[str] = (key for key, _ in groupby(merged))  # a record in several lists once
     else:
         needed = grams.required(phrase)
         heads = store.gram_heads(scope, sorted({gram for gram, _ in needed} | set(listed)))
         counts = {gram: head.n for gram, head in heads.items()}
         if min(counts[gram] for gram, _ in needed) <= 0:
             return Matches(iter(()), 0)
-        driver, *checks = sorted(needed, key=lambda pair: (counts[pair[0]], pair[1]))
+        driver, *checks = _driving(needed, counts)
         estimate = counts[driver[0]]
         found = _verified(store, scope, driver, checks, counts, low, high, descending, chunk)
     if any(one.include and not any(counts[gram] for gram in one.include) for one in chosen):
@@ -185,12 +185,20 @@ def matching(store: Store, query: Query, low: str | None = None, high: str | Non
     return Matches(_kept(store, scope, found, chosen, counts, estimate, chunk) if chosen else found, estimate)
 
 
-def _unique(keys: Iterator[str]) -> Iterator[str]:
-    previous = None
-    for key in keys:
-        if key != previous:
-            yield key
-        previous = key
+def _driving(needed: list[tuple[str, int]], counts: dict[str, int]) -> list[tuple[str, int]]:
+    """The required (gram, offset) pairs, rarest first: the first drives, the others check."""
+    return sorted(needed, key=lambda pair: (counts[pair[0]], pair[1]))
+
+
+def _starts(positions: Positions, at: int) -> set[tuple[int, int]]:
+    """Where the phrase would start in a record, from the positions of its gram at offset ``at``."""
+    return {(text, offset - at) for text, offset in positions if offset >= at}
+
+
+def _narrowed(starts: set[tuple[int, int]], positions: Positions | None, offset: int) -> set[tuple[int, int]]:
+    """The starts at which another gram of the phrase, at ``offset`` in it, occurs too."""
+    found = set(positions or ())
+    return {(text, start) for text, start in starts if (text, start + offset) in found}
 
 
 def _verified(store: Store, scope: str, driver: tuple[str, int], checks: list[tuple[str, int]], heads: dict[str, int],
@@ -199,7 +207,7 @@ def _verified(store: Store, scope: str, driver: tuple[str, int], checks: list[tu
     lookups = {name: _Lookup(store, scope, name) for name in {name for name, _ in checks}}
     driving = postings(store, scope, gram, low, high, descending)
     while read := list(islice(driving, chunk)):
-        candidates = [(key, {(text, offset - at) for text, offset in positions if offset >= at}) for key, positions in read]
+        candidates = [(key, _starts(positions, at)) for key, positions in read]
         candidates = [(key, starts) for key, starts in candidates if starts]
         share = len(read) / max(1, heads[gram])
         for name, offset in checks:
@@ -209,9 +217,7 @@ def _verified(store: Store, scope: str, driver: tuple[str, int], checks: list[tu
             lookup.prepare([key for key, _ in candidates], heads[name], share)
             kept = []
             for key, starts in candidates:
-                found = set(lookup.get(key) or ())
-                starts = {(text, start) for text, start in starts if (text, start + offset) in found}
-                if starts:
+                if starts := _narrowed(starts, lookup.get(key), offset):
                     kept.append((key, starts))
             candidates = kept
         yield from (key for key, _ in candidates)
@@ -297,7 +303,7 @@ def draws(store: Store, query: Query, low: str | None, high: str | None, rng: ra
     heads = store.gram_heads(scope, sorted({gram for gram, _ in needed}))
     if min(head.n for head in heads.values()) <= 0:
         return Draws(iter(()), none=True)
-    driver, *checks = sorted(needed, key=lambda pair: (heads[pair[0]].n, pair[1]))
+    driver, *checks = _driving(needed, {gram: head.n for gram, head in heads.items()})
     bounds = heads[driver[0]].directory
     whole = sum(head.n for head in heads.values()) / POSTINGS_PER_BLOCK
     if not bounds or whole <= SAMPLED_BLOCKS:
@@ -325,11 +331,9 @@ def _drawn(store: Store, scope: str, driver: tuple[str, int], checks: list[tuple
         if slot >= len(held) or not _within(held[slot][0], low, high):
             continue
         key, positions = held[slot]
-        starts = {(text, offset - at) for text, offset in positions if offset >= at}
+        starts = _starts(positions, at)
         for name, offset in checks:
-            found = set(lookups[name].get(key) or ())
-            starts = {(text, start) for text, start in starts if (text, start + offset) in found}
-            if not starts:
+            if not (starts := _narrowed(starts, lookups[name].get(key), offset)):
                 break
         if starts:
             yield key
