@@ -161,14 +161,17 @@ class Head:
     """What a gram's head says: how many records hold the gram, and its blocks' bounds if it lists them."""
 
     n: int = 0
-    directory: tuple[str, ...] | None = None
-    """The lower bounds of its blocks, in order (the first is empty), while there are at most ``MAX_DIRECTORY``."""
+    directory: tuple[str, ...] | None = ("",)
+    """The lower bounds of its blocks, in order (the first is empty), while there are at most
+    ``MAX_DIRECTORY``; None once the head stopped listing them. A gram without a head, or whose head
+    lists none: its first block alone."""
 
     @classmethod
     def of(cls, item: dict | None) -> Head:
+        """The head as read (None: no record holds the gram yet)."""
         if item is None:
             return cls()
-        listed = None if item.get(OVERFLOW) else tuple(sorted(item.get(DIRECTORY) or [""]))  # none listed: the first alone
+        listed = None if item.get(OVERFLOW) else tuple(sorted(item.get(DIRECTORY) or [""]))
         return cls(int(item.get(HEAD_COUNT, 0)), listed)
 
 

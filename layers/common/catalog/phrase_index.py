@@ -176,11 +176,8 @@ class PhraseIndex:
     @staticmethod
     def _bounds(head: dict | None) -> list[str] | None:
         """The gram's block bounds as its head lists them; None when the head stopped listing them."""
-        if head is None:
-            return [""]
-        if head.get(grams.OVERFLOW):
-            return None
-        return sorted(head.get(grams.DIRECTORY) or [""])
+        listed = grams.Head.of(head).directory
+        return None if listed is None else list(listed)
 
     def _listed_blocks(self, pending: list[GramKey], edits: dict[GramKey, Edits], heads: dict[GramKey, dict],
                        report: Report) -> dict[tuple[GramKey, str], dict]:  # fmt: skip
