@@ -45,6 +45,7 @@ class FakeStore(Store):
         self.counters = {(item["PK"], item["SK"]): item for item in counters}
         self.reads: list[Read] = []
         self.meter = ReadMeter()
+        self._heads = {}  # the store's own gram_heads and gram_block read through get and batch_get below
 
     def partitions_queried(self) -> list[str]:
         return [read.partition for read in self.reads if read.call == "query" and read.partition]
@@ -110,14 +111,6 @@ class FakeStore(Store):
         return {partition: found.get(partition, 0) for partition in partitions}
 
     # -- the phrase index, over the counters as the loader builds them (``devtools.counts.index_items``)
-
-    def gram_heads(self, scope: str, names: list[str]) -> dict[str, grams.Head]:
-        found = {item["SK"]: item for item in self.batch_get(
-            [{"PK": grams.head_partition(scope), "SK": name} for name in names], counters=True)}  # fmt: skip
-        return {name: grams.Head.of(found.get(name)) for name in names}
-
-    def gram_block(self, scope: str, gram: str, lower: str) -> dict | None:
-        return self.get({"PK": grams.block_partition(scope, gram), "SK": grams.block_sk(lower)}, counters=True)
 
     def gram_prefix(self, scope: str, prefix: str) -> dict[str, int]:
         self.reads.append(Read("gram_prefix", partition=grams.head_partition(scope)))

@@ -20,6 +20,7 @@ for number, song in enumerate(SONGS):
     song.pop("description", None), song.pop("album", None), song.pop("nftName", None)
 SONGS[8]["genres"] = ["Funk"]  # the one "alpha beta" song in Funk
 CALLER = catalog_data.NICK
+SCOPE = "songs|archived=false"
 BLOCK_BYTES = 300
 """About 11 postings a block: each list of the phrases below spans 10 to 14 blocks."""
 
@@ -45,10 +46,13 @@ def test_draws_are_matches_each_as_likely(store: FakeStore) -> None:
     assert expected(phrase="alpha beta") == pool
     rng = random.Random(11)
     draws: Counter[str] = Counter()
-    while sum(draws.values()) < 40 * len(pool):
+    for _ in range(2000):  # a bound, so that draws that find nothing fail the test rather than hang it
+        if sum(draws.values()) >= 40 * len(pool):
+            break
         drawn = phrases.draws(store, chosen.query, chosen.low, chosen.high, rng)
         assert drawn is not None and not drawn.none
         draws.update(key.rsplit("\x01", 1)[1] for key in drawn.keys)
+    assert sum(draws.values()) >= 40 * len(pool), "the draws stopped finding matches"
     assert set(draws) == pool
     each = sum(draws.values()) / len(pool)
     chi_square = sum((draws[song_id] - each) ** 2 / each for song_id in pool)
@@ -80,8 +84,11 @@ def test_a_random_pick_keeps_to_the_other_filters_and_the_time_bounds(store: Fak
 def test_a_phrase_too_rare_for_sampling_is_found_by_enumerating_and_none_by_the_heads(store: FakeStore) -> None:
     assert expected(phrase="alpha beta", genres="Funk") == {SONGS[8]["id"]}
     for seed in range(5):  # its draws find "alpha beta" songs of other genres, then it enumerates
+        store = FakeStore(OWNERS + SONGS)  # a store a request
         picked = fetch.sample(store, planned(phrase="alpha beta", genres="Funk"), random.Random(seed))
         assert picked is not None and picked["id"] == SONGS[8]["id"]
+        heads = [key for read in store.reads for key in read.keys if key[0] == grams.head_partition(SCOPE)]
+        assert len(heads) == len(set(heads)), "the heads the draws read serve the count it falls back to"
     store.reads.clear()
     assert fetch.sample(store, planned(phrase="beta alpha"), random.Random(2)) is None
     assert [read.call for read in store.reads] == ["batch_get"], "the heads alone: 'a a' is in no text"

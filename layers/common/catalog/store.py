@@ -129,6 +129,8 @@ class Store:
         self._table = table
         self._counters_table = counters_table
         self.meter = ReadMeter()
+        self._heads: dict[tuple[str, str], grams.Head] = {}
+        """The phrase index's heads read so far (``gram_heads``): each is read once a request."""
 
     def _call(self, operation: str, **request: Any) -> dict:
         try:
@@ -267,10 +269,17 @@ class Store:
     # -- the phrase index (``catalog.grams``), in the counters table ----------------------------------
 
     def gram_heads(self, scope: str, names: list[str]) -> dict[str, grams.Head]:
-        """The heads of these grams in the scope (how many records hold each, where its blocks start), in one BatchGetItem."""
-        partition = grams.head_partition(scope)
-        found = {item["SK"]: item for item in self.batch_get([{"PK": partition, "SK": name} for name in names], counters=True)}
-        return {name: grams.Head.of(found.get(name)) for name in names}
+        """The heads of these grams in the scope (how many records hold each, where its blocks start):
+        those not read yet in this request, in one BatchGetItem (a random pick that falls back to
+        counting asks for the same heads again)."""
+        missing = [name for name in names if (scope, name) not in self._heads]
+        if missing:
+            partition = grams.head_partition(scope)
+            found = {
+                item["SK"]: item for item in self.batch_get([{"PK": partition, "SK": name} for name in missing], counters=True)
+            }
+            self._heads.update({(scope, name): grams.Head.of(found.get(name)) for name in missing})
+        return {name: self._heads[(scope, name)] for name in names}
 
     def gram_block(self, scope: str, gram: str, lower: str) -> dict | None:
         """The posting block of a gram whose lower bound is ``lower`` (one listed in its head), in one GetItem."""
