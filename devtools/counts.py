@@ -68,7 +68,7 @@ def gram_of(item: dict) -> tuple[str, str] | None:
     if not grams.is_index_key(pk):
         return None
     rest = pk[len(grams.PREFIX) + 1 :]
-    if pk.count("|") >= 3 and item["SK"].startswith(grams.BLOCK):  # a block: its partition names the gram
+    if _is_block(item):  # its partition names the gram
         scope = "|".join(rest.split("|", 2)[:2])
         return scope, rest[len(scope) + 1 :]
     return rest, item["SK"]
@@ -133,9 +133,8 @@ def index_drift(implied: Index, items: list[dict]) -> dict[tuple[str, str], list
     (``implied``), or one of whose blocks does not decode, each with the keys of the items it holds
     now (as read)."""
     heads, held = held_index(items)
-    drifted = {gram for gram in set(implied) | set(held) | set(heads) if implied.get(gram, {}) != held.get(gram, {})}
-    drifted |= {gram for gram, postings in implied.items() if heads.get(gram, 0) != len(postings)}
-    drifted |= {gram for gram, count in heads.items() if count != len(implied.get(gram, {}))}
+    drifted = {gram for gram in set(implied) | set(held) | set(heads)
+               if implied.get(gram, {}) != held.get(gram, {}) or heads.get(gram, 0) != len(implied.get(gram, {}))}  # fmt: skip
     drifted |= set(_misdirected(items))
     drifted |= {gram for item in items if (gram := gram_of(item)) is not None and _is_block(item) and _postings(item) is None}
     keys_held: dict[tuple[str, str], list[dict]] = {gram: [] for gram in drifted}
