@@ -138,7 +138,8 @@ def test_random_matches_are_drawn_from_the_heads_and_blocks_the_writer_left(
     table: Table, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The unit tests' draws (``phrases.draws``) on the real store: the heads the stream's writer keeps
-    list every block, a block is read by its bound, and what is drawn is a match, each one in time."""
+    list every block, a block is read by its bound, and the candidates drawn whose records match are
+    every match, each one in time."""
     client, name = table
     monkeypatch.setattr(grams, "MAX_BLOCK_BYTES", 200)  # several blocks a list
     monkeypatch.setattr(phrases, "POSTINGS_PER_BLOCK", 2)  # and lists long enough for sampling to pay
@@ -153,7 +154,8 @@ def test_random_matches_are_drawn_from_the_heads_and_blocks_the_writer_left(
     for seed in range(40):
         draws = phrases.draws(store, query, None, None, random.Random(seed))
         assert draws is not None and not draws.none
-        drawn |= {keys.id_of_sort_key(key) for key in draws.keys}
+        candidates = [keys.record_key(SONGS.name, song_id) for song_id in dict.fromkeys(map(keys.id_of_sort_key, draws.keys))]
+        drawn |= {record["id"] for record in store.batch_get(candidates) if query.matches(record)}
     assert drawn == wanted
 
 

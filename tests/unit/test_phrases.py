@@ -1,15 +1,18 @@
-"""Random picks with a phrase (``catalog.phrases.draws``, through ``catalog.fetch.sample``) on a fake
-store whose trigram lists span many small blocks: only matches, each as likely, within the filters,
-from the phrase index alone while sampling pays, and by enumerating the matches when it does not."""
+"""Phrases on a fake store whose trigram lists span many small blocks. Random picks
+(``catalog.phrases.draws``, through ``catalog.fetch.sample``): only matches, each as likely, within
+the filters, from the phrase index alone while sampling pays, and by enumerating the matches when it
+does not. Matches (``catalog.phrases.matching``): proved by the lists while they are cheaper, by the
+candidates' records when a list would cost a block a candidate."""
 
 import random
 from collections import Counter
 
 import pytest
 
-from catalog import fetch, grams, phrases
+from catalog import fetch, grams, keys, phrases
 from catalog.parse.songs import query as songs_query
 from catalog.plan import Plan, plan
+from catalog.query import Window
 from tests.support import catalog_data
 from tests.support.fake_store import FakeStore
 
@@ -19,6 +22,7 @@ for number, song in enumerate(SONGS):
     song.update(title="alpha beta" if number % 8 == 0 else ("alpha gamma" if number % 2 else "delta beta"), archived=False)
     song.pop("description", None), song.pop("album", None), song.pop("nftName", None)
 SONGS[8]["genres"] = ["Funk"]  # the one "alpha beta" song in Funk
+SONGS[16]["title"] = "alpha beta delta"  # the one song where "beta" comes before "delta"
 CALLER = catalog_data.NICK
 SCOPE = "songs|archived=false"
 BLOCK_BYTES = 300
@@ -51,7 +55,8 @@ def test_draws_are_matches_each_as_likely(store: FakeStore) -> None:
             break
         drawn = phrases.draws(store, chosen.query, chosen.low, chosen.high, rng)
         assert drawn is not None and not drawn.none
-        draws.update(key.rsplit("\x01", 1)[1] for key in drawn.keys)
+        records = store.batch_get([keys.record_key("songs", keys.id_of_sort_key(key)) for key in drawn.keys])
+        draws.update(record["id"] for record in records if chosen.query.matches(record))  # as fetch.sample keeps them
     assert sum(draws.values()) >= 40 * len(pool), "the draws stopped finding matches"
     assert set(draws) == pool
     each = sum(draws.values()) / len(pool)
@@ -96,6 +101,46 @@ def test_a_phrase_too_rare_for_sampling_is_found_by_enumerating_and_none_by_the_
 
 def test_two_common_words_are_driven_by_the_span_across_their_space(store: FakeStore) -> None:
     """Each word is in 120 songs or more, the pair in 30: the span ``pha be`` drives, not a trigram."""
-    matched = phrases.matching(store, planned(phrase="alpha beta").query, paged=False)
+    matched = phrases.matching(store, planned(phrase="alpha beta").query)
     assert matched is not None and matched.estimate == 30
-    assert {key.rsplit("\x01", 1)[1] for key in matched.keys} == expected(phrase="alpha beta")
+    assert {key.rsplit("\x01", 1)[1] for key, _ in matched.found} == expected(phrase="alpha beta")
+
+
+def _heads_read(store: FakeStore) -> list[str]:
+    return [sk for read in store.reads for pk, sk in read.keys if pk == grams.head_partition(SCOPE)]
+
+
+def _records_read(store: FakeStore) -> list[str]:
+    return [pk for read in store.reads if read.call == "batch_get" for pk, _ in read.keys if pk.startswith("songs#")]
+
+
+def test_a_phrase_its_spans_narrow_to_one_song_is_proved_by_its_record_not_by_trigram_lists(store: FakeStore) -> None:
+    """The spans ``pha be`` (30 songs) and ``eta de`` (1) leave one candidate: its record proves the
+    phrase (one item), where the trigrams the spans leave would cost a head and a block each."""
+    params = {"phrase": "alpha beta delta"}
+    assert expected(**params) == {SONGS[16]["id"]}
+    assert fetch.count(store, planned(**params)) == 1
+    assert sorted(_heads_read(store)) == sorted(gram for gram, _ in grams.spans("alpha beta delta")), "no trigram's head"
+    assert _records_read(store) == [f"songs#{SONGS[16]['id']}"]
+    store.reads.clear()
+    page = fetch.page(store, planned(**params), Window(0, 25))
+    assert [record["id"] for record in page.records] == [SONGS[16]["id"]]
+    assert _records_read(store) == [f"songs#{SONGS[16]['id']}"], "the record read to prove the match is the page's"
+    store.reads.clear()
+    assert fetch.listed_counts(store, planned(**params)) == catalog_data.genre_counts(OWNERS, SONGS, params, CALLER)
+    assert store.partitions_queried() == [], "the genres from the record, no entry read"
+
+
+def test_a_record_proves_every_filter_left_when_a_list_would_cost_a_block_a_candidate(store: FakeStore) -> None:
+    params = {"phrase": "alpha beta delta", "genres": "-" + SONGS[16]["genres"][0]}
+    assert expected(**params) == set()
+    assert fetch.count(store, planned(**params)) == 0
+    assert len(_records_read(store)) == 1, "the candidate's record, no block of the genre's list"
+
+
+def test_a_phrase_its_spans_leave_many_candidates_is_proved_by_the_trigram_lists(store: FakeStore) -> None:
+    """``pha be`` leaves 30 candidates, more than the 2 trigrams it leaves: their heads are read, and
+    their lists (about 14 blocks each) prove the phrase for fewer items than 30 records."""
+    assert fetch.count(store, planned(phrase="alpha beta")) == len(expected(phrase="alpha beta"))
+    assert len(_heads_read(store)) == len(grams.required("alpha beta"))
+    assert _records_read(store) == []

@@ -93,41 +93,53 @@ ENTRY_READS_PER_RECORD = 20
 
 def _phrase_entries(store: Store, plan: Plan, page_size: int | None, facets: bool) -> Iterator[dict] | None:
     query = plan.query
-    paged = page_size is not None
-    if not facets:  # the index answers the phrase and the facet filters: the matches' keys alone
-        matched = phrases.matching(store, query, plan.low, plan.high, query.descending, paged=paged, filtered=True)
+    chunk = min(page_size, phrases.MAX_CHUNK) if page_size else None
+    if not facets:  # the index answers the phrase and the facet filters: the matches' keys, or their records
+        matched = phrases.matching(store, query, plan.low, plan.high, query.descending, chunk=chunk, filtered=True)
         if matched is not None:
             collection = query.collection.name
             return (
-                {"PK": keys.record_key(collection, keys.id_of_sort_key(key))["PK"], plan.range_key: key} for key in matched.keys
-            )
-    matched = phrases.matching(store, query, plan.low, plan.high, query.descending, paged=paged)
+                {**record, WHOLE: True} if record is not None
+                else {"PK": keys.record_key(collection, keys.id_of_sort_key(key))["PK"], plan.range_key: key}
+                for key, record in matched.found
+            )  # fmt: skip
+    matched = phrases.matching(store, query, plan.low, plan.high, query.descending, chunk=chunk)
     if matched is None:
         return None
     if matched.estimate * ENTRY_READS_PER_RECORD >= sum(store.counts(plan.partitions).values()):
         return None
-    return _checked(store, plan, matched.keys, page_size or 100)
+    return _checked(store, plan, matched.found, page_size or 100)
 
 
-def _checked(store: Store, plan: Plan, found: Iterator[str], chunk: int) -> Iterator[dict]:
-    """The records of these keys that match every filter, read in growing chunks."""
+def _checked(store: Store, plan: Plan, found: Iterator[phrases.Found], chunk: int) -> Iterator[dict]:
+    """The records of these matches that pass every filter, those not read yet read in growing chunks."""
     collection = plan.query.collection.name
     chunk = max(1, min(chunk, 100))
     while batch := list(islice(found, chunk)):
-        for record in store.batch_get([keys.record_key(collection, keys.id_of_sort_key(key)) for key in batch]):
-            if plan.query.matches(record):
+        unread = [key for key, record in batch if record is None]
+        read = {keys.id_of(record): record for record in store.batch_get(
+            [keys.record_key(collection, keys.id_of_sort_key(key)) for key in unread])} if unread else {}  # fmt: skip
+        for key, record in batch:
+            record = record if record is not None else read.get(keys.id_of_sort_key(key))
+            if record is not None and plan.query.matches(record):
                 yield {**record, WHOLE: True}
         chunk = min(chunk * 2, 100)
 
 
 def _records(store: Store, plan: Plan, chosen: list[dict]) -> list[dict]:
-    """The whole records of chosen entries (postings read by id already are whole records)."""
+    """The whole records of chosen entries (postings read by id, and entries marked ``WHOLE``, are whole
+    records already), in their order."""
     if plan.posting_keys:
         return chosen
-    if all(WHOLE in entry for entry in chosen):
-        return [{name: value for name, value in entry.items() if name != WHOLE} for entry in chosen]
     collection = plan.query.collection.name
-    return store.batch_get([keys.record_key(collection, keys.id_of(entry)) for entry in chosen])
+    unread = [entry for entry in chosen if WHOLE not in entry]
+    read = {keys.id_of(record): record for record in store.batch_get([keys.record_key(collection, keys.id_of(entry))
+                                                                      for entry in unread])} if unread else {}  # fmt: skip
+    return [
+        {name: value for name, value in entry.items() if name != WHOLE} if WHOLE in entry else read[keys.id_of(entry)]
+        for entry in chosen
+        if WHOLE in entry or keys.id_of(entry) in read
+    ]
 
 
 def _window(store: Store, plan: Plan, matched: list[dict], window: Window, *, whole: bool = False) -> Page:
@@ -263,8 +275,8 @@ def sample(store: Store, plan: Plan, rng: random.Random = _rng) -> dict | None:
     rejection sampling. When counters tell how many records match, the draws expected to find one
     (up to ``MAX_SAMPLING_TRIES``), else ``SAMPLING_TRIES``; then it enumerates the matching entries.
     With no filter or a single include value it reads a counter and one posting. With a phrase, random
-    matches drawn from the phrase index (``phrases.draws``), whose records are read and checked
-    against the other filters, before it enumerates the matches.
+    candidates drawn from the phrase index (``phrases.draws``), whose records are read and kept when
+    they match (the phrase and every filter), before it enumerates the matches.
     """
     if not plan.posting_keys and not (plan.query.phrase and phrases.answers(plan.query)):
         ranged = tally.range_count(plan.query, plan.partitions, plan.driver)

@@ -1,16 +1,23 @@
 """Which records hold a phrase, from the phrase index (``catalog.grams``), in page order.
 
-- **Three characters or more.** The heads of the phrase's ``required`` grams (its spans across
-  spaces, then trigrams over the rest: they cover it) are read first, in one BatchGetItem. A gram
-  no record holds: nothing matches, and nothing more is read. Otherwise the rarest *drives*: its
-  blocks are read in page order within the plan's bounds (for a page in chunks of postings,
-  ``CHUNK`` then twice as many each time; for a count all of them); each posting's positions give
-  where the phrase would start. Each other required gram, rarest first, keeps the candidates where
-  it occurs at that start plus its offset. Its postings are read whichever way reads fewer items:
-  **probing** the block that would hold each candidate (one item each; a block read answers every
-  candidate it covers), or **one Query** of the blocks spanning the candidates' keys (about its
-  count / ``POSTINGS_PER_BLOCK`` times the share of the driver's list the chunk is). What is left
-  is exactly the records holding the phrase: no record is read to check it.
+- **Three characters or more.** The phrase's ``required`` grams cover it: its spans across spaces,
+  then trigrams over what they leave. The heads of its spans (of its trigrams, when it has no
+  space) are read first, in one BatchGetItem. A gram no record holds: nothing matches, and nothing
+  more is read. Otherwise the rarest *drives*: its blocks are read in page order within the plan's
+  bounds (for a page in chunks of postings, what the page needs, then twice as many each time; for a
+  count all of them); each posting's positions give where the phrase would start. Each other
+  span, rarest first, keeps the candidates where it occurs at that start plus its offset; then the
+  trigrams, whose heads are read only when more candidates are left than there are trigrams. A
+  list is read whichever way reads fewer items: **probing** the block that would hold each
+  candidate (one item each; a block read answers every candidate it covers), or **one Query** of
+  the blocks spanning the candidates' keys (about its count / ``POSTINGS_PER_BLOCK`` times the
+  share of the driver's list the chunk is).
+- **Proof by records.** Where a list would be read a block per candidate, or the trigrams' heads
+  would outnumber the candidates, the candidates' records are read instead (one item each, in
+  batches as far as the caller goes) and each one proves every check left: the phrase in its
+  ``search`` texts and the query's filters. A page returns those records as read. The cost per
+  match then no longer depends on how long the other lists have grown: a rare phrase in a large
+  catalog costs what it costs in a small one.
 - **Two characters.** Every such substring starts a gram (texts end with ``grams.END``): the
   union of the lists of the grams starting with it (one Query of the heads by prefix), merged in
   page order.
@@ -19,13 +26,15 @@
 - **Filters** on the facets the index lists (``filters``: a song's status, genres, moods), when
   asked for: their lists' heads are read with the phrase's, and each chunk of matches keeps the keys
   those lists hold (includes) or do not (excludes), read the same two ways. A count or a page with
-  such filters then reads no compact entry, and records only for what a page returns.
+  such filters then reads no compact entry, and records only for what a page returns or what proves
+  a candidate.
 """
 
 from __future__ import annotations
 
 import heapq
 import random
+from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
 from itertools import groupby, islice
@@ -37,19 +46,19 @@ from catalog.store import Store
 
 POSTINGS_PER_BLOCK = grams.MAX_BLOCK_BYTES // grams.POSTING_BYTES
 """About how many postings a block holds: what walking a list is expected to read."""
-CHUNK = 64
-"""Driver postings checked together at first: a page stops after the chunk that fills it; each
-further chunk is twice the one before (up to ``MAX_CHUNK``), so that a page of few matches costs
-about what a count costs."""
 MAX_CHUNK = 4096
+"""Driver postings checked together at most: a page's first chunk is what it needs, each further
+one twice the one before, so that a page of few matches costs about what a count costs."""
 
 Posting = tuple[str, Positions]
+Found = tuple[str, dict | None]
+"""A matching record's sort key, and its record when it was read to prove the match."""
 
 
 @dataclass
 class Matches:
-    keys: Iterator[str]
-    """The sort keys of the matching records, in the order asked for, read as far as the caller goes."""
+    found: Iterator[Found]
+    """The matching records, in the order asked for, read as far as the caller goes."""
     estimate: int
     """At most how many records match (the driving gram's count; for two characters, the lists' sum)."""
 
@@ -78,6 +87,13 @@ def postings(store: Store, scope: str, gram: str, low: str | None, high: str | N
                 return
 
 
+def _probes(keys: int, count: int, share: float) -> bool:
+    """Whether looking ``keys`` records up in a list of ``count`` postings is cheaper one block at a time
+    (about a block each) than in one Query of the blocks spanning them (about ``count`` /
+    ``POSTINGS_PER_BLOCK`` times ``share``, the part of the list the keys span)."""
+    return keys <= count / POSTINGS_PER_BLOCK * share + 1
+
+
 class _Lookup:
     """Where one gram occurs in given records: its blocks read once each, by probing or by range."""
 
@@ -85,8 +101,6 @@ class _Lookup:
         self._store, self._scope, self._gram = store, scope, gram
         self._blocks: list[tuple[str, str, dict[str, Positions]]] = []  # (lower bound, last key, postings)
         self._probing = True
-        self.probes = 0
-        """Blocks read one at a time so far."""
 
     def _cached(self, key: str) -> dict[str, Positions] | None:
         for lower, last, found in self._blocks:
@@ -102,20 +116,20 @@ class _Lookup:
 
     def prepare(self, keys: list[str], count: int, share: float) -> None:
         """Get ready to look these keys up: read the blocks spanning them in one Query when that reads
-        fewer items than probing the block of each (about ``count`` / ``POSTINGS_PER_BLOCK`` times
-        ``share``, the part of the list the keys span); else probe as they are looked up."""
-        spanned = count / POSTINGS_PER_BLOCK * share + 1
-        self._probing = len(keys) <= spanned
-        if not self._probing and keys:
-            for block in self._store.gram_between(self._scope, self._gram, min(keys), max(keys), round(spanned) + 1):
-                self._keep(block)
+        fewer items than probing the block of each (``_probes``); else probe as they are looked up."""
+        self._probing = _probes(len(keys), count, share)
+        unread = [key for key in keys if self._cached(key) is None]  # a block read for the chunk before is kept
+        if not self._probing and unread:
+            spanned = count / POSTINGS_PER_BLOCK * share + 1
+            for block in self._store.gram_between(self._scope, self._gram, min(unread), max(unread), round(spanned) + 1):
+                if grams.lower_of(block["SK"]) not in {lower for lower, _, _ in self._blocks}:
+                    self._keep(block)
 
     def get(self, key: str) -> Positions | None:
         """The gram's positions in a record, None when the record does not hold it. Probing: the block that
         would hold it (one item), unless read already."""
         found = self._cached(key)
         if found is None and self._probing:
-            self.probes += 1
             block = self._store.gram_floor(self._scope, self._gram, key)
             found = self._keep(block) if block is not None else None
         return None if found is None else found.get(key)
@@ -150,39 +164,42 @@ def filters(query: Query) -> list[Filter] | None:
 
 
 def matching(store: Store, query: Query, low: str | None = None, high: str | None = None,
-             descending: bool = False, *, paged: bool = True, filtered: bool = False) -> Matches | None:  # fmt: skip
-    """The sort keys (``fsk``) of the scope's records holding the query's phrase, strictly between the
-    bounds, in page order (descending: the reverse); None when the index does not answer the phrase.
-    ``paged``: the caller may stop early (a page), so the driver's postings are checked a chunk at a
-    time; else (a count, a random pick) all at once. ``filtered``: the keys also pass the query's
-    other filters (None when the index does not answer them: ``filters``)."""
+             descending: bool = False, *, chunk: int | None = None, filtered: bool = False) -> Matches | None:  # fmt: skip
+    """The scope's records holding the query's phrase, strictly between the bounds, in page order
+    (descending: the reverse); None when the index does not answer the phrase. ``chunk``: the driver's
+    postings checked together at first, what a page needs (each further chunk twice as many); None:
+    all at once (a count, a random pick). ``filtered``: the records also pass the query's other
+    filters (None when the index does not answer them: ``filters``); without it, a record read to
+    prove the phrase is left out when it fails another filter, as the caller would."""
     phrase = query.phrase
     chosen = filters(query) if filtered else []
     if not phrase or not answers(query) or chosen is None:
         return None
     scope = grams.scope_of(query.collection, query.scoped)
     listed = sorted({gram for one in chosen for gram in one.include + one.exclude})
-    chunk = CHUNK if paged else None
+    checker = _Checker(store, query, scope, chosen, chunk)
+    driving: Iterator[tuple[str, set[tuple[int, int]] | None]]
     if len(phrase) == 2:
         counts = store.gram_prefix(scope, phrase)
         merged = heapq.merge(*[(key for key, _ in postings(store, scope, gram, low, high, descending)) for gram in sorted(counts)],
                              reverse=descending)  # fmt: skip
         estimate = sum(counts.values())
-        if listed:
-            counts |= {gram: head.n for gram, head in store.gram_heads(scope, listed).items()}
-        found: Iterator[str] = (key for key, _ in groupby(merged))  # a record in several lists once
+        driving = ((key, None) for key, _ in groupby(merged))  # a record in several lists once
     else:
         needed = grams.required(phrase)
-        heads = store.gram_heads(scope, sorted({gram for gram, _ in needed} | set(listed)))
-        counts = {gram: head.n for gram, head in heads.items()}
-        if min(counts[gram] for gram, _ in needed) <= 0:
+        first = [pair for pair in needed if pair[0].startswith(grams.SPAN)] or needed
+        counts = {gram: head.n for gram, head in store.gram_heads(scope, sorted({gram for gram, _ in first})).items()}
+        if min(counts.values()) <= 0:
             return Matches(iter(()), 0)
-        driver, *checks = _driving(needed, counts)
-        estimate = counts[driver[0]]
-        found = _verified(store, scope, driver, checks, counts, low, high, descending, chunk)
-    if any(one.include and not any(counts[gram] for gram in one.include) for one in chosen):
+        (gram, at), *checker.grams = _driving(first, counts)
+        checker.later = [pair for pair in needed if pair not in first]
+        estimate = counts[gram]
+        driving = ((key, _starts(positions, at)) for key, positions in postings(store, scope, gram, low, high, descending))
+    checker.counts.update(counts)
+    checker.counts.update({gram: head.n for gram, head in store.gram_heads(scope, listed).items()} if listed else {})
+    if any(one.include and not any(checker.counts[gram] for gram in one.include) for one in chosen):
         return Matches(iter(()), 0)  # no record holds any value a filter includes
-    return Matches(_kept(store, scope, found, chosen, counts, estimate, chunk) if chosen else found, estimate)
+    return Matches(checker.run(driving, estimate), estimate)
 
 
 def _driving(needed: list[tuple[str, int]], counts: dict[str, int]) -> list[tuple[str, int]]:
@@ -201,79 +218,126 @@ def _narrowed(starts: set[tuple[int, int]], positions: Positions | None, offset:
     return {(text, start) for text, start in starts if (text, start + offset) in found}
 
 
-def _verified(store: Store, scope: str, driver: tuple[str, int], checks: list[tuple[str, int]], heads: dict[str, int],
-              low: str | None, high: str | None, descending: bool, chunk: int | None) -> Iterator[str]:  # fmt: skip
-    gram, at = driver
-    lookups = {name: _Lookup(store, scope, name) for name in {name for name, _ in checks}}
-    driving = postings(store, scope, gram, low, high, descending)
-    while read := list(islice(driving, chunk)):
-        candidates = [(key, _starts(positions, at)) for key, positions in read]
-        candidates = [(key, starts) for key, starts in candidates if starts]
-        share = len(read) / max(1, heads[gram])
-        for name, offset in checks:
-            if not candidates:
-                break
-            lookup = lookups[name]
-            lookup.prepare([key for key, _ in candidates], heads[name], share)
-            kept = []
-            for key, starts in candidates:
-                if starts := _narrowed(starts, lookup.get(key), offset):
-                    kept.append((key, starts))
-            candidates = kept
-        yield from (key for key, _ in candidates)
-        if chunk is None:
-            return
-        chunk = min(chunk * 2, MAX_CHUNK)  # few matches so far: read on in larger chunks, as a count would
+class _Checker:
+    """Checks the driver's candidates a chunk at a time: against each other gram of the phrase, rarest
+    first, then the filters' lists, each list read by ``_Lookup``. When a list would be read a block
+    per candidate, the candidates' records are read instead: the same item each, and one proves every
+    check left. The trigrams the spans leave are checked only when the spans leave more candidates
+    than they are: their heads are read then."""
 
+    def __init__(self, store: Store, query: Query, scope: str, chosen: list[Filter], chunk: int | None) -> None:
+        self._store, self._query, self._scope, self._chosen, self._chunk = store, query, scope, chosen, chunk
+        self.grams: list[tuple[str, int]] = []
+        """The phrase's (gram, offset) pairs checked, rarest first, whose counts are known."""
+        self.later: list[tuple[str, int]] = []
+        """Pairs whose heads are not read yet (the trigrams over what the spans leave)."""
+        self.counts: dict[str, int] = {}
+        self._lookups: dict[str, _Lookup] = {}
+        self._none = False
 
-def _kept(store: Store, scope: str, found: Iterator[str], chosen: list[Filter], counts: dict[str, int], estimate: int,
-          chunk: int | None) -> Iterator[str]:  # fmt: skip
-    """The keys that pass the filters, checked a chunk at a time (all at once without ``chunk``)."""
-    lookups: dict[str, _Lookup] = {}
-    while batch := list(islice(found, chunk)):
-        share = min(1.0, len(batch) / max(1, estimate))
-        for one in chosen:
+    def run(self, driving: Iterator[tuple[str, set[tuple[int, int]] | None]], estimate: int) -> Iterator[Found]:
+        chunk = self._chunk
+        while not self._none and (read := list(islice(driving, chunk))):
+            yield from self._checked(read, min(1.0, len(read) / max(1, estimate)))
+            if chunk is None:
+                return
+            chunk = min(chunk * 2, MAX_CHUNK)  # few matches so far: read on in larger chunks, as a count would
+
+    def _lookup(self, gram: str, keys: list[str], share: float) -> _Lookup | None:
+        """The gram's lookup, ready for these keys; None when it would read a block per key."""
+        if _probes(len(keys), self.counts[gram], share):
+            return None
+        lookup = self._lookups.setdefault(gram, _Lookup(self._store, self._scope, gram))
+        lookup.prepare(keys, self.counts[gram], share)
+        return lookup
+
+    def _checked(self, read: list[tuple[str, set[tuple[int, int]] | None]], share: float) -> Iterator[Found]:
+        candidates = [(key, starts) for key, starts in read if starts is None or starts]
+        checked = 0
+        while candidates and (checked < len(self.grams) or self.later):
+            if checked == len(self.grams):
+                if len(candidates) <= len(self.later):
+                    yield from self._proved([key for key, _ in candidates])  # fewer records than heads to read
+                    return
+                heads = self._store.gram_heads(self._scope, sorted({gram for gram, _ in self.later}))
+                self.counts.update({gram: head.n for gram, head in heads.items()})
+                if min(head.n for head in heads.values()) <= 0:
+                    self._none = True  # a trigram no record holds: nothing matches
+                    return
+                self.grams += _driving(self.later, self.counts)
+                self.later = []
+            gram, offset = self.grams[checked]
+            checked += 1
+            lookup = self._lookup(gram, [key for key, _ in candidates], share)
+            if lookup is None:
+                yield from self._proved([key for key, _ in candidates])
+                return
+            narrowed = [(key, _narrowed(starts or set(), lookup.get(key), offset)) for key, starts in candidates]
+            candidates = [(key, starts) for key, starts in narrowed if starts]
+        yield from self._filtered([key for key, _ in candidates], share)
+
+    def _filtered(self, batch: list[str], share: float) -> Iterator[Found]:
+        """The keys that pass the filters' lists."""
+        for one in self._chosen:
             held: dict[str, set[str]] = {}
             for gram in one.include + one.exclude:
-                lookup = lookups.setdefault(gram, _Lookup(store, scope, gram))
-                if counts[gram]:
-                    lookup.prepare(batch, counts[gram], share)
-                held[gram] = {key for key in batch if counts[gram] and lookup.get(key) is not None}
+                if not batch or not self.counts[gram]:
+                    held[gram] = set()
+                    continue
+                lookup = self._lookup(gram, batch, share)
+                if lookup is None:
+                    yield from self._proved(batch)
+                    return
+                held[gram] = {key for key in batch if lookup.get(key) is not None}
             batch = [key for key in batch if (not one.include or any(key in held[gram] for gram in one.include))
                      and not any(key in held[gram] for gram in one.exclude)]  # fmt: skip
-        yield from batch
-        if chunk is None:
-            return
-        chunk = min(chunk * 2, MAX_CHUNK)
+        yield from ((key, None) for key in batch)
+
+    def _proved(self, candidates: list[str]) -> Iterator[Found]:
+        """The candidates whose records match the query, read in batches as far as the caller goes."""
+        collection = self._query.collection.name
+        size = min(self._chunk or _RECORD_BATCH, _RECORD_BATCH)
+        for start in range(0, len(candidates), size):
+            batch = candidates[start : start + size]
+            records = self._store.batch_get([keys.record_key(collection, keys.id_of_sort_key(key)) for key in batch])
+            by_id = {keys.id_of(record): record for record in records}
+            for key in batch:
+                record = by_id.get(keys.id_of_sort_key(key))
+                if record is not None and self._query.matches(record):
+                    yield key, record
+
+
+_RECORD_BATCH = 100
+"""Records read at most in one BatchGetItem to prove candidates."""
 
 
 def listed(store: Store, query: Query, low: str | None, high: str | None, facet: str) -> dict[str, int] | None:
     """How many of the matches (the phrase and the filters) each value of a facet the index lists holds
-    (values none holds left out); None when the index does not answer. The values are the heads of
-    their lists (one Query by prefix); each list is read within the matches' range, or probed for a
-    few matches."""
+    (values none holds left out); None when the index does not answer. A match whose record was read
+    to prove it is counted from the record; for the others, the values are the heads of their lists
+    (one Query by prefix), each list read within the matches' range, or probed for a few matches."""
     if facet not in query.collection.phrase_facets:
         return None
-    matched = matching(store, query, low, high, paged=False, filtered=True)
+    matched = matching(store, query, low, high, filtered=True)
     if matched is None:
         return None
-    found = list(matched.keys)
-    if not found:
-        return {}
+    found = list(matched.found)
+    counted = Counter(
+        value for _, record in found if record is not None for value in set(query.collection.facet(facet).values(record))
+    )
+    unread = [key for key, record in found if record is None]
     scope = grams.scope_of(query.collection, query.scoped)
     prefix = grams.facet_gram(facet, "")
-    counted = {}
-    for gram, count in sorted(store.gram_prefix(scope, prefix).items()):
+    for gram, count in sorted(store.gram_prefix(scope, prefix).items()) if unread else ():
         lookup = _Lookup(store, scope, gram)
-        lookup.prepare(found, count, 1.0)
-        if held := sum(1 for key in found if lookup.get(key) is not None):
-            counted[gram[len(prefix) :]] = held
-    return counted
+        lookup.prepare(unread, count, 1.0)
+        counted[gram[len(prefix) :]] += sum(1 for key in unread if lookup.get(key) is not None)
+    return {value: held for value, held in counted.items() if held}
 
 
 SAMPLED_BLOCKS = 8
-"""Blocks a random pick reads by sampling (drawn driver blocks and probes) before it gives up and
-enumerates the matches instead: a phrase that few of its rarest trigram's records hold."""
+"""Driver blocks a random pick reads by sampling before it gives up and enumerates the matches
+instead: a phrase that few of its rarest gram's records hold."""
 MAX_DRAWS = 64
 """Postings drawn at most, read or not: a list whose few blocks are all read may hold no match within the bounds."""
 
@@ -281,59 +345,52 @@ MAX_DRAWS = 64
 @dataclass
 class Draws:
     keys: Iterator[str]
-    """Sort keys of records holding the phrase, each drawn independently and uniformly among those
-    strictly between the bounds; the draws end when ``SAMPLED_BLOCKS`` are read or after ``MAX_DRAWS``."""
+    """Sort keys of candidates, each drawn independently and uniformly among the rarest gram's records
+    strictly between the bounds whose positions leave room for the phrase: the caller reads a
+    candidate's record and keeps it if it matches, so that each match is as likely. The draws end
+    when ``SAMPLED_BLOCKS`` are read or after ``MAX_DRAWS``."""
     none: bool = False
     """The heads prove that no record of the scope holds the phrase."""
 
 
 def draws(store: Store, query: Query, low: str | None, high: str | None, rng: random.Random) -> Draws | None:
-    """Random matches of the query's phrase by rejection sampling over its rarest required trigram's
-    list: a block drawn among those its head lists, a slot drawn among the most postings a block can
-    hold (a slot past the block's postings draws again, so every posting is as likely), the posting
-    kept when it lies within the bounds and the other trigrams, probed, prove the phrase at its
-    start. None when sampling cannot pay: a phrase the index does not answer or of two characters,
-    a list whose head no longer lists its blocks, or lists so short that reading them all costs
-    less than ``SAMPLED_BLOCKS``."""
+    """Random candidates for the query's phrase, for rejection sampling over the list of its rarest
+    span (or trigram, when it has no space): a block drawn among those its head lists, a slot drawn
+    among the most postings a block can hold (a slot past the block's postings draws again, so every
+    posting is as likely), the posting kept when it lies within the bounds and its positions leave
+    room for the phrase. The other lists are not read: the candidate's record, which a random pick
+    reads anyway, proves the phrase and the filters at once. None when sampling cannot pay: a phrase
+    the index does not answer or of two characters, or a list whose head no longer lists its blocks."""
     phrase = query.phrase
     if not phrase or not answers(query) or len(phrase) < grams.GRAM:
         return None
     scope = grams.scope_of(query.collection, query.scoped)
     needed = grams.required(phrase)
-    heads = store.gram_heads(scope, sorted({gram for gram, _ in needed}))
+    first = [pair for pair in needed if pair[0].startswith(grams.SPAN)] or needed
+    heads = store.gram_heads(scope, sorted({gram for gram, _ in first}))
     if min(head.n for head in heads.values()) <= 0:
         return Draws(iter(()), none=True)
-    driver, *checks = _driving(needed, {gram: head.n for gram, head in heads.items()})
-    bounds = heads[driver[0]].directory
-    whole = sum(head.n for head in heads.values()) / POSTINGS_PER_BLOCK
-    if not bounds or whole <= SAMPLED_BLOCKS:
+    (gram, at), *_ = _driving(first, {gram: head.n for gram, head in heads.items()})
+    bounds = heads[gram].directory
+    if not bounds:
         return None
-    return Draws(_drawn(store, scope, driver, checks, bounds, low, high, rng))
+    return Draws(_drawn(store, scope, gram, at, bounds, low, high, rng))
 
 
-def _drawn(store: Store, scope: str, driver: tuple[str, int], checks: list[tuple[str, int]], bounds: tuple[str, ...],
-           low: str | None, high: str | None, rng: random.Random) -> Iterator[str]:  # fmt: skip
-    gram, at = driver
+def _drawn(store: Store, scope: str, gram: str, at: int, bounds: tuple[str, ...], low: str | None, high: str | None,
+           rng: random.Random) -> Iterator[str]:  # fmt: skip
     slots = grams.MAX_BLOCK_BYTES // grams.MIN_POSTING_BYTES
-    lookups = {name: _Lookup(store, scope, name) for name in {name for name, _ in checks}}
     blocks: dict[str, list[Posting]] = {}
     for _ in range(MAX_DRAWS):
-        if len(blocks) + sum(lookup.probes for lookup in lookups.values()) >= SAMPLED_BLOCKS:
-            return
         lower = rng.choice(bounds)
         if lower not in blocks:
+            if len(blocks) >= SAMPLED_BLOCKS:
+                return
             block = store.gram_block(scope, gram, lower)
             blocks[lower] = grams.decode(block["p"]) if block else []
         held = blocks[lower]
         if len(held) > slots:
             return  # more postings than a block can hold at the least size: not drawn uniformly
         slot = rng.randrange(slots)
-        if slot >= len(held) or not _within(held[slot][0], low, high):
-            continue
-        key, positions = held[slot]
-        starts = _starts(positions, at)
-        for name, offset in checks:
-            if not (starts := _narrowed(starts, lookups[name].get(key), offset)):
-                break
-        if starts:
-            yield key
+        if slot < len(held) and _within(held[slot][0], low, high) and _starts(held[slot][1], at):
+            yield held[slot][0]
