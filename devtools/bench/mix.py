@@ -181,7 +181,7 @@ def _song_filters(p: _Picks) -> list[tuple[str, dict[str, str], bool, Target | N
         ("phrase: common word", {"phrase": p.common_word}, True, None, keys_only),
         ("phrase: owner name", {"phrase": p.owner_name}, True, None, Target.PHRASE_ITEMS),
         ("phrase: 2 characters", {"phrase": p.two_characters}, True, None, keys_only),
-        ("phrase: 3 words", {"phrase": p.three_words}, True, None, keys_only),
+        ("phrase: 3 words", {"phrase": p.three_words}, True, None, Target.PHRASE_ITEMS),  # its record may prove it
         ("phrase: no match", {"phrase": p.no_match}, True, None, keys_only),
         ("genres: 1 + moods: -1", {"genres": p.genres[0], "moods": f"-{p.moods[0]}"}, True, several, counters),
         ("genres: 1 + moods: 1", {"genres": p.genres[0], "moods": p.moods[0]}, False, None, counters),

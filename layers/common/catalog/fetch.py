@@ -116,9 +116,7 @@ def _checked(store: Store, plan: Plan, found: Iterator[phrases.Found], chunk: in
     collection = plan.query.collection.name
     chunk = max(1, min(chunk, 100))
     while batch := list(islice(found, chunk)):
-        unread = [key for key, record in batch if record is None]
-        read = {keys.id_of(record): record for record in store.batch_get(
-            [keys.record_key(collection, keys.id_of_sort_key(key)) for key in unread])} if unread else {}  # fmt: skip
+        read = store.records(collection, [keys.id_of_sort_key(key) for key, record in batch if record is None])
         for key, record in batch:
             record = record if record is not None else read.get(keys.id_of_sort_key(key))
             if record is not None and plan.query.matches(record):
@@ -132,9 +130,7 @@ def _records(store: Store, plan: Plan, chosen: list[dict]) -> list[dict]:
     if plan.posting_keys:
         return chosen
     collection = plan.query.collection.name
-    unread = [entry for entry in chosen if WHOLE not in entry]
-    read = {keys.id_of(record): record for record in store.batch_get([keys.record_key(collection, keys.id_of(entry))
-                                                                      for entry in unread])} if unread else {}  # fmt: skip
+    read = store.records(collection, [keys.id_of(entry) for entry in chosen if WHOLE not in entry])
     return [
         {name: value for name, value in entry.items() if name != WHOLE} if WHOLE in entry else read[keys.id_of(entry)]
         for entry in chosen

@@ -7,17 +7,17 @@
   bounds (for a page in chunks of postings, what the page needs, then twice as many each time; for a
   count all of them); each posting's positions give where the phrase would start. Each other
   span, rarest first, keeps the candidates where it occurs at that start plus its offset; then the
-  trigrams, whose heads are read only when more candidates are left than there are trigrams. A
+  trigrams, whose heads are read only when more candidates are left than twice the trigrams. A
   list is read whichever way reads fewer items: **probing** the block that would hold each
   candidate (one item each; a block read answers every candidate it covers), or **one Query** of
   the blocks spanning the candidates' keys (about its count / ``POSTINGS_PER_BLOCK`` times the
   share of the driver's list the chunk is).
 - **Proof by records.** Where a list would be read a block per candidate, or the trigrams' heads
-  would outnumber the candidates, the candidates' records are read instead (one item each, in
-  batches as far as the caller goes) and each one proves every check left: the phrase in its
-  ``search`` texts and the query's filters. A page returns those records as read. The cost per
-  match then no longer depends on how long the other lists have grown: a rare phrase in a large
-  catalog costs what it costs in a small one.
+  and a block of each would outnumber the candidates, the candidates' records are read instead
+  (one item each, in batches as far as the caller goes) and each one proves every check left: the
+  phrase in its ``search`` texts and the query's filters. A page returns those records as read.
+  The cost per match then no longer depends on how long the other lists have grown: a rare phrase
+  in a large catalog costs what it costs in a small one.
 - **Two characters.** Every such substring starts a gram (texts end with ``grams.END``): the
   union of the lists of the grams starting with it (one Query of the heads by prefix), merged in
   page order.
@@ -223,7 +223,7 @@ class _Checker:
     first, then the filters' lists, each list read by ``_Lookup``. When a list would be read a block
     per candidate, the candidates' records are read instead: the same item each, and one proves every
     check left. The trigrams the spans leave are checked only when the spans leave more candidates
-    than they are: their heads are read then."""
+    than their heads and a block of each would cost: their heads are read then."""
 
     def __init__(self, store: Store, query: Query, scope: str, chosen: list[Filter], chunk: int | None) -> None:
         self._store, self._query, self._scope, self._chosen, self._chunk = store, query, scope, chosen, chunk
@@ -256,8 +256,8 @@ class _Checker:
         checked = 0
         while candidates and (checked < len(self.grams) or self.later):
             if checked == len(self.grams):
-                if len(candidates) <= len(self.later):
-                    yield from self._proved([key for key, _ in candidates])  # fewer records than heads to read
+                if len(candidates) <= 2 * len(self.later):  # fewer records than the heads and a block of each
+                    yield from self._proved([key for key, _ in candidates])
                     return
                 heads = self._store.gram_heads(self._scope, sorted({gram for gram, _ in self.later}))
                 self.counts.update({gram: head.n for gram, head in heads.items()})
@@ -299,8 +299,7 @@ class _Checker:
         size = min(self._chunk or _RECORD_BATCH, _RECORD_BATCH)
         for start in range(0, len(candidates), size):
             batch = candidates[start : start + size]
-            records = self._store.batch_get([keys.record_key(collection, keys.id_of_sort_key(key)) for key in batch])
-            by_id = {keys.id_of(record): record for record in records}
+            by_id = self._store.records(collection, [keys.id_of_sort_key(key) for key in batch])
             for key in batch:
                 record = by_id.get(keys.id_of_sort_key(key))
                 if record is not None and self._query.matches(record):

@@ -171,6 +171,11 @@ class Store:
                 pending = response.get("UnprocessedKeys", {}).get(table, {}).get("Keys", [])
         return [found[key["PK"], key["SK"]] for key in key_list if (key["PK"], key["SK"]) in found]
 
+    def records(self, collection: str, ids: list[str]) -> dict[str, dict]:
+        """The records of these ids that exist, by id (BatchGetItem; ids given once each)."""
+        read = self.batch_get([keys.record_key(collection, item_id) for item_id in dict.fromkeys(ids)]) if ids else []
+        return {keys.id_of(record): record for record in read}
+
     def query(
         self,
         index: str,
