@@ -188,7 +188,8 @@ def matching(store: Store, query: Query, low: str | None = None, high: str | Non
     else:
         needed = grams.required(phrase)
         first = [pair for pair in needed if pair[0].startswith(grams.SPAN)] or needed
-        counts = {gram: head.n for gram, head in store.gram_heads(scope, sorted({gram for gram, _ in first})).items()}
+        heads = store.gram_heads(scope, sorted({gram for gram, _ in first} | set(listed)))  # the filters' too: one call
+        counts = {gram: heads[gram].n for gram, _ in first}
         if min(counts.values()) <= 0:
             return Matches(iter(()), 0)
         (gram, at), *checker.grams = _driving(first, counts)
@@ -196,7 +197,7 @@ def matching(store: Store, query: Query, low: str | None = None, high: str | Non
         estimate = counts[gram]
         driving = ((key, _starts(positions, at)) for key, positions in postings(store, scope, gram, low, high, descending))
     checker.counts.update(counts)
-    checker.counts.update({gram: head.n for gram, head in store.gram_heads(scope, listed).items()} if listed else {})
+    checker.counts.update({gram: head.n for gram, head in store.gram_heads(scope, listed).items()})
     if any(one.include and not any(checker.counts[gram] for gram in one.include) for one in chosen):
         return Matches(iter(()), 0)  # no record holds any value a filter includes
     return Matches(checker.run(driving, estimate), estimate)
