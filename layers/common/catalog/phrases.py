@@ -8,11 +8,10 @@
   count all of them); each posting's positions give where the phrase would start. Each other
   span, rarest first, keeps the candidates where it occurs at that start plus its offset; then the
   trigrams, whose heads are read only when more candidates are left than twice the trigrams. A
-  list is read whichever way reads fewer items: **probing** the block that would hold each
-  candidate (one item each; a block read answers every candidate it covers), or **one Query** of
-  the blocks spanning the candidates' keys (about its count / ``POSTINGS_PER_BLOCK`` times the
-  share of the driver's list the chunk is).
-- **Proof by records.** Where a list would be read a block per candidate, or the trigrams' heads
+  list is read in **one Query** of the blocks spanning the candidates' keys (about its count /
+  ``POSTINGS_PER_BLOCK`` times the share of the driver's list the chunk is).
+- **Proof by records.** Where that Query would read about a block per candidate (``_probes``: where
+  probing the block of each would cost no more), or the trigrams' heads
   and a block of each would outnumber the candidates, the candidates' records are read instead
   (one item each, in batches as far as the caller goes) and each one proves every check left: the
   phrase in its ``search`` texts and the query's filters. A page returns those records as read.
