@@ -144,3 +144,30 @@ def test_a_phrase_its_spans_leave_many_candidates_is_proved_by_the_trigram_lists
     assert fetch.count(store, planned(phrase="alpha beta")) == len(expected(phrase="alpha beta"))
     assert len(_heads_read(store)) == len(grams.required("alpha beta"))
     assert _records_read(store) == []
+
+
+def test_a_common_phrase_whose_list_outgrew_its_head_is_drawn_at_uniform_positions(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A list of more blocks than a head lists (``grams.MAX_DIRECTORY``): no block can be drawn, but the
+    phrase is in half the scope's songs, so a few draws at uniform positions of the scope find one
+    (exact rejection sampling), where counting its matches would read every block of its lists."""
+    monkeypatch.setattr(grams, "MAX_BLOCK_BYTES", BLOCK_BYTES)
+    monkeypatch.setattr(grams, "MAX_DIRECTORY", 4)
+    store = FakeStore(OWNERS + SONGS)
+    pool = expected(phrase="beta")
+    assert 100 <= len(pool) <= 140
+    heads = store.gram_heads(SCOPE, [gram for gram, _ in grams.required("beta")])
+    assert all(head.directory is None for head in heads.values()), "the heads stopped listing the blocks"
+    rng = random.Random(7)
+    picks: Counter[str] = Counter()
+    counted = 0
+    for _ in range(12 * len(pool)):
+        store.reads.clear()
+        picked = fetch.sample(store, planned(phrase="beta"), rng)
+        assert picked is not None and picked["id"] in pool
+        assert store.partitions_queried() == [], "no entry enumerated"
+        counted += any(read.call.startswith("gram_") for read in store.reads)  # all 8 draws missed: counted
+        picks[picked["id"]] += 1
+    assert counted <= 0.03 * sum(picks.values()), "8 draws, each a match half the time, all miss 0.4% of the time"
+    each = sum(picks.values()) / len(pool)
+    chi_square = sum((picks[song_id] - each) ** 2 / each for song_id in pool)
+    assert chi_square < 1.5 * len(pool), picks  # beyond the 0.999 quantile for 119 degrees of freedom (about 170)

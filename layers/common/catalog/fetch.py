@@ -290,20 +290,10 @@ def sample(store: Store, plan: Plan, rng: random.Random = _rng) -> dict | None:
             matches = tally.combination_count(store, plan.query) if thinned and total else None
             if total == 0 or matches == 0:
                 return None
-            tries = (
-                SAMPLING_TRIES if not matches else min(MAX_SAMPLING_TRIES, max(SAMPLING_TRIES, math.ceil(4 * total / matches)))
-            )
-            for _ in range(tries):
-                position = rng.randrange(total)
-                for partition in plan.partitions:  # the partition it stops at is read below
-                    if position < sizes[partition]:
-                        break
-                    position -= sizes[partition]
-                posting = store.slot(partition, position)
-                if posting is None:
-                    continue  # a counter ahead of the index it counts: draw again
-                if plan.query.matches(posting) and rng.random() * plan.multiplicity(posting) < 1:
-                    return posting
+            tries = SAMPLING_TRIES if not matches else min(MAX_SAMPLING_TRIES, max(SAMPLING_TRIES, _tries(total, matches)))
+            posting = _slotted(store, plan, sizes, tries, rng)
+            if posting is not None:
+                return posting
     elif plan.query.phrase and not plan.posting_keys:
         drawn = phrases.draws(store, plan.query, plan.low, plan.high, rng)
         if drawn is not None and drawn.none:
@@ -313,7 +303,39 @@ def sample(store: Store, plan: Plan, rng: random.Random = _rng) -> dict | None:
             found = store.batch_get([keys.record_key(collection, keys.id_of_sort_key(key))])
             if found and plan.query.matches(found[0]):
                 return found[0]
+        if drawn is not None and not drawn.sampled:  # a list too long for its head to list its blocks
+            sizes = store.counts(plan.partitions)
+            total = sum(sizes.values())
+            if total and _tries(total, drawn.estimate) <= MAX_SAMPLING_TRIES:  # a common phrase: positions pay
+                posting = _slotted(store, plan, sizes, _tries(total, drawn.estimate), rng)
+                if posting is not None:
+                    return posting
     candidates = list(entries(store, plan))
     if not candidates:
         return None
     return next(iter(_records(store, plan, [rng.choice(candidates)])), None)
+
+
+def _tries(total: int, matches: int) -> int:
+    """Uniform draws over ``total`` postings that all miss ``matches`` of them with a chance of about
+    2% (e^-4)."""
+    return math.ceil(4 * total / max(1, matches))
+
+
+def _slotted(store: Store, plan: Plan, sizes: dict[str, int], tries: int, rng: random.Random) -> dict | None:
+    """A posting drawn uniformly among the plan's partitions' (``sizes``: their counters) that matches the
+    query, in at most ``tries`` draws; each draw reads the posting at a uniform position (the
+    Sampling index) and keeps it with probability 1 / its multiplicity (exact rejection sampling)."""
+    total = sum(sizes.values())
+    for _ in range(tries):
+        position = rng.randrange(total)
+        for partition in plan.partitions:  # the partition it stops at is read below
+            if position < sizes[partition]:
+                break
+            position -= sizes[partition]
+        posting = store.slot(partition, position)
+        if posting is None:
+            continue  # a counter ahead of the index it counts: draw again
+        if plan.query.matches(posting) and rng.random() * plan.multiplicity(posting) < 1:
+            return posting
+    return None

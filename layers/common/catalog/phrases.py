@@ -348,6 +348,12 @@ class Draws:
     strictly between the bounds whose positions leave room for the phrase: the caller reads a
     candidate's record and keeps it if it matches, so that each match is as likely. The draws end
     when ``SAMPLED_BLOCKS`` are read or after ``MAX_DRAWS``."""
+    estimate: int = 0
+    """The rarest gram's count: at most how many records match."""
+    sampled: bool = True
+    """False when that gram's head no longer lists its blocks (more than ``grams.MAX_DIRECTORY``):
+    nothing is drawn, and the caller may draw among the scope's records instead, as many of which
+    hold the phrase."""
     none: bool = False
     """The heads prove that no record of the scope holds the phrase."""
 
@@ -358,8 +364,9 @@ def draws(store: Store, query: Query, low: str | None, high: str | None, rng: ra
     among the most postings a block can hold (a slot past the block's postings draws again, so every
     posting is as likely), the posting kept when it lies within the bounds and its positions leave
     room for the phrase. The other lists are not read: the candidate's record, which a random pick
-    reads anyway, proves the phrase and the filters at once. None when sampling cannot pay: a phrase
-    the index does not answer or of two characters, or a list whose head no longer lists its blocks."""
+    reads anyway, proves the phrase and the filters at once. None for a phrase the index does not
+    answer or of two characters; nothing drawn (``sampled`` False) from a list whose head no longer
+    lists its blocks."""
     phrase = query.phrase
     if not phrase or not answers(query) or len(phrase) < grams.GRAM:
         return None
@@ -372,8 +379,8 @@ def draws(store: Store, query: Query, low: str | None, high: str | None, rng: ra
     (gram, at), *_ = _driving(first, {gram: head.n for gram, head in heads.items()})
     bounds = heads[gram].directory
     if not bounds:
-        return None
-    return Draws(_drawn(store, scope, gram, at, bounds, low, high, rng))
+        return Draws(iter(()), heads[gram].n, sampled=False)
+    return Draws(_drawn(store, scope, gram, at, bounds, low, high, rng), heads[gram].n)
 
 
 def _drawn(store: Store, scope: str, gram: str, at: int, bounds: tuple[str, ...], low: str | None, high: str | None,
