@@ -12,9 +12,10 @@ from typing import Any
 import pytest
 from boto3.dynamodb.types import TypeDeserializer
 
-from catalog import grams, keys, phrase_index, phrases
+from catalog import fetch, grams, keys, phrase_index, phrases
 from catalog.declarations import COLLECTIONS, SONGS
 from catalog.parse.songs import query as songs_query
+from catalog.plan import plan
 from catalog.store import Store
 from devtools import counts
 from devtools.local.streams import StreamFeeder, filter_patterns, streams_client
@@ -157,6 +158,32 @@ def test_random_matches_are_drawn_from_the_heads_and_blocks_the_writer_left(
         candidates = [keys.record_key(SONGS.name, song_id) for song_id in dict.fromkeys(map(keys.id_of_sort_key, draws.keys))]
         drawn |= {record["id"] for record in store.batch_get(candidates) if query.matches(record)}
     assert drawn == wanted
+
+
+def test_a_random_pick_of_a_phrase_whose_lists_outgrew_their_heads_draws_at_uniform_positions(
+    table: Table, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """On the real store: heads that no longer list their blocks, and a phrase many songs hold, are
+    picked at random from the Sampling index's positions, each pick a match, none by counting."""
+    client, name = table
+    monkeypatch.setattr(grams, "MAX_BLOCK_BYTES", 200)
+    monkeypatch.setattr(grams, "MAX_DIRECTORY", 2)
+    run_import(table, OWNERS + FIRST_SONGS)
+    drain(client, name)
+    query = songs_query({"phrase": ["song"]}, None)
+    store = Store(client, name, counters_table_name(name))
+    heads = store.gram_heads(grams.scope_of(SONGS, False), ["son", "ong"])
+    assert all(head.directory is None for head in heads.values()), heads
+    wanted = set(catalog_data.expected(OWNERS, FIRST_SONGS, {"phrase": "song"}))
+    for reader in ("gram_blocks", "gram_between", "gram_floor", "gram_block"):  # the seeds below never count
+        monkeypatch.setattr(Store, reader, lambda *_, **__: pytest.fail("a list of the index was read"))
+    picked: set[str] = set()
+    for seed in range(40):
+        store = Store(client, name, counters_table_name(name))  # a store a request
+        song = fetch.sample(store, plan(query), random.Random(seed))
+        assert song is not None and song["id"] in wanted
+        picked.add(song["id"])
+    assert len(picked) > len(wanted) // 2
 
 
 def test_the_test_catalog_fills_several_blocks_and_overflowing_directories(monkeypatch: pytest.MonkeyPatch) -> None:
