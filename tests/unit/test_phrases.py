@@ -23,6 +23,7 @@ for number, song in enumerate(SONGS):
     song.pop("description", None), song.pop("album", None), song.pop("nftName", None)
 SONGS[8]["genres"] = ["Funk"]  # the one "alpha beta" song in Funk
 SONGS[16]["title"] = "alpha beta delta"  # the one song where "beta" comes before "delta"
+SONGS[41]["title"] = "delta betaxyz"  # a rare word after a common one
 CALLER = catalog_data.NICK
 SCOPE = "songs|archived=false"
 BLOCK_BYTES = 300
@@ -171,3 +172,13 @@ def test_a_common_phrase_whose_list_outgrew_its_head_is_drawn_at_uniform_positio
     each = sum(picks.values()) / len(pool)
     chi_square = sum((picks[song_id] - each) ** 2 / each for song_id in pool)
     assert chi_square < 1.5 * len(pool), picks  # beyond the 0.999 quantile for 119 degrees of freedom (about 170)
+
+
+def test_a_rare_word_after_a_common_one_is_driven_by_its_rare_trigram_not_by_the_long_span(store: FakeStore) -> None:
+    """``lta be`` (some 90 songs, 9 blocks) is the phrase's only span; ``xyz`` is held by one song. The
+    span's list has more blocks than the phrase has trigrams, so their heads are read too and the
+    rarest drives: one block, not the span's nine."""
+    assert expected(phrase="delta betaxyz") == {SONGS[41]["id"]}
+    assert fetch.count(store, planned(phrase="delta betaxyz")) == 1
+    blocks = sum(read.returned or 1 for read in store.reads if read.call.startswith("gram_"))
+    assert blocks <= 3, store.reads

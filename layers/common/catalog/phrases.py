@@ -2,7 +2,8 @@
 
 - **Three characters or more.** The phrase's ``required`` grams cover it: its spans across spaces,
   then trigrams over what they leave. The heads of its spans (of its trigrams, when it has no
-  space) are read first, in one BatchGetItem. A gram no record holds: nothing matches, and nothing
+  space) are read first, in one BatchGetItem, and its trigrams' too when the rarest span's list has
+  more blocks than the phrase has trigrams (a rare word after a common one: a trigram may drive). A gram no record holds: nothing matches, and nothing
   more is read. Otherwise the rarest *drives*: its blocks are read in page order within the plan's
   bounds (for a page in chunks of postings, what the page needs, then twice as many each time; for a
   count all of them); each posting's positions give where the phrase would start. Each other
@@ -186,9 +187,7 @@ def matching(store: Store, query: Query, low: str | None = None, high: str | Non
         driving = ((key, None) for key, _ in groupby(merged))  # a record in several lists once
     else:
         needed = grams.required(phrase)
-        first = [pair for pair in needed if pair[0].startswith(grams.SPAN)] or needed
-        heads = store.gram_heads(scope, sorted({gram for gram, _ in first} | set(listed)))  # the filters' too: one call
-        counts = {gram: heads[gram].n for gram, _ in first}
+        first, counts = _first(store, scope, needed, listed)
         if min(counts.values()) <= 0:
             return Matches(iter(()), 0)
         (gram, at), *checker.grams = _driving(first, counts)
@@ -200,6 +199,22 @@ def matching(store: Store, query: Query, low: str | None = None, high: str | Non
     if any(one.include and not any(checker.counts[gram] for gram in one.include) for one in chosen):
         return Matches(iter(()), 0)  # no record holds any value a filter includes
     return Matches(checker.run(driving, estimate), estimate)
+
+
+def _first(store: Store, scope: str, needed: list[tuple[str, int]], listed: list[str] | None = None
+           ) -> tuple[list[tuple[str, int]], dict[str, int]]:  # fmt: skip
+    """The required pairs whose heads are read first, and their counts (the filters' lists' heads in the
+    same call): the phrase's spans, rarer together than its trigrams; its trigrams too when it has no
+    span, or when walking the rarest span's list would read more blocks than its trigrams' heads are
+    many (a rare word after a common one: one of its trigrams may drive for less)."""
+    first = [pair for pair in needed if pair[0].startswith(grams.SPAN)] or needed
+    heads = store.gram_heads(scope, sorted({gram for gram, _ in first} | set(listed or ())))
+    counts = {gram: heads[gram].n for gram, _ in first}
+    others = [pair for pair in needed if pair not in first]
+    if others and 0 < min(counts.values()) and min(counts.values()) / POSTINGS_PER_BLOCK > len(others):
+        counts |= {gram: head.n for gram, head in store.gram_heads(scope, sorted({gram for gram, _ in others})).items()}
+        first = needed
+    return first, counts
 
 
 def _driving(needed: list[tuple[str, int]], counts: dict[str, int]) -> list[tuple[str, int]]:
@@ -234,10 +249,13 @@ class _Checker:
         self.counts: dict[str, int] = {}
         self._lookups: dict[str, _Lookup] = {}
         self._none = False
+        self._batch = _RECORD_BATCH
+        """Records read at most in one call to prove candidates: the current chunk's size."""
 
     def run(self, driving: Iterator[tuple[str, set[tuple[int, int]] | None]], estimate: int) -> Iterator[Found]:
         chunk = self._chunk
         while not self._none and (read := list(islice(driving, chunk))):
+            self._batch = min(chunk or _RECORD_BATCH, _RECORD_BATCH)
             yield from self._checked(read, min(1.0, len(read) / max(1, estimate)))
             if chunk is None:
                 return
@@ -296,9 +314,8 @@ class _Checker:
     def _proved(self, candidates: list[str]) -> Iterator[Found]:
         """The candidates whose records match the query, read in batches as far as the caller goes."""
         collection = self._query.collection.name
-        size = min(self._chunk or _RECORD_BATCH, _RECORD_BATCH)
-        for start in range(0, len(candidates), size):
-            batch = candidates[start : start + size]
+        for start in range(0, len(candidates), self._batch):
+            batch = candidates[start : start + self._batch]
             by_id = self._store.records(collection, [keys.id_of_sort_key(key) for key in batch])
             for key in batch:
                 record = by_id.get(keys.id_of_sort_key(key))
@@ -371,16 +388,14 @@ def draws(store: Store, query: Query, low: str | None, high: str | None, rng: ra
     if not phrase or not answers(query) or len(phrase) < grams.GRAM:
         return None
     scope = grams.scope_of(query.collection, query.scoped)
-    needed = grams.required(phrase)
-    first = [pair for pair in needed if pair[0].startswith(grams.SPAN)] or needed
-    heads = store.gram_heads(scope, sorted({gram for gram, _ in first}))
-    if min(head.n for head in heads.values()) <= 0:
+    first, counts = _first(store, scope, grams.required(phrase))
+    if min(counts.values()) <= 0:
         return Draws(iter(()), none=True)
-    (gram, at), *_ = _driving(first, {gram: head.n for gram, head in heads.items()})
-    bounds = heads[gram].directory
+    (gram, at), *_ = _driving(first, counts)
+    bounds = store.gram_heads(scope, [gram])[gram].directory  # read above
     if not bounds:
-        return Draws(iter(()), heads[gram].n, sampled=False)
-    return Draws(_drawn(store, scope, gram, at, bounds, low, high, rng), heads[gram].n)
+        return Draws(iter(()), counts[gram], sampled=False)
+    return Draws(_drawn(store, scope, gram, at, bounds, low, high, rng), counts[gram])
 
 
 def _drawn(store: Store, scope: str, gram: str, at: int, bounds: tuple[str, ...], low: str | None, high: str | None,
@@ -388,10 +403,10 @@ def _drawn(store: Store, scope: str, gram: str, at: int, bounds: tuple[str, ...]
     slots = grams.MAX_BLOCK_BYTES // grams.MIN_POSTING_BYTES
     blocks: dict[str, list[Posting]] = {}
     for _ in range(MAX_DRAWS):
+        if len(blocks) >= SAMPLED_BLOCKS:
+            return  # whatever the next draw: stopping on it would favour the blocks read already
         lower = rng.choice(bounds)
         if lower not in blocks:
-            if len(blocks) >= SAMPLED_BLOCKS:
-                return
             block = store.gram_block(scope, gram, lower)
             blocks[lower] = grams.decode(block["p"]) if block else []
         held = blocks[lower]
