@@ -32,6 +32,7 @@
 
 from __future__ import annotations
 
+import bisect
 import heapq
 import random
 from collections import Counter
@@ -99,20 +100,24 @@ class _Lookup:
 
     def __init__(self, store: Store, scope: str, gram: str) -> None:
         self._store, self._scope, self._gram = store, scope, gram
-        self._blocks: list[tuple[str, str, dict[str, Positions]]] = []  # (lower bound, last key, postings)
+        self._lowers: list[str] = []
+        """The lower bounds of the blocks read, in order: a key's block found by bisection."""
+        self._blocks: list[tuple[str, dict[str, Positions]]] = []  # (last key, postings), as ``_lowers``
         self._probing = True
 
     def _cached(self, key: str) -> dict[str, Positions] | None:
-        for lower, last, found in self._blocks:
-            if lower <= key <= last:
-                return found
-        return None
+        at = bisect.bisect_right(self._lowers, key) - 1
+        return self._blocks[at][1] if at >= 0 and key <= self._blocks[at][0] else None
 
     def _keep(self, block: dict) -> dict[str, Positions]:
+        lower = grams.lower_of(block["SK"])
+        at = bisect.bisect_left(self._lowers, lower)
+        if at < len(self._lowers) and self._lowers[at] == lower:
+            return self._blocks[at][1]  # read already
         decoded = grams.decode(block["p"])
-        found = dict(decoded)
-        self._blocks.append((grams.lower_of(block["SK"]), decoded[-1][0] if decoded else "", found))
-        return found
+        self._lowers.insert(at, lower)
+        self._blocks.insert(at, (decoded[-1][0] if decoded else "", dict(decoded)))
+        return self._blocks[at][1]
 
     def prepare(self, keys: list[str], count: int, share: float) -> None:
         """Get ready to look these keys up: read the blocks spanning them in one Query when that reads
@@ -122,8 +127,7 @@ class _Lookup:
         if not self._probing and unread:
             spanned = count / POSTINGS_PER_BLOCK * share + 1
             for block in self._store.gram_between(self._scope, self._gram, min(unread), max(unread), round(spanned) + 1):
-                if grams.lower_of(block["SK"]) not in {lower for lower, _, _ in self._blocks}:
-                    self._keep(block)
+                self._keep(block)
 
     def get(self, key: str) -> Positions | None:
         """The gram's positions in a record, None when the record does not hold it. Probing: the block that
